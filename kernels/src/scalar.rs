@@ -1,0 +1,50 @@
+//! Tuned scalar: eight independent word accumulators (four IDs per step), no target features.
+//!
+//! On a default x86-64 build LLVM may still pair the accumulators into SSE2 registers; the point
+//! of this kernel is the portable baseline every architecture gets, not the absence of SIMD.
+
+use crate::{generic, IdWords, RawFingerprint};
+
+/// Words accumulated independently per step.
+pub const WORDS_PER_STEP: usize = 8;
+/// IDs per step of the masked loop.
+pub const MASKED_IDS_PER_STEP: usize = 4;
+
+/// The scalar kernel's handle.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scalar;
+
+impl Scalar {
+    /// Always available.
+    pub fn is_available() -> bool {
+        true
+    }
+
+    /// Always `Some`.
+    pub fn new() -> Option<Scalar> {
+        Some(Scalar)
+    }
+}
+
+/// The fingerprint of `ids`.
+pub fn fingerprint(ids: &[IdWords]) -> RawFingerprint {
+    generic::fold::<WORDS_PER_STEP>(ids)
+}
+
+/// The fingerprint of the IDs whose state is included.
+pub fn fingerprint_masked(ids: &[IdWords], states: &[u8], included: u64) -> RawFingerprint {
+    crate::check_columns(ids, states);
+    generic::fold_masked::<MASKED_IDS_PER_STEP>(ids, states, included)
+}
+
+impl crate::FingerprintKernel for Scalar {
+    fn name(&self) -> &'static str {
+        "scalar"
+    }
+    fn fingerprint(&self, ids: &[IdWords]) -> RawFingerprint {
+        fingerprint(ids)
+    }
+    fn fingerprint_masked(&self, ids: &[IdWords], states: &[u8], included: u64) -> RawFingerprint {
+        fingerprint_masked(ids, states, included)
+    }
+}

@@ -1,0 +1,147 @@
+//! Kernels chosen at run time on x86-64: the generic loop stamped under `#[target_feature]`, so a
+//! binary built for baseline x86-64 still runs the widest path the CPU has. On other
+//! architectures every kernel here reports itself unavailable and `new()` returns `None`.
+
+pub mod avx2;
+pub mod avx512;
+
+/// Stamps one runtime-detected kernel module: availability check, handle type, and the
+/// `#[target_feature]` entry points around the shared generic loop.
+macro_rules! runtime_kernel {
+    (
+        kernel: $kernel:ident,
+        name: $name:literal,
+        features: $features:literal,
+        detect: [$($feature:tt),+],
+        disabled_by: $disable_feature:literal,
+        words_per_step: $words:expr,
+        masked_ids_per_step: $masked:expr $(,)?
+    ) => {
+        use crate::{generic, IdWords, RawFingerprint};
+
+        /// Words accumulated independently per step.
+        pub const WORDS_PER_STEP: usize = $words;
+        /// IDs per step of the masked loop.
+        pub const MASKED_IDS_PER_STEP: usize = $masked;
+
+        /// Whether this CPU runs the kernel (and the build did not switch it off).
+        #[inline]
+        pub fn is_available() -> bool {
+            #[cfg(all(target_arch = "x86_64", not(feature = $disable_feature)))]
+            {
+                // std caches the CPUID answer in an atomic, so this is a load and a test.
+                true $(&& std::arch::is_x86_feature_detected!($feature))+
+            }
+            #[cfg(not(all(target_arch = "x86_64", not(feature = $disable_feature))))]
+            {
+                false
+            }
+        }
+
+        /// A handle that exists only where the kernel can run.
+        #[derive(Clone, Copy, Debug)]
+        pub struct $kernel {
+            _available: (),
+        }
+
+        impl $kernel {
+            /// Whether this CPU runs the kernel.
+            pub fn is_available() -> bool {
+                is_available()
+            }
+
+            /// The kernel, or `None` where this CPU cannot run it.
+            pub fn new() -> Option<$kernel> {
+                is_available().then_some($kernel { _available: () })
+            }
+
+            /// The fingerprint of `ids`.
+            #[inline]
+            pub fn fingerprint(self, ids: &[IdWords]) -> RawFingerprint {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    // SAFETY: a handle exists only after `is_available()` saw every feature
+                    // that the entry point enables.
+                    unsafe { entry::fingerprint(ids) }
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    unreachable!("no handle can exist off x86-64: {}", ids.len())
+                }
+            }
+
+            /// The fingerprint of the IDs whose state is included.
+            ///
+            /// # Panics
+            /// If `ids` and `states` differ in length.
+            #[inline]
+            pub fn fingerprint_masked(
+                self,
+                ids: &[IdWords],
+                states: &[u8],
+                included: u64,
+            ) -> RawFingerprint {
+                crate::check_columns(ids, states);
+                #[cfg(target_arch = "x86_64")]
+                {
+                    // SAFETY: as in `fingerprint`; the lengths were checked just above.
+                    unsafe { entry::fingerprint_masked(ids, states, included) }
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    unreachable!("no handle can exist off x86-64: {}", included)
+                }
+            }
+
+            /// A plain function pointer to the contiguous entry point, for caching.
+            pub fn function(self) -> crate::FingerprintFn {
+                |ids| $kernel { _available: () }.fingerprint(ids)
+            }
+
+            /// A plain function pointer to the masked entry point, for caching.
+            pub fn masked_function(self) -> crate::MaskedFingerprintFn {
+                |ids, states, included| {
+                    $kernel { _available: () }.fingerprint_masked(ids, states, included)
+                }
+            }
+        }
+
+        impl crate::FingerprintKernel for $kernel {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn fingerprint(&self, ids: &[IdWords]) -> RawFingerprint {
+                (*self).fingerprint(ids)
+            }
+            fn fingerprint_masked(
+                &self,
+                ids: &[IdWords],
+                states: &[u8],
+                included: u64,
+            ) -> RawFingerprint {
+                (*self).fingerprint_masked(ids, states, included)
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        mod entry {
+            use super::*;
+
+            #[target_feature(enable = $features)]
+            pub(super) fn fingerprint(ids: &[IdWords]) -> RawFingerprint {
+                generic::fold::<WORDS_PER_STEP>(ids)
+            }
+
+            #[target_feature(enable = $features)]
+            pub(super) fn fingerprint_masked(
+                ids: &[IdWords],
+                states: &[u8],
+                included: u64,
+            ) -> RawFingerprint {
+                generic::fold_masked::<MASKED_IDS_PER_STEP>(ids, states, included)
+            }
+        }
+    };
+}
+
+use runtime_kernel;

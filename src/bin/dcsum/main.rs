@@ -1,0 +1,55 @@
+//! `dcsum`: the command-line face of the library. One file per subcommand; no logic here that the
+//! library lacks. With no subcommand it runs the headline comparison (the main job).
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod decode;
+mod diff;
+mod fingerprint;
+mod headline;
+mod kernels;
+mod simulate;
+
+/// Order-independent dispatcher-set fingerprints: kernels, protocol, benchmarks.
+#[derive(Parser)]
+#[command(name = "dcsum", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    headline: headline::Args,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the fingerprint of an ID list as JSON.
+    Fingerprint(fingerprint::Args),
+    /// List every kernel, whether this CPU runs it, and what the automatic choice takes.
+    Kernels(kernels::Args),
+    /// Run the deterministic fault-injection simulator over many seeds.
+    Simulate(simulate::Args),
+    /// Decode a wire message and print it as JSON.
+    Decode(decode::Args),
+    /// Name the dispatchers that differ between two ID lists, through the difference sketch.
+    Diff(diff::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => headline::run(cli.headline),
+        Some(Command::Fingerprint(args)) => fingerprint::run(args),
+        Some(Command::Kernels(args)) => kernels::run(args),
+        Some(Command::Simulate(args)) => simulate::run(args),
+        Some(Command::Decode(args)) => decode::run(args),
+        Some(Command::Diff(args)) => diff::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("dcsum: {error}");
+            ExitCode::from(2)
+        }
+    }
+}

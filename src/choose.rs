@@ -1,0 +1,176 @@
+//! The automatic kernel choice: made once per process, cached, with a short-input bypass.
+//!
+//! Three decisions, each from measurement (the numbers come from `reports/kernels.md`, made by
+//! `cargo run --release -- --json`, and are re-checked by `cargo bench --bench kernels`):
+//!
+//! 1. **Which single-thread kernel.** The widest one the CPU runs ([`Kernel::widest_single_thread`]):
+//!    avx512, else avx2, else scalar. Detected on the first call and cached in an `AtomicPtr`
+//!    (memchr's `unsafe_ifunc!` shape), so later calls pay one relaxed load and an indirect call.
+//! 2. **Short inputs** of fewer than [`SHORT_INPUT_IDS`] IDs skip the indirect call and run the
+//!    scalar loop inline: below a few vectors of work the call and the lane fold cost more than
+//!    the data.
+//! 3. **When rayon pays off.** At [`PARALLEL_MIN_IDS`] IDs and more, with more than one rayon
+//!    thread, the parallel kernel runs; below that its fork/join cost and the two cores sharing
+//!    one memory bus make it lose to one thread.
+
+use crate::lifecycle::StateSet;
+use crate::{DispatcherId, Fingerprint};
+use dispatcher_checksum_kernels::{
+    parallel, scalar, FingerprintFn, IdWords, Kernel, MaskedFingerprintFn, RawFingerprint,
+};
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+/// Below this many IDs the scalar loop runs inline (see the module docs, decision 2).
+pub const SHORT_INPUT_IDS: usize = 16;
+
+/// From this many IDs on, the parallel kernel runs when rayon has more than one thread (decision
+/// 3). It is the kernels crate's own threshold, so `parallel` and the automatic choice agree.
+pub const PARALLEL_MIN_IDS: usize = parallel::MIN_PARALLEL_IDS;
+
+/// What the automatic choice would run for an input length, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// The kernel.
+    pub kernel: Kernel,
+    /// Why, in one sentence.
+    pub reason: &'static str,
+}
+
+/// The kernel the automatic choice runs for `len` IDs on this machine, with the reason.
+pub fn explain(len: usize) -> Choice {
+    if len < SHORT_INPUT_IDS {
+        Choice {
+            kernel: Kernel::Scalar,
+            reason: "short input: runs the scalar loop inline, no dispatch",
+        }
+    } else if len >= PARALLEL_MIN_IDS && rayon::current_num_threads() > 1 {
+        Choice {
+            kernel: Kernel::Parallel,
+            reason: "large input and more than one rayon thread: chunks over rayon",
+        }
+    } else {
+        Choice {
+            kernel: Kernel::widest_single_thread(),
+            reason: if len >= PARALLEL_MIN_IDS {
+                "large input but one rayon thread: the widest single-thread kernel"
+            } else {
+                "below the parallel threshold: the widest single-thread kernel"
+            },
+        }
+    }
+}
+
+static SINGLE_THREAD: AtomicPtr<()> = AtomicPtr::new(detect_single_thread as *mut ());
+static SINGLE_THREAD_MASKED: AtomicPtr<()> = AtomicPtr::new(detect_single_thread_masked as *mut ());
+
+fn widest() -> (FingerprintFn, MaskedFingerprintFn) {
+    let kernel = Kernel::widest_single_thread();
+    match (kernel.function(), kernel.masked_function()) {
+        (Some(contiguous), Some(masked)) => (contiguous, masked),
+        _ => (scalar::fingerprint, scalar::fingerprint_masked),
+    }
+}
+
+fn detect_single_thread(ids: &[IdWords]) -> RawFingerprint {
+    let (contiguous, _) = widest();
+    SINGLE_THREAD.store(contiguous as *mut (), Ordering::Relaxed);
+    contiguous(ids)
+}
+
+fn detect_single_thread_masked(ids: &[IdWords], states: &[u8], included: u64) -> RawFingerprint {
+    let (_, masked) = widest();
+    SINGLE_THREAD_MASKED.store(masked as *mut (), Ordering::Relaxed);
+    masked(ids, states, included)
+}
+
+/// The cached widest single-thread kernel's contiguous entry point.
+pub fn single_thread_function() -> FingerprintFn {
+    let pointer = SINGLE_THREAD.load(Ordering::Relaxed);
+    // SAFETY: SINGLE_THREAD only ever holds values cast from `FingerprintFn` (its initial value
+    // and the stores above), and function pointers round-trip through `*mut ()` on every
+    // platform Rust supports.
+    unsafe { std::mem::transmute::<*mut (), FingerprintFn>(pointer) }
+}
+
+/// The cached widest single-thread kernel's masked entry point.
+pub fn single_thread_masked_function() -> MaskedFingerprintFn {
+    let pointer = SINGLE_THREAD_MASKED.load(Ordering::Relaxed);
+    // SAFETY: as in `single_thread_function`: only `MaskedFingerprintFn` values are stored.
+    unsafe { std::mem::transmute::<*mut (), MaskedFingerprintFn>(pointer) }
+}
+
+/// The fingerprint of `ids` by the automatic choice.
+pub fn fingerprint(ids: &[DispatcherId]) -> Fingerprint {
+    let words = DispatcherId::slice_words(ids);
+    let raw = if words.len() < SHORT_INPUT_IDS {
+        scalar::fingerprint(words)
+    } else if words.len() >= PARALLEL_MIN_IDS {
+        parallel::fingerprint_with(words, single_thread_function(), PARALLEL_MIN_IDS)
+    } else {
+        single_thread_function()(words)
+    };
+    raw.into()
+}
+
+/// The masked fingerprint by the automatic choice; `states` are wire numbers.
+///
+/// # Panics
+/// If the two columns differ in length.
+pub fn fingerprint_masked(ids: &[DispatcherId], states: &[u8], included: StateSet) -> Fingerprint {
+    let words = DispatcherId::slice_words(ids);
+    let raw = if words.len() < SHORT_INPUT_IDS {
+        scalar::fingerprint_masked(words, states, included.bits())
+    } else {
+        parallel::fingerprint_masked_with(
+            words,
+            states,
+            included.bits(),
+            single_thread_masked_function(),
+            PARALLEL_MIN_IDS,
+        )
+    };
+    raw.into()
+}
+
+/// Why an explicit kernel could not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelUnavailable(pub Kernel);
+
+impl std::fmt::Display for KernelUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "kernel {} is not available on this CPU/build (see `dcsum kernels`)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for KernelUnavailable {}
+
+/// The fingerprint of `ids` by an explicit kernel (for benchmarks and comparisons).
+pub fn fingerprint_with(
+    kernel: Kernel,
+    ids: &[DispatcherId],
+) -> Result<Fingerprint, KernelUnavailable> {
+    kernel
+        .fingerprint(DispatcherId::slice_words(ids))
+        .map(Fingerprint::from)
+        .ok_or(KernelUnavailable(kernel))
+}
+
+/// The masked fingerprint by an explicit kernel.
+///
+/// # Panics
+/// If the two columns differ in length.
+pub fn fingerprint_masked_with(
+    kernel: Kernel,
+    ids: &[DispatcherId],
+    states: &[u8],
+    included: StateSet,
+) -> Result<Fingerprint, KernelUnavailable> {
+    kernel
+        .fingerprint_masked(DispatcherId::slice_words(ids), states, included.bits())
+        .map(Fingerprint::from)
+        .ok_or(KernelUnavailable(kernel))
+}
