@@ -25,3 +25,6 @@ pub mod protocol;
 pub mod sim;
 pub mod sketch;
 pub mod wire;
+pub mod profiling;
+pub mod report;
+pub mod store;

@@ -1,0 +1,1 @@
+//! (being written: placeholder so the module tree compiles while helpers work)
