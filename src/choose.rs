@@ -174,3 +174,56 @@ pub fn fingerprint_masked_with(
         .map(Fingerprint::from)
         .ok_or(KernelUnavailable(kernel))
 }
+
+/// Why a kernel cannot run in this process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unavailability {
+    /// The CPU lacks the named instruction-set feature.
+    CpuLacks(&'static str),
+    /// The CPU has the feature but this build switched the kernel off with the named cargo
+    /// feature (`no_avx2`, `no_avx512`).
+    DisabledByBuildFeature(&'static str),
+    /// The kernel exists only on x86-64.
+    NotX86_64,
+}
+
+impl std::fmt::Display for Unavailability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unavailability::CpuLacks(feature) => write!(f, "this CPU lacks {feature}"),
+            Unavailability::DisabledByBuildFeature(feature) => {
+                write!(f, "disabled by the build feature `{feature}`")
+            }
+            Unavailability::NotX86_64 => f.write_str("only on x86-64"),
+        }
+    }
+}
+
+/// `None` when `kernel` runs here, else why not.
+pub fn unavailability(kernel: Kernel) -> Option<Unavailability> {
+    if kernel.is_available() {
+        return None;
+    }
+    // The portable kernels are always available, so only the runtime-detected ones get here.
+    let (cpu_feature, build_feature) = match kernel {
+        Kernel::Avx512 => ("avx512f", "no_avx512"),
+        _ => ("avx2", "no_avx2"),
+    };
+    #[cfg(target_arch = "x86_64")]
+    {
+        let cpu_has_it = match kernel {
+            Kernel::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            _ => std::arch::is_x86_feature_detected!("avx2"),
+        };
+        Some(if cpu_has_it {
+            Unavailability::DisabledByBuildFeature(build_feature)
+        } else {
+            Unavailability::CpuLacks(cpu_feature)
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (cpu_feature, build_feature);
+        Some(Unavailability::NotX86_64)
+    }
+}

@@ -161,7 +161,7 @@ impl FromStr for DispatcherId {
     /// Any of the three text forms: UUID, `high low`, or a JSON object.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
-        if text.starts_with('{') && text.contains(':') {
+        if crate::input::looks_like_json(text) {
             return crate::input::parse_json_record(text).map(|record| record.id);
         }
         let columns: Vec<&str> = text.split_whitespace().collect();

@@ -10,9 +10,10 @@
 //! are skipped. Any other line is an error that names the source, the line number and what was
 //! expected; a reader returns either every record or the first error, never a partial list.
 
+use crate::choose::{self, KernelUnavailable};
 use crate::id::{looks_like_uuid, parse_half, parse_uuid, IdParseError};
-use crate::lifecycle::ComponentState;
-use crate::DispatcherId;
+use crate::lifecycle::{ComponentState, StateSet};
+use crate::{DispatcherId, Fingerprint, Kernel};
 use std::fmt;
 use std::io::BufRead;
 
@@ -59,7 +60,7 @@ pub fn parse_line(line: &str) -> Result<Option<IdRecord>, IdParseError> {
     if text.is_empty() || text.starts_with('#') {
         return Ok(None);
     }
-    if text.starts_with('{') {
+    if looks_like_json(text) {
         return parse_json_record(text).map(Some);
     }
     let columns: Vec<&str> = text.split_whitespace().collect();
@@ -127,6 +128,16 @@ fn json_half(name: &str, half: JsonHalf) -> Result<u64, IdParseError> {
     }
 }
 
+/// Whether `text` is meant as a JSON object rather than a braced UUID (`{67e55044-...}`): after
+/// the brace comes a quote, a closing brace or anything else that is not a hex digit.
+pub(crate) fn looks_like_json(text: &str) -> bool {
+    text.strip_prefix('{').is_some_and(|rest| {
+        !rest
+            .trim_start()
+            .starts_with(|c: char| c.is_ascii_hexdigit())
+    })
+}
+
 /// Parses `{"low":..,"high":..,"state":..}`.
 pub fn parse_json_record(text: &str) -> Result<IdRecord, IdParseError> {
     let record: JsonRecord = serde_json::from_str(text).map_err(|error| {
@@ -184,4 +195,79 @@ pub fn read_records_from_path(path: &str) -> Result<Vec<IdRecord>, InputError> {
         message: format!("cannot open: {error}"),
     })?;
     read_records(std::io::BufReader::new(file), path)
+}
+
+/// Records split into the columns the kernels take: IDs whose line gave no state, and IDs whose
+/// line gave one beside their states.
+///
+/// A record without a state always counts: a plain ID list is the set itself, so a state filter
+/// applies only to lines that carry a state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IdColumns {
+    /// IDs whose line gave no state (always counted).
+    pub unstated: Vec<DispatcherId>,
+    /// IDs whose line gave a state; `states[i]` is the state of `stated[i]`.
+    pub stated: Vec<DispatcherId>,
+    /// The states of `stated`.
+    pub states: Vec<ComponentState>,
+}
+
+impl IdColumns {
+    /// The columns of `records`, in input order within each column.
+    pub fn from_records(records: &[IdRecord]) -> IdColumns {
+        records.iter().copied().collect()
+    }
+
+    /// Number of records (counted or not).
+    pub fn len(&self) -> usize {
+        self.unstated.len() + self.stated.len()
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The fingerprint of every unstated ID and of the stated IDs whose state is in `included`,
+    /// by the automatic kernel choice.
+    pub fn fingerprint(&self, included: StateSet) -> Fingerprint {
+        Fingerprint::of(&self.unstated).merge(Fingerprint::of_masked(
+            &self.stated,
+            &self.states,
+            included,
+        ))
+    }
+
+    /// As [`IdColumns::fingerprint`], by an explicit kernel (its contiguous form for the unstated
+    /// IDs and its masked form for the stated ones).
+    pub fn fingerprint_with(
+        &self,
+        kernel: Kernel,
+        included: StateSet,
+    ) -> Result<Fingerprint, KernelUnavailable> {
+        let unstated = choose::fingerprint_with(kernel, &self.unstated)?;
+        let stated = choose::fingerprint_masked_with(
+            kernel,
+            &self.stated,
+            bytemuck::cast_slice(&self.states),
+            included,
+        )?;
+        Ok(unstated.merge(stated))
+    }
+}
+
+impl FromIterator<IdRecord> for IdColumns {
+    fn from_iter<I: IntoIterator<Item = IdRecord>>(records: I) -> Self {
+        let mut columns = IdColumns::default();
+        for record in records {
+            match record.state {
+                None => columns.unstated.push(record.id),
+                Some(state) => {
+                    columns.stated.push(record.id);
+                    columns.states.push(state);
+                }
+            }
+        }
+        columns
+    }
 }

@@ -9,6 +9,7 @@
 //!   here as [`kernels`].
 
 pub mod choose;
+pub mod diagnosis;
 pub mod fingerprint;
 pub mod id;
 pub mod input;

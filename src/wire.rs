@@ -1,1 +1,597 @@
-//! (being written: placeholder so the module tree compiles while helpers work)
+//! The protocol's wire messages: protobuf, encoded with `prost` (derived, no `protoc` at build
+//! time), with the reference system's field numbers so the bytes interoperate with it.
+//!
+//! | message | fields (number = name type) |
+//! |---|---|
+//! | `DispatcherSetChecksum` | 1 count, 2 xorHigh, 3 xorLow, 4 sumHigh, 5 sumLow, all `uint64` |
+//! | `ChangefeedID` | 1 high `uint64`, 2 low `uint64`, 3 name `string`, 4 keyspace `string` |
+//! | `DispatcherSetChecksumUpdateRequest` | 1 changefeedID, 2 epoch `uint64`, 3 mode `int64`, 4 seq `uint64`, 5 checksum |
+//! | `DispatcherSetChecksumAckResponse` | 1 changefeedID, 2 epoch `uint64`, 3 mode `int64`, 4 seq `uint64` |
+//! | enum `ChecksumState` | UNINITIALIZED 0, MISMATCH 1, MATCH 2 |
+//! | enum `ComponentState` | Working 0, Stopped 1, Removed 2, Initializing 3, Preparing 4, MergeReady 5, WaitingMerge 6 |
+//!
+//! [`DispatcherSetChecksumHeartbeat`] is **ours, not the reference system's** (the reference
+//! carries the state inside its larger heartbeat): 1 changefeedID, 2 mode `int64`, 3 state
+//! `ChecksumState`, 4 stateSeq `uint64`, 5 watermark `optional uint64`, 6 node `uint32`,
+//! 7 verifiedEpoch `uint64`, 8 verifiedSeq `uint64` (the expected value the state was computed
+//! against, see [`crate::protocol::ExpectedVersion`]).
+//!
+//! Decoding bad bytes returns a [`WireError`], never panics. Every message also has a serde JSON
+//! form with the reference field names (`count`, `xorHigh`, ..., `changefeedID`), which
+//! `dcsum decode` prints.
+
+use crate::lifecycle::ComponentState as LifecycleState;
+use crate::protocol::{
+    self, ChecksumAck, ChecksumHeartbeat, ChecksumUpdate, ExpectedVersion, Mode, NodeId,
+};
+use crate::Fingerprint;
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A fingerprint on the wire.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DispatcherSetChecksum {
+    /// Number of IDs.
+    #[prost(uint64, tag = "1")]
+    pub count: u64,
+    /// XOR of the high halves.
+    #[prost(uint64, tag = "2")]
+    pub xor_high: u64,
+    /// XOR of the low halves.
+    #[prost(uint64, tag = "3")]
+    pub xor_low: u64,
+    /// Wrapping sum of the high halves.
+    #[prost(uint64, tag = "4")]
+    pub sum_high: u64,
+    /// Wrapping sum of the low halves.
+    #[prost(uint64, tag = "5")]
+    pub sum_low: u64,
+}
+
+/// A changefeed's identity on the wire (the reference system's `ChangefeedID`).
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangefeedIdMessage {
+    /// High half of the 128-bit ID.
+    #[prost(uint64, tag = "1")]
+    pub high: u64,
+    /// Low half of the 128-bit ID.
+    #[prost(uint64, tag = "2")]
+    pub low: u64,
+    /// Name.
+    #[prost(string, tag = "3")]
+    pub name: String,
+    /// Keyspace.
+    #[prost(string, tag = "4")]
+    pub keyspace: String,
+}
+
+/// Maintainer → node: the node's expected fingerprint as of update `seq`.
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DispatcherSetChecksumUpdateRequest {
+    /// The changefeed.
+    #[prost(message, optional, tag = "1")]
+    #[serde(rename = "changefeedID")]
+    pub changefeed_id: Option<ChangefeedIdMessage>,
+    /// The maintainer's epoch.
+    #[prost(uint64, tag = "2")]
+    pub epoch: u64,
+    /// The mode (0 default, 1 redo).
+    #[prost(int64, tag = "3")]
+    pub mode: i64,
+    /// The update number.
+    #[prost(uint64, tag = "4")]
+    pub seq: u64,
+    /// The expected fingerprint.
+    #[prost(message, optional, tag = "5")]
+    pub checksum: Option<DispatcherSetChecksum>,
+}
+
+/// Node → maintainer: "I have applied update `seq`".
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DispatcherSetChecksumAckResponse {
+    /// The changefeed.
+    #[prost(message, optional, tag = "1")]
+    #[serde(rename = "changefeedID")]
+    pub changefeed_id: Option<ChangefeedIdMessage>,
+    /// The epoch of the acknowledged update.
+    #[prost(uint64, tag = "2")]
+    pub epoch: u64,
+    /// The mode of the acknowledged update.
+    #[prost(int64, tag = "3")]
+    pub mode: i64,
+    /// The acknowledged update number.
+    #[prost(uint64, tag = "4")]
+    pub seq: u64,
+}
+
+/// Node → maintainer, once per heartbeat and mode (OUR message and field numbers, see the
+/// module docs): the verifier's state and, only at MATCH, the watermark.
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DispatcherSetChecksumHeartbeat {
+    /// The changefeed.
+    #[prost(message, optional, tag = "1")]
+    #[serde(rename = "changefeedID")]
+    pub changefeed_id: Option<ChangefeedIdMessage>,
+    /// The mode (0 default, 1 redo).
+    #[prost(int64, tag = "2")]
+    pub mode: i64,
+    /// A [`ChecksumState`] number.
+    #[prost(enumeration = "ChecksumState", tag = "3")]
+    #[serde(with = "checksum_state_json")]
+    pub state: i32,
+    /// Goes up at each change of `state`.
+    #[prost(uint64, tag = "4")]
+    pub state_seq: u64,
+    /// The watermark, present only at MATCH.
+    #[prost(uint64, optional, tag = "5")]
+    pub watermark: Option<u64>,
+    /// The sending node.
+    #[prost(uint32, tag = "6")]
+    pub node: u32,
+    /// The epoch of the expected value `state` was computed against.
+    #[prost(uint64, tag = "7")]
+    pub verified_epoch: u64,
+    /// The seq of the expected value `state` was computed against.
+    #[prost(uint64, tag = "8")]
+    pub verified_seq: u64,
+}
+
+/// The verifier's state on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+pub enum ChecksumState {
+    /// Nothing expected has arrived.
+    Uninitialized = 0,
+    /// The fingerprints differ.
+    Mismatch = 1,
+    /// The fingerprints agree.
+    Match = 2,
+}
+
+impl ChecksumState {
+    /// The protobuf enum value name (`UNINITIALIZED`, `MISMATCH`, `MATCH`).
+    pub fn as_str_name(self) -> &'static str {
+        protocol::ChecksumState::from(self).name()
+    }
+
+    /// The value with this protobuf name.
+    pub fn from_str_name(name: &str) -> Option<ChecksumState> {
+        protocol::ChecksumState::ALL
+            .into_iter()
+            .find(|state| state.name() == name)
+            .map(ChecksumState::from)
+    }
+}
+
+/// A dispatcher's lifecycle state on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+pub enum ComponentState {
+    /// See [`LifecycleState::Working`].
+    Working = 0,
+    /// See [`LifecycleState::Stopped`].
+    Stopped = 1,
+    /// See [`LifecycleState::Removed`].
+    Removed = 2,
+    /// See [`LifecycleState::Initializing`].
+    Initializing = 3,
+    /// See [`LifecycleState::Preparing`].
+    Preparing = 4,
+    /// See [`LifecycleState::MergeReady`].
+    MergeReady = 5,
+    /// See [`LifecycleState::WaitingMerge`].
+    WaitingMerge = 6,
+}
+
+impl ComponentState {
+    /// The protobuf enum value name (`Working`, ..., `WaitingMerge`).
+    pub fn as_str_name(self) -> &'static str {
+        LifecycleState::from(self).name()
+    }
+
+    /// The value with this protobuf name.
+    pub fn from_str_name(name: &str) -> Option<ComponentState> {
+        LifecycleState::ALL
+            .into_iter()
+            .find(|state| state.name() == name)
+            .map(ComponentState::from)
+    }
+}
+
+/// Why bytes or a decoded message could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireError {
+    /// What was wrong, naming the message type and the field or byte position.
+    pub message: String,
+}
+
+impl WireError {
+    fn new(message: impl Into<String>) -> WireError {
+        WireError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// The message types `dcsum decode` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageType {
+    /// [`DispatcherSetChecksumUpdateRequest`].
+    Update,
+    /// [`DispatcherSetChecksumAckResponse`].
+    Ack,
+    /// [`DispatcherSetChecksum`].
+    Checksum,
+    /// [`DispatcherSetChecksumHeartbeat`] (ours).
+    Heartbeat,
+}
+
+impl MessageType {
+    /// Every type.
+    pub const ALL: [MessageType; 4] = [
+        MessageType::Update,
+        MessageType::Ack,
+        MessageType::Checksum,
+        MessageType::Heartbeat,
+    ];
+
+    /// The short name (`update`, `ack`, `checksum`, `heartbeat`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            MessageType::Update => "update",
+            MessageType::Ack => "ack",
+            MessageType::Checksum => "checksum",
+            MessageType::Heartbeat => "heartbeat",
+        }
+    }
+
+    /// The protobuf message name.
+    pub const fn message_name(self) -> &'static str {
+        match self {
+            MessageType::Update => "DispatcherSetChecksumUpdateRequest",
+            MessageType::Ack => "DispatcherSetChecksumAckResponse",
+            MessageType::Checksum => "DispatcherSetChecksum",
+            MessageType::Heartbeat => "DispatcherSetChecksumHeartbeat",
+        }
+    }
+
+    /// Decodes `bytes` as this type and renders it as pretty JSON with the reference field names.
+    pub fn decode_to_json(self, bytes: &[u8]) -> Result<String, WireError> {
+        let json = match self {
+            MessageType::Update => to_json(&decode::<DispatcherSetChecksumUpdateRequest>(bytes)?),
+            MessageType::Ack => to_json(&decode::<DispatcherSetChecksumAckResponse>(bytes)?),
+            MessageType::Checksum => to_json(&decode::<DispatcherSetChecksum>(bytes)?),
+            MessageType::Heartbeat => to_json(&decode::<DispatcherSetChecksumHeartbeat>(bytes)?),
+        };
+        Ok(json)
+    }
+}
+
+impl std::str::FromStr for MessageType {
+    type Err = WireError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        MessageType::ALL
+            .into_iter()
+            .find(|kind| kind.name().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| {
+                WireError::new(format!(
+                    "unknown message type {text:?}: expected update, ack, checksum or heartbeat"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for MessageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn to_json(message: &impl Serialize) -> String {
+    serde_json::to_string_pretty(message).expect("wire messages always serialize")
+}
+
+/// Decodes one message of type `M`; bad bytes give an error naming the message type.
+pub fn decode<M: Message + Default + Named>(bytes: &[u8]) -> Result<M, WireError> {
+    M::decode(bytes).map_err(|error| {
+        WireError::new(format!(
+            "not a valid {} ({} bytes): {error}",
+            M::NAME,
+            bytes.len()
+        ))
+    })
+}
+
+/// The protobuf name of a message, for error texts.
+pub trait Named {
+    /// The message name.
+    const NAME: &'static str;
+}
+
+impl Named for DispatcherSetChecksum {
+    const NAME: &'static str = "DispatcherSetChecksum";
+}
+impl Named for ChangefeedIdMessage {
+    const NAME: &'static str = "ChangefeedID";
+}
+impl Named for DispatcherSetChecksumUpdateRequest {
+    const NAME: &'static str = "DispatcherSetChecksumUpdateRequest";
+}
+impl Named for DispatcherSetChecksumAckResponse {
+    const NAME: &'static str = "DispatcherSetChecksumAckResponse";
+}
+impl Named for DispatcherSetChecksumHeartbeat {
+    const NAME: &'static str = "DispatcherSetChecksumHeartbeat";
+}
+
+/// Parses hex text (white space and an optional `0x` ignored) into bytes.
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, WireError> {
+    let digits: Vec<u8> = text
+        .trim()
+        .trim_start_matches("0x")
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err(WireError::new(format!(
+            "hex input has {} digits: expected an even number (two per byte)",
+            digits.len()
+        )));
+    }
+    digits
+        .chunks_exact(2)
+        .enumerate()
+        .map(|(index, pair)| {
+            let text = std::str::from_utf8(pair).unwrap_or("??");
+            u8::from_str_radix(text, 16).map_err(|_| {
+                WireError::new(format!(
+                    "hex input byte {index}: {text:?} is not two hex digits"
+                ))
+            })
+        })
+        .collect()
+}
+
+fn mode_from_wire(message: &str, mode: i64) -> Result<Mode, WireError> {
+    Mode::from_wire(mode).ok_or_else(|| {
+        WireError::new(format!(
+            "{message}.mode is {mode}: expected 0 (default) or 1 (redo)"
+        ))
+    })
+}
+
+fn required<T>(message: &str, field: &str, value: Option<T>) -> Result<T, WireError> {
+    value.ok_or_else(|| WireError::new(format!("{message}.{field} is missing")))
+}
+
+impl From<Fingerprint> for DispatcherSetChecksum {
+    fn from(fingerprint: Fingerprint) -> Self {
+        DispatcherSetChecksum {
+            count: fingerprint.count,
+            xor_high: fingerprint.xor_high,
+            xor_low: fingerprint.xor_low,
+            sum_high: fingerprint.sum_high,
+            sum_low: fingerprint.sum_low,
+        }
+    }
+}
+
+impl From<DispatcherSetChecksum> for Fingerprint {
+    fn from(checksum: DispatcherSetChecksum) -> Self {
+        Fingerprint {
+            count: checksum.count,
+            xor_high: checksum.xor_high,
+            xor_low: checksum.xor_low,
+            sum_high: checksum.sum_high,
+            sum_low: checksum.sum_low,
+        }
+    }
+}
+
+impl From<&protocol::ChangefeedId> for ChangefeedIdMessage {
+    fn from(id: &protocol::ChangefeedId) -> Self {
+        ChangefeedIdMessage {
+            high: id.high,
+            low: id.low,
+            name: id.name.clone(),
+            keyspace: id.keyspace.clone(),
+        }
+    }
+}
+
+impl From<ChangefeedIdMessage> for protocol::ChangefeedId {
+    fn from(id: ChangefeedIdMessage) -> Self {
+        protocol::ChangefeedId {
+            high: id.high,
+            low: id.low,
+            name: id.name,
+            keyspace: id.keyspace,
+        }
+    }
+}
+
+impl From<protocol::ChecksumState> for ChecksumState {
+    fn from(state: protocol::ChecksumState) -> Self {
+        match state {
+            protocol::ChecksumState::Uninitialized => ChecksumState::Uninitialized,
+            protocol::ChecksumState::Mismatch => ChecksumState::Mismatch,
+            protocol::ChecksumState::Match => ChecksumState::Match,
+        }
+    }
+}
+
+impl From<ChecksumState> for protocol::ChecksumState {
+    fn from(state: ChecksumState) -> Self {
+        match state {
+            ChecksumState::Uninitialized => protocol::ChecksumState::Uninitialized,
+            ChecksumState::Mismatch => protocol::ChecksumState::Mismatch,
+            ChecksumState::Match => protocol::ChecksumState::Match,
+        }
+    }
+}
+
+impl From<LifecycleState> for ComponentState {
+    fn from(state: LifecycleState) -> Self {
+        ComponentState::try_from(i32::from(state.number()))
+            .expect("lifecycle and wire numbers are the same")
+    }
+}
+
+impl From<ComponentState> for LifecycleState {
+    fn from(state: ComponentState) -> Self {
+        u8::try_from(state as i32)
+            .ok()
+            .and_then(LifecycleState::from_number)
+            .expect("lifecycle and wire numbers are the same")
+    }
+}
+
+impl DispatcherSetChecksumUpdateRequest {
+    /// The message for `update` of `changefeed`.
+    pub fn from_update(changefeed: &protocol::ChangefeedId, update: &ChecksumUpdate) -> Self {
+        DispatcherSetChecksumUpdateRequest {
+            changefeed_id: Some(changefeed.into()),
+            epoch: update.epoch,
+            mode: update.mode.wire(),
+            seq: update.seq,
+            checksum: Some(update.fingerprint.into()),
+        }
+    }
+
+    /// The protocol values, for the receiving `node`; an error if the mode is unknown or the
+    /// changefeed or checksum is missing.
+    pub fn to_update(
+        &self,
+        node: NodeId,
+    ) -> Result<(protocol::ChangefeedId, ChecksumUpdate), WireError> {
+        const NAME: &str = "DispatcherSetChecksumUpdateRequest";
+        let changefeed = required(NAME, "changefeedID", self.changefeed_id.clone())?;
+        let checksum = required(NAME, "checksum", self.checksum)?;
+        let update = ChecksumUpdate {
+            node,
+            epoch: self.epoch,
+            mode: mode_from_wire(NAME, self.mode)?,
+            seq: self.seq,
+            fingerprint: checksum.into(),
+        };
+        Ok((changefeed.into(), update))
+    }
+}
+
+impl DispatcherSetChecksumAckResponse {
+    /// The message for `ack` of `changefeed`.
+    pub fn from_ack(changefeed: &protocol::ChangefeedId, ack: &ChecksumAck) -> Self {
+        DispatcherSetChecksumAckResponse {
+            changefeed_id: Some(changefeed.into()),
+            epoch: ack.epoch,
+            mode: ack.mode.wire(),
+            seq: ack.seq,
+        }
+    }
+
+    /// The protocol values, from the sending `node`; an error if the mode is unknown or the
+    /// changefeed is missing.
+    pub fn to_ack(&self, node: NodeId) -> Result<(protocol::ChangefeedId, ChecksumAck), WireError> {
+        const NAME: &str = "DispatcherSetChecksumAckResponse";
+        let changefeed = required(NAME, "changefeedID", self.changefeed_id.clone())?;
+        let ack = ChecksumAck {
+            node,
+            epoch: self.epoch,
+            mode: mode_from_wire(NAME, self.mode)?,
+            seq: self.seq,
+        };
+        Ok((changefeed.into(), ack))
+    }
+}
+
+impl DispatcherSetChecksumHeartbeat {
+    /// The message for `heartbeat` of `changefeed`.
+    pub fn from_heartbeat(
+        changefeed: &protocol::ChangefeedId,
+        heartbeat: &ChecksumHeartbeat,
+    ) -> Self {
+        DispatcherSetChecksumHeartbeat {
+            changefeed_id: Some(changefeed.into()),
+            mode: heartbeat.mode.wire(),
+            state: ChecksumState::from(heartbeat.state) as i32,
+            state_seq: heartbeat.state_seq,
+            watermark: heartbeat.watermark,
+            node: heartbeat.node.0,
+            verified_epoch: heartbeat.verified_against.epoch,
+            verified_seq: heartbeat.verified_against.seq,
+        }
+    }
+
+    /// The protocol values; an error if the mode or state is unknown or the changefeed missing.
+    pub fn to_heartbeat(&self) -> Result<(protocol::ChangefeedId, ChecksumHeartbeat), WireError> {
+        const NAME: &str = "DispatcherSetChecksumHeartbeat";
+        let changefeed = required(NAME, "changefeedID", self.changefeed_id.clone())?;
+        let state = ChecksumState::try_from(self.state).map_err(|_| {
+            WireError::new(format!(
+                "{NAME}.state is {}: expected 0 (UNINITIALIZED), 1 (MISMATCH) or 2 (MATCH)",
+                self.state
+            ))
+        })?;
+        let heartbeat = ChecksumHeartbeat {
+            node: NodeId(self.node),
+            mode: mode_from_wire(NAME, self.mode)?,
+            state: state.into(),
+            state_seq: self.state_seq,
+            watermark: self.watermark,
+            verified_against: ExpectedVersion {
+                epoch: self.verified_epoch,
+                seq: self.verified_seq,
+            },
+        };
+        Ok((changefeed.into(), heartbeat))
+    }
+}
+
+/// JSON form of a `ChecksumState` field: its name (`MATCH`), or the number when it has none;
+/// either form is read back.
+mod checksum_state_json {
+    use super::ChecksumState;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(state: &i32, serializer: S) -> Result<S::Ok, S::Error> {
+        match ChecksumState::try_from(*state) {
+            Ok(known) => serializer.serialize_str(known.as_str_name()),
+            Err(_) => serializer.serialize_i32(*state),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NameOrNumber {
+        Name(String),
+        Number(i32),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+        match NameOrNumber::deserialize(deserializer)? {
+            NameOrNumber::Number(number) => Ok(number),
+            NameOrNumber::Name(name) => ChecksumState::from_str_name(&name)
+                .map(|state| state as i32)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "unknown ChecksumState {name:?}: expected UNINITIALIZED, MISMATCH or MATCH"
+                    ))
+                }),
+        }
+    }
+}

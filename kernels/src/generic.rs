@@ -41,7 +41,7 @@ fn fold_lanes<const W: usize>(
 /// The fingerprint of `ids` with `W` word accumulators (`W` even).
 #[inline(always)]
 pub(crate) fn fold<const W: usize>(ids: &[IdWords]) -> RawFingerprint {
-    const { assert!(W % 2 == 0 && W > 0) };
+    const { assert!(W.is_multiple_of(2) && W > 0) };
     let (blocks, tail) = ids.as_flattened().as_chunks::<W>();
     let mut xor = [0u64; W];
     let mut sum = [0u64; W];

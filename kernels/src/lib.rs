@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod generic;
+pub mod keyed;
 pub mod lanes;
 pub mod naive;
 pub mod parallel;

@@ -1,1 +1,257 @@
-//! (being written: placeholder so the module tree compiles while helpers work)
+//! The incremental delta-and-verify protocol that keeps a changefeed's checkpoint from advancing
+//! while some node runs the wrong set of dispatchers.
+//!
+//! ```text
+//!  maintainer                                              node (one per capture)
+//!  ExpectedSetTracker ── ChecksumUpdate{epoch,mode,seq,fp} ──▶ DispatcherSetVerifier
+//!   (expected fp per node,  ◀── ChecksumAck{epoch,mode,seq} ──   (expected vs actual fp,
+//!    seq/acked, resend)                                          actual kept incrementally)
+//!  CheckpointGate ◀── heartbeat{mode,state,state_seq,watermark if MATCH} ──┘
+//!   advances only when every required (node, mode) reports MATCH with a watermark
+//! ```
+//!
+//! Everything runs per changefeed and per [`Mode`]: the default mode and, with redo enabled, the
+//! redo mode, each with its own independent state ([`MaintainerChecksums`], [`NodeChecksums`]).
+//! Time is injected as a [`Duration`](std::time::Duration) since an arbitrary origin (see
+//! [`clock`]), so every timing rule is testable without sleeping.
+
+pub mod changefeed;
+pub mod clock;
+pub mod gate;
+mod packed;
+pub mod tracker;
+pub mod verifier;
+
+pub use changefeed::{MaintainerChecksums, NodeChecksums};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use gate::{CheckpointGate, GateDecision, HoldReason, NodeReport};
+pub use tracker::{
+    AckOutcome, DeltaSummary, ExpectedSetTracker, HeartbeatWatch, Reassignment, ResetReport,
+    TrackedNode, TrackerConfig,
+};
+pub use verifier::{
+    ActualSet, DispatcherSetVerifier, ExpectedChecksum, IncrementalActualSet, MismatchLog,
+    RecomputeActualSet, Verdict, VerifierConfig, VerifierRuntime,
+};
+
+use crate::Fingerprint;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A node (a capture in the reference system), named by a small number.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct NodeId(pub u32);
+
+/// `node-7`.
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "node-{}", self.0)
+    }
+}
+
+/// Which of a changefeed's two independent dispatcher sets: the default one, or the redo log's.
+/// On the wire it is an `int64` (0 or 1).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The default dispatcher set (wire 0).
+    #[default]
+    Default = 0,
+    /// The redo dispatcher set (wire 1).
+    Redo = 1,
+}
+
+impl Mode {
+    /// Both modes in wire order.
+    pub const ALL: [Mode; 2] = [Mode::Default, Mode::Redo];
+
+    /// The wire number.
+    pub const fn wire(self) -> i64 {
+        self as i64
+    }
+
+    /// The mode with this wire number, if any.
+    pub const fn from_wire(number: i64) -> Option<Mode> {
+        match number {
+            0 => Some(Mode::Default),
+            1 => Some(Mode::Redo),
+            _ => None,
+        }
+    }
+
+    /// `default` or `redo`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mode::Default => "default",
+            Mode::Redo => "redo",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A changefeed's identity as the reference system sends it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChangefeedId {
+    /// High half of the changefeed's 128-bit ID.
+    pub high: u64,
+    /// Low half of the changefeed's 128-bit ID.
+    pub low: u64,
+    /// The changefeed's name.
+    pub name: String,
+    /// The keyspace it belongs to.
+    pub keyspace: String,
+}
+
+impl ChangefeedId {
+    /// A changefeed ID with these parts.
+    pub fn new(high: u64, low: u64, name: impl Into<String>, keyspace: impl Into<String>) -> Self {
+        ChangefeedId {
+            high,
+            low,
+            name: name.into(),
+            keyspace: keyspace.into(),
+        }
+    }
+}
+
+/// `keyspace/name`.
+impl fmt::Display for ChangefeedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.keyspace, self.name)
+    }
+}
+
+/// What a node's verifier concluded, with the reference system's wire numbers.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChecksumState {
+    /// No expected fingerprint has arrived since the last reset (wire 0).
+    #[default]
+    Uninitialized = 0,
+    /// The actual fingerprint differs from the expected one (wire 1).
+    Mismatch = 1,
+    /// The actual fingerprint equals the expected one (wire 2).
+    Match = 2,
+}
+
+impl ChecksumState {
+    /// Every state in wire order.
+    pub const ALL: [ChecksumState; 3] = [
+        ChecksumState::Uninitialized,
+        ChecksumState::Mismatch,
+        ChecksumState::Match,
+    ];
+
+    /// The wire number.
+    pub const fn wire(self) -> i32 {
+        self as i32
+    }
+
+    /// The state with this wire number, if any.
+    pub const fn from_wire(number: i32) -> Option<ChecksumState> {
+        match number {
+            0 => Some(ChecksumState::Uninitialized),
+            1 => Some(ChecksumState::Mismatch),
+            2 => Some(ChecksumState::Match),
+            _ => None,
+        }
+    }
+
+    /// The reference system's name: `UNINITIALIZED`, `MISMATCH`, `MATCH`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ChecksumState::Uninitialized => "UNINITIALIZED",
+            ChecksumState::Mismatch => "MISMATCH",
+            ChecksumState::Match => "MATCH",
+        }
+    }
+}
+
+impl fmt::Display for ChecksumState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The maintainer's message to one node: "in this epoch and mode, your expected set as of update
+/// `seq` has this fingerprint". The changefeed travels beside it (see [`crate::wire`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChecksumUpdate {
+    /// The node it is for.
+    pub node: NodeId,
+    /// The maintainer's epoch.
+    pub epoch: u64,
+    /// The mode whose set it describes.
+    pub mode: Mode,
+    /// The update number for this node (1 after a reset, +1 per changing delta).
+    pub seq: u64,
+    /// The fingerprint of the node's expected set.
+    pub fingerprint: Fingerprint,
+}
+
+/// A node's acknowledgement of the update it applied (or already had).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChecksumAck {
+    /// The node that acknowledges.
+    pub node: NodeId,
+    /// The epoch of the update.
+    pub epoch: u64,
+    /// The mode of the update.
+    pub mode: Mode,
+    /// The update's seq.
+    pub seq: u64,
+}
+
+/// Which expected value a verdict was computed against: the maintainer's epoch and the update's
+/// seq (both 0 before any update). Ordered by epoch, then seq.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+pub struct ExpectedVersion {
+    /// The maintainer's epoch.
+    pub epoch: u64,
+    /// The update's seq within the epoch.
+    pub seq: u64,
+}
+
+impl fmt::Display for ExpectedVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "epoch {} seq {}", self.epoch, self.seq)
+    }
+}
+
+/// The checksum part of a node's heartbeat for one mode: its verdict, the expected version the
+/// verdict was computed against, and, only when the verdict is MATCH, its watermark (otherwise
+/// the node withholds it).
+///
+/// `verified_against` is our addition to the reference heartbeat: without it a MATCH computed
+/// against an update the maintainer has since superseded (still in flight to the node) looks
+/// the same as a current one, and the gate could open while the node's set is already wrong
+/// (see [`CheckpointGate::decide_versions`] and [`MaintainerChecksums::decide_verified`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChecksumHeartbeat {
+    /// The node that sends it.
+    pub node: NodeId,
+    /// The mode it reports on.
+    pub mode: Mode,
+    /// The verifier's state.
+    pub state: ChecksumState,
+    /// Goes up each time `state` changes, so the gate can drop reordered heartbeats.
+    pub state_seq: u64,
+    /// The node's checkpoint watermark; `None` unless `state` is MATCH.
+    pub watermark: Option<u64>,
+    /// The expected value `state` was computed against.
+    pub verified_against: ExpectedVersion,
+}

@@ -1,0 +1,81 @@
+//! The keyed fingerprint over rayon: chunks run the fastest single-thread keyed kernel and the
+//! partial fingerprints merge. Mixing makes the keyed loop compute-bound, so two threads pay off
+//! at a smaller size than for the memory-bound plain loop ([`MIN_PARALLEL_IDS`]).
+
+use super::{KeySchedule, KeyedFingerprintFn, KeyedMaskedFingerprintFn};
+use crate::{IdWords, RawFingerprint};
+use rayon::prelude::*;
+
+/// IDs per rayon task: as for the plain parallel kernel, 1 MiB of IDs.
+pub const CHUNK_IDS: usize = crate::parallel::CHUNK_IDS;
+
+/// Below this many IDs the single-thread keyed kernel runs directly. Measured by
+/// `cargo bench --bench keyed -- keyed_parallel_threshold` (see `docs/readme/diagnosis.md`):
+/// on the 2-core reference machine two threads beat one from about 128 Ki IDs.
+pub const MIN_PARALLEL_IDS: usize = 128 * 1024;
+
+/// The keyed fingerprint of `ids`, split over rayon's pool.
+pub fn fingerprint(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
+    let (contiguous, _) = super::widest_single_thread_functions();
+    fingerprint_with(schedule, ids, contiguous, MIN_PARALLEL_IDS)
+}
+
+/// The keyed fingerprint with `chunk_kernel` per chunk, serial below `min_parallel` IDs.
+pub fn fingerprint_with(
+    schedule: &KeySchedule,
+    ids: &[IdWords],
+    chunk_kernel: KeyedFingerprintFn,
+    min_parallel: usize,
+) -> RawFingerprint {
+    if ids.len() < min_parallel || rayon::current_num_threads() <= 1 {
+        return chunk_kernel(schedule, ids);
+    }
+    let chunk = chunk_size(ids.len());
+    ids.par_chunks(chunk)
+        .map(|ids| chunk_kernel(schedule, ids))
+        .reduce(|| RawFingerprint::EMPTY, RawFingerprint::merge)
+}
+
+/// The keyed masked fingerprint, split over rayon's pool.
+///
+/// # Panics
+/// If `ids` and `states` differ in length.
+pub fn fingerprint_masked(
+    schedule: &KeySchedule,
+    ids: &[IdWords],
+    states: &[u8],
+    included: u64,
+) -> RawFingerprint {
+    let (_, masked) = super::widest_single_thread_functions();
+    fingerprint_masked_with(schedule, ids, states, included, masked, MIN_PARALLEL_IDS)
+}
+
+/// The keyed masked fingerprint with `chunk_kernel` per chunk, serial below `min_parallel` IDs.
+///
+/// # Panics
+/// If `ids` and `states` differ in length.
+pub fn fingerprint_masked_with(
+    schedule: &KeySchedule,
+    ids: &[IdWords],
+    states: &[u8],
+    included: u64,
+    chunk_kernel: KeyedMaskedFingerprintFn,
+    min_parallel: usize,
+) -> RawFingerprint {
+    crate::check_columns(ids, states);
+    if ids.len() < min_parallel || rayon::current_num_threads() <= 1 {
+        return chunk_kernel(schedule, ids, states, included);
+    }
+    let chunk = chunk_size(ids.len());
+    ids.par_chunks(chunk)
+        .zip(states.par_chunks(chunk))
+        .map(|(ids, states)| chunk_kernel(schedule, ids, states, included))
+        .reduce(|| RawFingerprint::EMPTY, RawFingerprint::merge)
+}
+
+/// Chunks of at most [`CHUNK_IDS`], but at least one per thread, so an input just above the
+/// threshold still splits.
+fn chunk_size(len: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    len.div_ceil(threads).clamp(1, CHUNK_IDS)
+}

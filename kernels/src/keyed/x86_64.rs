@@ -1,0 +1,392 @@
+//! Keyed kernels chosen at run time on x86-64, on the AES instructions. An ID is one 128-bit AES
+//! block as it lies in memory (`low` then `high`), so a load is the whole block: no shuffles.
+//! On other architectures both report themselves unavailable.
+//!
+//! The entry points are handed out only as function pointers from `function()` /
+//! `masked_function()`, which return `None` unless the CPU has every feature the entry point
+//! enables; that is what makes calling them sound.
+
+use super::{KeyedFingerprintFn, KeyedMaskedFingerprintFn};
+
+/// Stamps the availability check and the checked function pointers around a module's `entry`.
+macro_rules! checked_entry_points {
+    (available: $available:expr) => {
+        /// Whether this CPU runs the kernel (and the build did not switch it off).
+        #[inline]
+        pub fn is_available() -> bool {
+            #[cfg(target_arch = "x86_64")]
+            {
+                $available
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                false
+            }
+        }
+
+        /// The contiguous entry point, only where this CPU runs it.
+        pub fn function() -> Option<KeyedFingerprintFn> {
+            #[cfg(target_arch = "x86_64")]
+            {
+                is_available().then_some(checked::fingerprint as KeyedFingerprintFn)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                None
+            }
+        }
+
+        /// The masked entry point, only where this CPU runs it.
+        pub fn masked_function() -> Option<KeyedMaskedFingerprintFn> {
+            #[cfg(target_arch = "x86_64")]
+            {
+                is_available().then_some(checked::fingerprint_masked as KeyedMaskedFingerprintFn)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                None
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        mod checked {
+            use crate::keyed::KeySchedule;
+            use crate::{IdWords, RawFingerprint};
+
+            // Private, reachable only as the pointers `function()` and `masked_function()`
+            // return after `is_available()` said yes.
+            pub(super) fn fingerprint(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
+                // SAFETY: only reachable after `is_available()` saw every feature `entry`
+                // enables.
+                unsafe { super::entry::fingerprint(schedule, ids) }
+            }
+
+            pub(super) fn fingerprint_masked(
+                schedule: &KeySchedule,
+                ids: &[IdWords],
+                states: &[u8],
+                included: u64,
+            ) -> RawFingerprint {
+                crate::check_columns(ids, states);
+                // SAFETY: as above; the column lengths were checked just before.
+                unsafe { super::entry::fingerprint_masked(schedule, ids, states, included) }
+            }
+        }
+    };
+}
+
+/// AVX2 + AES-NI: eight independent `aesenc` chains on `xmm` (one ID each) per step, enough to
+/// cover the instruction's latency. valgrind runs it, so it is the keyed kernel an
+/// instruction-count gate can measure.
+pub mod avx2 {
+    use super::{KeyedFingerprintFn, KeyedMaskedFingerprintFn};
+
+    /// IDs per step.
+    pub const IDS_PER_STEP: usize = 8;
+
+    checked_entry_points! {
+        available: crate::x86_64::avx2::is_available()
+            && std::arch::is_x86_feature_detected!("aes")
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    mod entry {
+        use super::IDS_PER_STEP;
+        use crate::generic::include_mask;
+        use crate::keyed::{KeySchedule, ROUND_KEYS};
+        use crate::{IdWords, RawFingerprint};
+        use std::arch::x86_64::*;
+
+        #[target_feature(enable = "avx2,aes")]
+        fn round_keys(schedule: &KeySchedule) -> [__m128i; ROUND_KEYS] {
+            let keys = schedule.round_keys();
+            let mut vectors = [_mm_setzero_si128(); ROUND_KEYS];
+            for (vector, key) in vectors.iter_mut().zip(keys) {
+                *vector = _mm_set_epi64x(key[1] as i64, key[0] as i64);
+            }
+            vectors
+        }
+
+        #[target_feature(enable = "avx2,aes")]
+        #[inline]
+        fn load(id: &IdWords) -> __m128i {
+            // SAFETY: `id` is 16 readable bytes; the load has no alignment requirement.
+            unsafe { _mm_loadu_si128(id.as_ptr().cast()) }
+        }
+
+        #[target_feature(enable = "avx2,aes")]
+        #[inline]
+        fn mix(keys: &[__m128i; ROUND_KEYS], id: __m128i) -> __m128i {
+            let mut state = _mm_xor_si128(id, keys[0]);
+            for key in &keys[1..] {
+                state = _mm_aesenc_si128(state, *key);
+            }
+            state
+        }
+
+        #[target_feature(enable = "avx2,aes")]
+        #[inline]
+        fn words(vector: __m128i) -> IdWords {
+            [
+                _mm_cvtsi128_si64(vector) as u64,
+                _mm_extract_epi64::<1>(vector) as u64,
+            ]
+        }
+
+        #[target_feature(enable = "avx2,aes")]
+        fn finish(count: u64, xor: &[__m128i], sum: &[__m128i]) -> RawFingerprint {
+            let mut fingerprint = RawFingerprint {
+                count,
+                ..RawFingerprint::EMPTY
+            };
+            for (x, s) in xor.iter().zip(sum) {
+                let [xor_low, xor_high] = words(*x);
+                let [sum_low, sum_high] = words(*s);
+                fingerprint.xor_low ^= xor_low;
+                fingerprint.xor_high ^= xor_high;
+                fingerprint.sum_low = fingerprint.sum_low.wrapping_add(sum_low);
+                fingerprint.sum_high = fingerprint.sum_high.wrapping_add(sum_high);
+            }
+            fingerprint
+        }
+
+        #[target_feature(enable = "avx2,aes")]
+        pub(super) fn fingerprint(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
+            let keys = round_keys(schedule);
+            let (blocks, tail) = ids.as_chunks::<IDS_PER_STEP>();
+            let mut xor = [_mm_setzero_si128(); IDS_PER_STEP];
+            let mut sum = [_mm_setzero_si128(); IDS_PER_STEP];
+            for block in blocks {
+                for i in 0..IDS_PER_STEP {
+                    let mixed = mix(&keys, load(&block[i]));
+                    xor[i] = _mm_xor_si128(xor[i], mixed);
+                    sum[i] = _mm_add_epi64(sum[i], mixed);
+                }
+            }
+            for (i, id) in tail.iter().enumerate() {
+                let mixed = mix(&keys, load(id));
+                xor[i] = _mm_xor_si128(xor[i], mixed);
+                sum[i] = _mm_add_epi64(sum[i], mixed);
+            }
+            finish(ids.len() as u64, &xor, &sum)
+        }
+
+        #[target_feature(enable = "avx2,aes")]
+        pub(super) fn fingerprint_masked(
+            schedule: &KeySchedule,
+            ids: &[IdWords],
+            states: &[u8],
+            included: u64,
+        ) -> RawFingerprint {
+            let keys = round_keys(schedule);
+            let (blocks, id_tail) = ids.as_chunks::<IDS_PER_STEP>();
+            let (state_blocks, state_tail) = states.as_chunks::<IDS_PER_STEP>();
+            let mut xor = [_mm_setzero_si128(); IDS_PER_STEP];
+            let mut sum = [_mm_setzero_si128(); IDS_PER_STEP];
+            let mut count = 0u64;
+            let mut accumulate = |i: usize, id: &IdWords, state: u8| {
+                let mask = include_mask(state, included);
+                count = count.wrapping_add(mask & 1);
+                let mixed = _mm_and_si128(mix(&keys, load(id)), _mm_set1_epi64x(mask as i64));
+                xor[i] = _mm_xor_si128(xor[i], mixed);
+                sum[i] = _mm_add_epi64(sum[i], mixed);
+            };
+            for (block, block_states) in blocks.iter().zip(state_blocks) {
+                for i in 0..IDS_PER_STEP {
+                    accumulate(i, &block[i], block_states[i]);
+                }
+            }
+            for (i, (id, state)) in id_tail.iter().zip(state_tail).enumerate() {
+                accumulate(i, id, *state);
+            }
+            finish(count, &xor, &sum)
+        }
+    }
+}
+
+/// AVX-512F + VAES: four IDs per `vaesenc` on `zmm`, four `zmm` chains per step (sixteen IDs).
+/// valgrind cannot run it (no AVX-512), so the instruction-count gate measures the avx2 kernel.
+pub mod avx512 {
+    use super::{KeyedFingerprintFn, KeyedMaskedFingerprintFn};
+
+    /// IDs per `zmm` register.
+    const IDS_PER_VECTOR: usize = 4;
+    /// Independent `zmm` chains per step.
+    const VECTORS: usize = 4;
+    /// IDs per step.
+    pub const IDS_PER_STEP: usize = IDS_PER_VECTOR * VECTORS;
+
+    checked_entry_points! {
+        available: crate::x86_64::avx512::is_available()
+            && std::arch::is_x86_feature_detected!("vaes")
+            && std::arch::is_x86_feature_detected!("aes")
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    mod entry {
+        use super::{IDS_PER_STEP, IDS_PER_VECTOR, VECTORS};
+        use crate::generic::include_mask;
+        use crate::keyed::{KeySchedule, ROUND_KEYS};
+        use crate::{IdWords, RawFingerprint};
+        use std::arch::x86_64::*;
+
+        #[target_feature(enable = "avx512f,vaes,aes")]
+        fn round_keys(schedule: &KeySchedule) -> [__m512i; ROUND_KEYS] {
+            let keys = schedule.round_keys();
+            let mut vectors = [_mm512_setzero_si512(); ROUND_KEYS];
+            for (vector, key) in vectors.iter_mut().zip(keys) {
+                let (low, high) = (key[0] as i64, key[1] as i64);
+                *vector = _mm512_set_epi64(high, low, high, low, high, low, high, low);
+            }
+            vectors
+        }
+
+        #[target_feature(enable = "avx512f,vaes,aes")]
+        #[inline]
+        fn load(ids: &[IdWords; IDS_PER_VECTOR]) -> __m512i {
+            // SAFETY: four IDs are 64 contiguous readable bytes; the load is unaligned.
+            unsafe { _mm512_loadu_si512(ids.as_ptr().cast()) }
+        }
+
+        #[target_feature(enable = "avx512f,vaes,aes")]
+        #[inline]
+        fn mix(keys: &[__m512i; ROUND_KEYS], ids: __m512i) -> __m512i {
+            let mut state = _mm512_xor_si512(ids, keys[0]);
+            for key in &keys[1..] {
+                state = _mm512_aesenc_epi128(state, *key);
+            }
+            state
+        }
+
+        #[target_feature(enable = "avx512f,vaes,aes")]
+        fn finish(
+            count: u64,
+            xor: &[__m512i; VECTORS],
+            sum: &[__m512i; VECTORS],
+        ) -> RawFingerprint {
+            let mut fingerprint = RawFingerprint {
+                count,
+                ..RawFingerprint::EMPTY
+            };
+            for (x, s) in xor.iter().zip(sum) {
+                // SAFETY: a `__m512i` is 64 bytes of plain data, as is `[u64; 8]`.
+                let (x, s) = unsafe {
+                    (
+                        std::mem::transmute::<__m512i, [u64; 8]>(*x),
+                        std::mem::transmute::<__m512i, [u64; 8]>(*s),
+                    )
+                };
+                for lane in 0..IDS_PER_VECTOR {
+                    fingerprint.xor_low ^= x[2 * lane];
+                    fingerprint.xor_high ^= x[2 * lane + 1];
+                    fingerprint.sum_low = fingerprint.sum_low.wrapping_add(s[2 * lane]);
+                    fingerprint.sum_high = fingerprint.sum_high.wrapping_add(s[2 * lane + 1]);
+                }
+            }
+            fingerprint
+        }
+
+        /// The keyed fingerprint of fewer than four IDs, with `aesenc` on `xmm`.
+        #[target_feature(enable = "avx512f,vaes,aes")]
+        fn tail(
+            schedule: &KeySchedule,
+            ids: &[IdWords],
+            masks: impl Iterator<Item = u64>,
+        ) -> RawFingerprint {
+            let keys = schedule.round_keys();
+            let mut fingerprint = RawFingerprint::EMPTY;
+            for (id, mask) in ids.iter().zip(masks) {
+                // SAFETY: `id` is 16 readable bytes; the load is unaligned.
+                let mut state = unsafe { _mm_loadu_si128(id.as_ptr().cast()) };
+                state = _mm_xor_si128(state, _mm_set_epi64x(keys[0][1] as i64, keys[0][0] as i64));
+                for key in &keys[1..] {
+                    state = _mm_aesenc_si128(state, _mm_set_epi64x(key[1] as i64, key[0] as i64));
+                }
+                let low = _mm_cvtsi128_si64(state) as u64 & mask;
+                let high = _mm_extract_epi64::<1>(state) as u64 & mask;
+                fingerprint = fingerprint.merge(RawFingerprint {
+                    count: mask & 1,
+                    xor_high: high,
+                    xor_low: low,
+                    sum_high: high,
+                    sum_low: low,
+                });
+            }
+            fingerprint
+        }
+
+        #[target_feature(enable = "avx512f,vaes,aes")]
+        pub(super) fn fingerprint(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
+            let keys = round_keys(schedule);
+            let (blocks, rest) = ids.as_chunks::<IDS_PER_STEP>();
+            let (quads, rest) = rest.as_chunks::<IDS_PER_VECTOR>();
+            let mut xor = [_mm512_setzero_si512(); VECTORS];
+            let mut sum = [_mm512_setzero_si512(); VECTORS];
+            for block in blocks {
+                let (vectors, _) = block.as_chunks::<IDS_PER_VECTOR>();
+                for v in 0..VECTORS {
+                    let mixed = mix(&keys, load(&vectors[v]));
+                    xor[v] = _mm512_xor_si512(xor[v], mixed);
+                    sum[v] = _mm512_add_epi64(sum[v], mixed);
+                }
+            }
+            for (v, quad) in quads.iter().enumerate() {
+                let mixed = mix(&keys, load(quad));
+                xor[v] = _mm512_xor_si512(xor[v], mixed);
+                sum[v] = _mm512_add_epi64(sum[v], mixed);
+            }
+            let bulk = finish((ids.len() - rest.len()) as u64, &xor, &sum);
+            bulk.merge(tail(schedule, rest, std::iter::repeat(u64::MAX)))
+        }
+
+        #[target_feature(enable = "avx512f,vaes,aes")]
+        #[inline]
+        fn lane_mask(states: &[u8; IDS_PER_VECTOR], included: u64) -> (__m512i, u64) {
+            let m: [u64; IDS_PER_VECTOR] =
+                std::array::from_fn(|i| include_mask(states[i], included));
+            let count = m.iter().fold(0u64, |acc, m| acc + (m & 1));
+            let (m0, m1, m2, m3) = (m[0] as i64, m[1] as i64, m[2] as i64, m[3] as i64);
+            (_mm512_set_epi64(m3, m3, m2, m2, m1, m1, m0, m0), count)
+        }
+
+        #[target_feature(enable = "avx512f,vaes,aes")]
+        pub(super) fn fingerprint_masked(
+            schedule: &KeySchedule,
+            ids: &[IdWords],
+            states: &[u8],
+            included: u64,
+        ) -> RawFingerprint {
+            let keys = round_keys(schedule);
+            let (blocks, id_rest) = ids.as_chunks::<IDS_PER_STEP>();
+            let (state_blocks, state_rest) = states.as_chunks::<IDS_PER_STEP>();
+            let (quads, id_rest) = id_rest.as_chunks::<IDS_PER_VECTOR>();
+            let (state_quads, state_rest) = state_rest.as_chunks::<IDS_PER_VECTOR>();
+            let mut xor = [_mm512_setzero_si512(); VECTORS];
+            let mut sum = [_mm512_setzero_si512(); VECTORS];
+            let mut count = 0u64;
+            for (block, block_states) in blocks.iter().zip(state_blocks) {
+                let (vectors, _) = block.as_chunks::<IDS_PER_VECTOR>();
+                let (vector_states, _) = block_states.as_chunks::<IDS_PER_VECTOR>();
+                for v in 0..VECTORS {
+                    let (mask, counted) = lane_mask(&vector_states[v], included);
+                    count += counted;
+                    let mixed = _mm512_and_si512(mix(&keys, load(&vectors[v])), mask);
+                    xor[v] = _mm512_xor_si512(xor[v], mixed);
+                    sum[v] = _mm512_add_epi64(sum[v], mixed);
+                }
+            }
+            for (v, (quad, quad_states)) in quads.iter().zip(state_quads).enumerate() {
+                let (mask, counted) = lane_mask(quad_states, included);
+                count += counted;
+                let mixed = _mm512_and_si512(mix(&keys, load(quad)), mask);
+                xor[v] = _mm512_xor_si512(xor[v], mixed);
+                sum[v] = _mm512_add_epi64(sum[v], mixed);
+            }
+            let bulk = finish(count, &xor, &sum);
+            let masks = state_rest
+                .iter()
+                .map(|state| include_mask(*state, included));
+            bulk.merge(tail(schedule, id_rest, masks))
+        }
+    }
+}

@@ -1,0 +1,605 @@
+//! The equivalence runner: every kernel of the family is checked against an oracle by the same
+//! code, so a kernel gets the whole suite from one line in a [`kernel_equivalence_tests!`] table.
+//!
+//! The runner knows nothing about what a kernel computes: it takes the kernel's two entry points
+//! (contiguous and masked) and an oracle's, as closures. The plain family uses `naive` as its
+//! oracle; a family with another definition (a keyed fingerprint) passes its own oracle and its own
+//! entry points, closing over the key, and reuses everything here unchanged.
+//!
+//! What is compared:
+//! - every length `0..=`[`MAX_SHORT_LEN`] (lane, unroll and tail boundaries of every kernel), at
+//!   every start offset in [`WORD_OFFSETS`] (whole-ID and half-ID shifts, so slices start
+//!   unaligned), over every [`Pattern`], contiguous and masked under the masks of
+//!   [`INCLUDE_MASKS`] (three per input, in rotation: [`masks_for`]), with state bytes that include values of 7 and above and of 64 and above;
+//! - lengths around the parallel chunk size and threshold ([`large_lengths`]);
+//! - random slices (proptest, in the macro);
+//! - the parallel split at small thresholds and 1, 2 and 4 rayon threads ([`Split`]).
+
+// Each test binary that includes this module uses a different part of it.
+#![allow(dead_code)]
+
+use dispatcher_checksum_kernels::{parallel, IdWords, Kernel, RawFingerprint};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
+
+/// A contiguous entry point, as a shareable closure.
+pub type ContiguousFn = Arc<dyn Fn(&[IdWords]) -> RawFingerprint + Send + Sync>;
+/// A masked entry point `(ids, states, included)`, as a shareable closure.
+pub type MaskedFn = Arc<dyn Fn(&[IdWords], &[u8], u64) -> RawFingerprint + Send + Sync>;
+
+/// One kernel (or oracle) as the runner sees it: a name and its two entry points.
+#[derive(Clone)]
+pub struct Entry {
+    /// Printed in every mismatch.
+    pub name: String,
+    /// The fingerprint of every ID.
+    pub contiguous: ContiguousFn,
+    /// The fingerprint of the IDs whose state byte is included.
+    pub masked: MaskedFn,
+}
+
+impl Entry {
+    /// An entry from any two entry points (plain functions or closures over a key).
+    pub fn new(
+        name: impl Into<String>,
+        contiguous: impl Fn(&[IdWords]) -> RawFingerprint + Send + Sync + 'static,
+        masked: impl Fn(&[IdWords], &[u8], u64) -> RawFingerprint + Send + Sync + 'static,
+    ) -> Entry {
+        Entry {
+            name: name.into(),
+            contiguous: Arc::new(contiguous),
+            masked: Arc::new(masked),
+        }
+    }
+
+    /// The plain family's kernel through the `Kernel` enum (what callers use), or `None` where
+    /// this CPU or build cannot run it.
+    pub fn from_kernel(kernel: Kernel) -> Option<Entry> {
+        Some(Entry::new(
+            kernel.name(),
+            kernel.function()?,
+            kernel.masked_function()?,
+        ))
+    }
+
+    /// The plain family's oracle.
+    pub fn naive() -> Entry {
+        Entry::new(
+            "naive",
+            dispatcher_checksum_kernels::naive::fingerprint,
+            dispatcher_checksum_kernels::naive::fingerprint_masked,
+        )
+    }
+}
+
+/// Lengths `0..=MAX_SHORT_LEN` are all tested: past every kernel's lane width times unroll
+/// (at most 16 IDs per step) many times over, and past the masked loops' tails.
+pub const MAX_SHORT_LEN: usize = 1100;
+
+/// Start offsets in `u64` words: even offsets shift by whole IDs (0..4), odd ones by half an ID,
+/// so the slice's first ID is only 8-byte aligned.
+pub const WORD_OFFSETS: [usize; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/// Included-state masks for the masked forms (bit `s` includes state `s`).
+pub const INCLUDE_MASKS: [u64; 8] = [
+    // The reference node's rule: Working, Stopped, Removed, WaitingMerge.
+    0b100_0111,
+    // Every named state.
+    0b111_1111,
+    // Nothing.
+    0,
+    // Every state below 64: bytes 7..=63 count, 64 and above never do.
+    u64::MAX,
+    // Only state 63, the last one a mask can name.
+    1 << 63,
+    // Only state 0.
+    1,
+    0x5555_5555_5555_5555,
+    0xdead_beef_0bad_f00d,
+];
+
+/// The value patterns every length is tested over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    /// Uniform random words (seeded).
+    Random,
+    /// Every word zero.
+    Zeros,
+    /// Every word `u64::MAX`.
+    AllOnes,
+    /// ID `i` is `[i, i + 2^32]`: small structured values.
+    Sequential,
+    /// Three distinct IDs, repeated in a random order (XOR cancels pairwise).
+    Duplicates,
+    /// Halves near `u64::MAX` and around `2^63`, so every sum wraps many times.
+    WrappingHalves,
+}
+
+impl Pattern {
+    /// Every pattern.
+    pub const ALL: [Pattern; 6] = [
+        Pattern::Random,
+        Pattern::Zeros,
+        Pattern::AllOnes,
+        Pattern::Sequential,
+        Pattern::Duplicates,
+        Pattern::WrappingHalves,
+    ];
+
+    /// `id_count` IDs of this pattern as a flat word buffer (`low0 high0 low1 ...`), the same for
+    /// the same arguments on every run.
+    pub fn words(self, id_count: usize, seed: u64) -> Vec<u64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ self as u64);
+        let duplicates: [[u64; 2]; 3] = [rng.random(), rng.random(), rng.random()];
+        let mut words = Vec::with_capacity(2 * id_count);
+        for i in 0..id_count as u64 {
+            let id: [u64; 2] = match self {
+                Pattern::Random => rng.random(),
+                Pattern::Zeros => [0, 0],
+                Pattern::AllOnes => [u64::MAX, u64::MAX],
+                Pattern::Sequential => [i, i + (1 << 32)],
+                Pattern::Duplicates => duplicates[rng.random_range(0..duplicates.len())],
+                Pattern::WrappingHalves => [
+                    u64::MAX - rng.random_range(0..1024),
+                    (1 << 63) + rng.random_range(0..1u64 << 62),
+                ],
+            };
+            words.extend_from_slice(&id);
+        }
+        words
+    }
+}
+
+/// State bytes: half named states (0..7), a quarter 7..64 (includable only by masks that name
+/// them), a quarter 64..=255 (never included).
+pub fn states(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    (0..len)
+        .map(|_| match rng.random_range(0..4u8) {
+            0 | 1 => rng.random_range(0..7),
+            2 => rng.random_range(7..64),
+            _ => rng.random_range(64..=255),
+        })
+        .collect()
+}
+
+/// The IDs of `words` starting at word `word_offset`, `len` of them.
+pub fn ids_at(words: &[u64], word_offset: usize, len: usize) -> &[IdWords] {
+    let (ids, rest) = words[word_offset..word_offset + 2 * len].as_chunks::<2>();
+    debug_assert!(rest.is_empty());
+    ids
+}
+
+/// Compares `kernel` with `oracle` on one input, contiguous and under each of `masks`.
+pub fn compare(
+    kernel: &Entry,
+    oracle: &Entry,
+    ids: &[IdWords],
+    states: &[u8],
+    masks: &[u64],
+    context: &dyn Fn() -> String,
+) -> Result<(), String> {
+    let expected = (oracle.contiguous)(ids);
+    let got = (kernel.contiguous)(ids);
+    if got != expected {
+        return Err(format!(
+            "{} != {} ({}, {} IDs):\n   got {got:?}\nwanted {expected:?}",
+            kernel.name,
+            oracle.name,
+            context(),
+            ids.len()
+        ));
+    }
+    for &included in masks {
+        compare_masked(kernel, oracle, ids, states, included, context)?;
+    }
+    Ok(())
+}
+
+/// Compares the masked forms of `kernel` and `oracle` on one input and one mask.
+pub fn compare_masked(
+    kernel: &Entry,
+    oracle: &Entry,
+    ids: &[IdWords],
+    states: &[u8],
+    included: u64,
+    context: &dyn Fn() -> String,
+) -> Result<(), String> {
+    let expected = (oracle.masked)(ids, states, included);
+    let got = (kernel.masked)(ids, states, included);
+    if got != expected {
+        return Err(format!(
+            "masked {} != {} ({}, {} IDs, included {included:#x}):\n   got {got:?}\nwanted \
+             {expected:?}",
+            kernel.name,
+            oracle.name,
+            context(),
+            ids.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The masks one (length, offset) of [`check_every_short_length`] runs: the reference rule
+/// always, and two of the others in rotation. The rotation's period (7) is coprime to every
+/// kernel's step (a power of two), so each mask still meets every tail length at every offset.
+pub fn masks_for(len: usize, offset: usize) -> [u64; 3] {
+    let others = INCLUDE_MASKS.len() - 1;
+    let turn = len + offset;
+    [
+        INCLUDE_MASKS[0],
+        INCLUDE_MASKS[1 + turn % others],
+        INCLUDE_MASKS[1 + (turn + 3) % others],
+    ]
+}
+
+/// Every length `0..=MAX_SHORT_LEN` at every offset over every pattern, contiguous and masked.
+pub fn check_every_short_length(kernel: &Entry, oracle: &Entry) {
+    let max_offset = WORD_OFFSETS[WORD_OFFSETS.len() - 1];
+    for pattern in Pattern::ALL {
+        // One buffer per pattern; every (offset, length) is a window of it.
+        let words = pattern.words(MAX_SHORT_LEN + max_offset, 1);
+        let all_states = states(MAX_SHORT_LEN + max_offset, 2);
+        for offset in WORD_OFFSETS {
+            for len in 0..=MAX_SHORT_LEN {
+                let ids = ids_at(&words, offset, len);
+                let states = &all_states[offset..offset + len];
+                let context = || format!("pattern {pattern:?}, word offset {offset}");
+                let masks = masks_for(len, offset);
+                if let Err(message) = compare(kernel, oracle, ids, states, &masks, &context) {
+                    panic!("{message}");
+                }
+            }
+        }
+    }
+}
+
+/// Lengths around the parallel chunk size, its multiples and the real parallel threshold.
+pub fn large_lengths() -> Vec<usize> {
+    let chunk = parallel::CHUNK_IDS;
+    let threshold = parallel::MIN_PARALLEL_IDS;
+    let mut lengths = Vec::new();
+    for base in [chunk, 2 * chunk, 3 * chunk] {
+        for delta in [-17isize, -16, -1, 0, 1, 15, 16, 17] {
+            lengths.push(
+                base.checked_add_signed(delta)
+                    .expect("lengths stay positive"),
+            );
+        }
+    }
+    lengths.extend([threshold - 1, threshold, threshold + 1]);
+    lengths
+}
+
+/// [`large_lengths`] over the random and wrapping patterns, at a whole-ID and a half-ID offset.
+pub fn check_large_lengths(kernel: &Entry, oracle: &Entry) {
+    let lengths = large_lengths();
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    for pattern in [Pattern::Random, Pattern::WrappingHalves] {
+        let words = pattern.words(longest + 2, 3);
+        let all_states = states(longest + 2, 4);
+        for offset in [1, 2] {
+            for &len in &lengths {
+                let ids = ids_at(&words, offset, len);
+                let states = &all_states[offset..offset + len];
+                let context = || format!("pattern {pattern:?}, word offset {offset}");
+                // Two masks suffice here: the short lengths cover every mask at every tail.
+                let result =
+                    compare_masked(kernel, oracle, ids, states, INCLUDE_MASKS[0], &context)
+                        .and_then(|()| {
+                            compare_masked(kernel, oracle, ids, states, INCLUDE_MASKS[3], &context)
+                        })
+                        .and_then(|()| {
+                            let expected = (oracle.contiguous)(ids);
+                            let got = (kernel.contiguous)(ids);
+                            if got == expected {
+                                Ok(())
+                            } else {
+                                Err(format!(
+                                "{} != {} ({}, {len} IDs):\n   got {got:?}\nwanted {expected:?}",
+                                kernel.name,
+                                oracle.name,
+                                context()
+                            ))
+                            }
+                        });
+                if let Err(message) = result {
+                    panic!("{message}");
+                }
+            }
+        }
+    }
+}
+
+/// Whether a masked kernel panics when the columns differ in length (the documented
+/// precondition), rather than reading past one of them.
+pub fn check_rejects_mismatched_columns(kernel: &Entry) {
+    let words = Pattern::Random.words(40, 5);
+    let ids = ids_at(&words, 0, 40);
+    for (id_count, state_count) in [(40, 39), (39, 40), (0, 1), (17, 0)] {
+        let states = vec![0u8; state_count];
+        let masked = kernel.masked.clone();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            masked(&ids[..id_count], &states, u64::MAX)
+        }));
+        assert!(
+            outcome.is_err(),
+            "masked {} accepted {id_count} IDs with {state_count} states",
+            kernel.name
+        );
+    }
+}
+
+/// Runs `work` inside a fresh rayon pool of `threads` threads.
+pub fn with_threads<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("building a rayon pool")
+        .install(work)
+}
+
+/// The rayon thread counts the parallel forms must agree across.
+pub const THREAD_COUNTS: [usize; 3] = [1, 2, 4];
+
+/// A contiguous parallel split `(ids, min_parallel)`.
+pub type SplitFn = Arc<dyn Fn(&[IdWords], usize) -> RawFingerprint + Send + Sync>;
+/// A masked parallel split `(ids, states, included, min_parallel)`.
+pub type MaskedSplitFn = Arc<dyn Fn(&[IdWords], &[u8], u64, usize) -> RawFingerprint + Send + Sync>;
+
+/// A parallel split with an explicit threshold: `(ids, min_parallel)` and
+/// `(ids, states, included, min_parallel)`, chunking by `chunk_ids`.
+#[derive(Clone)]
+pub struct Split {
+    /// Printed in every mismatch.
+    pub name: String,
+    /// IDs per rayon task.
+    pub chunk_ids: usize,
+    /// The contiguous split.
+    pub contiguous: SplitFn,
+    /// The masked split.
+    pub masked: MaskedSplitFn,
+}
+
+impl Split {
+    /// The plain family's split with `chunk_kernel` run per chunk.
+    pub fn plain(chunk_kernel: Kernel) -> Option<Split> {
+        let contiguous = chunk_kernel.function()?;
+        let masked = chunk_kernel.masked_function()?;
+        Some(Split {
+            name: format!("parallel over {chunk_kernel}"),
+            chunk_ids: parallel::CHUNK_IDS,
+            contiguous: Arc::new(move |ids, min_parallel| {
+                parallel::fingerprint_with(ids, contiguous, min_parallel)
+            }),
+            masked: Arc::new(move |ids, states, included, min_parallel| {
+                parallel::fingerprint_masked_with(ids, states, included, masked, min_parallel)
+            }),
+        })
+    }
+}
+
+/// The split against the oracle with 1, 2 and 4 rayon threads, at lengths around every chunk
+/// boundary up to three chunks, with thresholds that force the split (1), sit on a chunk
+/// boundary, and sit just above the input (no split).
+pub fn check_split_thread_counts(split: &Split, oracle: &Entry) {
+    let chunk = split.chunk_ids;
+    let mut lengths = vec![0, 1, 2, chunk / 2 + 3];
+    for base in [chunk, 2 * chunk, 3 * chunk] {
+        lengths.extend([base - 1, base, base + 1, base + 9]);
+    }
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    for pattern in [
+        Pattern::Random,
+        Pattern::WrappingHalves,
+        Pattern::Duplicates,
+    ] {
+        let words = pattern.words(longest + 1, 6);
+        let all_states = states(longest + 1, 7);
+        for offset in [0, 1] {
+            for &len in &lengths {
+                let ids = ids_at(&words, offset, len);
+                let states = &all_states[offset..offset + len];
+                let expected = (oracle.contiguous)(ids);
+                let expected_masked = (oracle.masked)(ids, states, INCLUDE_MASKS[0]);
+                for min_parallel in [1, chunk, len + 1] {
+                    for threads in THREAD_COUNTS {
+                        let (got, got_masked) = with_threads(threads, || {
+                            (
+                                (split.contiguous)(ids, min_parallel),
+                                (split.masked)(ids, states, INCLUDE_MASKS[0], min_parallel),
+                            )
+                        });
+                        let context = format!(
+                            "pattern {pattern:?}, word offset {offset}, {len} IDs, min_parallel \
+                             {min_parallel}, {threads} rayon threads"
+                        );
+                        assert_eq!(
+                            got, expected,
+                            "{} != {} ({context})",
+                            split.name, oracle.name
+                        );
+                        assert_eq!(
+                            got_masked, expected_masked,
+                            "masked {} != {} ({context})",
+                            split.name, oracle.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A kernel (typically the parallel one, at its real threshold) gives the oracle's result with
+/// 1, 2 and 4 rayon threads at lengths around the real threshold.
+pub fn check_thread_counts_at_real_threshold(kernel: &Entry, oracle: &Entry) {
+    let threshold = parallel::MIN_PARALLEL_IDS;
+    let lengths = [
+        threshold - 1,
+        threshold,
+        threshold + 2 * parallel::CHUNK_IDS + 3,
+    ];
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    let words = Pattern::Random.words(longest + 1, 8);
+    let all_states = states(longest + 1, 9);
+    for len in lengths {
+        let ids = ids_at(&words, 1, len);
+        let states = &all_states[1..1 + len];
+        let expected = (oracle.contiguous)(ids);
+        let expected_masked = (oracle.masked)(ids, states, INCLUDE_MASKS[0]);
+        for threads in THREAD_COUNTS {
+            let (got, got_masked) = with_threads(threads, || {
+                (
+                    (kernel.contiguous)(ids),
+                    (kernel.masked)(ids, states, INCLUDE_MASKS[0]),
+                )
+            });
+            assert_eq!(
+                got, expected,
+                "{} != {} ({len} IDs, {threads} rayon threads)",
+                kernel.name, oracle.name
+            );
+            assert_eq!(
+                got_masked, expected_masked,
+                "masked {} != {} ({len} IDs, {threads} rayon threads)",
+                kernel.name, oracle.name
+            );
+        }
+    }
+}
+
+/// Stamps the whole suite for each kernel of a table: one module per kernel, named as in the
+/// table, with every-length, large-length, column-check and proptest tests, plus
+/// `TESTED_KERNELS`, the table's names. An entry that evaluates to `None` (the CPU or the build
+/// cannot run it) makes its tests print that they were skipped and pass.
+///
+/// ```ignore
+/// kernel_equivalence_tests! {
+///     oracle: Entry::naive(),
+///     kernels: {
+///         scalar => Entry::from_kernel(Kernel::Scalar),
+///         keyed_scalar => Some(Entry::new("keyed scalar", |ids| .., |ids, states, included| ..)),
+///     }
+/// }
+/// ```
+macro_rules! kernel_equivalence_tests {
+    (
+        oracle: $oracle:expr,
+        kernels: { $($name:ident => $entry:expr),+ $(,)? } $(,)?
+    ) => {
+        /// The names of the kernels this table tests.
+        pub const TESTED_KERNELS: &[&str] = &[$(stringify!($name)),+];
+
+        $(
+            #[allow(unused_imports)]
+            mod $name {
+                use super::*;
+                use proptest::prelude::*;
+                use $crate::common::{self, Entry};
+
+                fn oracle() -> Entry {
+                    $oracle
+                }
+
+                /// The kernel, or `None` after saying why its tests are skipped.
+                fn kernel() -> Option<Entry> {
+                    let entry: Option<Entry> = $entry;
+                    if entry.is_none() {
+                        eprintln!(
+                            "skipped: kernel {} is not available on this CPU/build",
+                            stringify!($name)
+                        );
+                    }
+                    entry
+                }
+
+                #[test]
+                fn every_short_length_offset_pattern_and_mask() {
+                    if let Some(kernel) = kernel() {
+                        common::check_every_short_length(&kernel, &oracle());
+                    }
+                }
+
+                #[test]
+                fn lengths_around_chunk_and_threshold() {
+                    if let Some(kernel) = kernel() {
+                        common::check_large_lengths(&kernel, &oracle());
+                    }
+                }
+
+                #[test]
+                fn masked_rejects_mismatched_columns() {
+                    if let Some(kernel) = kernel() {
+                        common::check_rejects_mismatched_columns(&kernel);
+                    }
+                }
+
+                proptest! {
+                    #![proptest_config(ProptestConfig::with_cases(128))]
+
+                    #[test]
+                    fn random_slices_match_oracle(
+                        words in proptest::collection::vec(any::<u64>(), 0..1200),
+                        state_bytes in proptest::collection::vec(any::<u8>(), 600),
+                        included in any::<u64>(),
+                        skip in 0usize..8,
+                    ) {
+                        if let Some(kernel) = kernel() {
+                            let oracle = oracle();
+                            let (ids, _) = words.as_chunks::<2>();
+                            let ids = &ids[skip.min(ids.len())..];
+                            let states = &state_bytes[..ids.len()];
+                            let context = || String::from("proptest");
+                            let masks = common::INCLUDE_MASKS;
+                            let result = common::compare(
+                                &kernel, &oracle, ids, states, &masks, &context,
+                            )
+                                .and_then(|()| {
+                                    common::compare_masked(
+                                        &kernel, &oracle, ids, states, included, &context,
+                                    )
+                                });
+                            prop_assert!(result.is_ok(), "{}", result.unwrap_err());
+                        }
+                    }
+                }
+            }
+        )+
+    };
+}
+
+pub(crate) use kernel_equivalence_tests;
+
+/// Stamps the thread-count tests for a parallel split: one module named `$name` whose tests
+/// check the split against the oracle with 1, 2 and 4 rayon threads. An entry that evaluates to
+/// `None` is skipped with a message.
+macro_rules! split_thread_count_tests {
+    (
+        oracle: $oracle:expr,
+        splits: { $($name:ident => $split:expr),+ $(,)? } $(,)?
+    ) => {
+        $(
+            #[allow(unused_imports)]
+            mod $name {
+                use super::*;
+                use $crate::common::{self, Entry, Split};
+
+                #[test]
+                fn same_result_with_1_2_and_4_threads() {
+                    let split: Option<Split> = $split;
+                    match split {
+                        Some(split) => common::check_split_thread_counts(&split, &$oracle),
+                        None => eprintln!(
+                            "skipped: split {} is not available on this CPU/build",
+                            stringify!($name)
+                        ),
+                    }
+                }
+            }
+        )+
+    };
+}
+
+pub(crate) use split_thread_count_tests;

@@ -1,0 +1,278 @@
+//! Per-changefeed bundles of the per-mode parts: the maintainer's [`MaintainerChecksums`] (one
+//! [`ExpectedSetTracker`] per enabled mode plus the [`CheckpointGate`]) and a node's
+//! [`NodeChecksums`] (one [`DispatcherSetVerifier`] per enabled mode). The default mode always
+//! exists; the redo mode exists when redo is enabled. The modes share nothing: each has its own
+//! epoch bookkeeping, seqs, fingerprints and verdicts, and messages are routed by their mode.
+
+use super::gate::{CheckpointGate, GateDecision};
+use super::tracker::{AckOutcome, ExpectedSetTracker, TrackerConfig};
+use super::verifier::{
+    ActualSet, DispatcherSetVerifier, IncrementalActualSet, Verdict, VerifierConfig,
+};
+use super::{
+    ChangefeedId, ChecksumAck, ChecksumHeartbeat, ChecksumUpdate, ExpectedVersion, Mode, NodeId,
+};
+use std::time::Duration;
+
+/// The maintainer's checksum state for one changefeed: a tracker per enabled mode and the gate.
+#[derive(Clone, Debug)]
+pub struct MaintainerChecksums {
+    default: ExpectedSetTracker,
+    redo: Option<ExpectedSetTracker>,
+    gate: CheckpointGate,
+}
+
+impl MaintainerChecksums {
+    /// Trackers for the default mode and, if `redo_enabled`, the redo mode; an empty gate.
+    pub fn new(changefeed: ChangefeedId, redo_enabled: bool, config: TrackerConfig) -> Self {
+        let redo =
+            redo_enabled.then(|| ExpectedSetTracker::new(changefeed.clone(), Mode::Redo, config));
+        MaintainerChecksums {
+            default: ExpectedSetTracker::new(changefeed, Mode::Default, config),
+            redo,
+            gate: CheckpointGate::new(),
+        }
+    }
+
+    /// The enabled modes, default first.
+    pub fn modes(&self) -> impl Iterator<Item = Mode> + '_ {
+        self.trackers().map(ExpectedSetTracker::mode)
+    }
+
+    /// The tracker of `mode`, if enabled.
+    pub fn tracker(&self, mode: Mode) -> Option<&ExpectedSetTracker> {
+        match mode {
+            Mode::Default => Some(&self.default),
+            Mode::Redo => self.redo.as_ref(),
+        }
+    }
+
+    /// The tracker of `mode`, if enabled.
+    pub fn tracker_mut(&mut self, mode: Mode) -> Option<&mut ExpectedSetTracker> {
+        match mode {
+            Mode::Default => Some(&mut self.default),
+            Mode::Redo => self.redo.as_mut(),
+        }
+    }
+
+    /// Every enabled tracker, default first.
+    pub fn trackers(&self) -> impl Iterator<Item = &ExpectedSetTracker> + '_ {
+        std::iter::once(&self.default).chain(self.redo.as_ref())
+    }
+
+    /// Every enabled tracker, default first.
+    pub fn trackers_mut(&mut self) -> impl Iterator<Item = &mut ExpectedSetTracker> + '_ {
+        std::iter::once(&mut self.default).chain(self.redo.as_mut())
+    }
+
+    /// The gate.
+    pub fn gate(&self) -> &CheckpointGate {
+        &self.gate
+    }
+
+    /// The gate.
+    pub fn gate_mut(&mut self) -> &mut CheckpointGate {
+        &mut self.gate
+    }
+
+    /// Routes an ack to its mode's tracker (`OtherMode` if that mode is not enabled).
+    pub fn handle_ack(&mut self, ack: ChecksumAck) -> AckOutcome {
+        match self.tracker_mut(ack.mode) {
+            Some(tracker) => tracker.handle_ack(ack.node, ack.epoch, ack.mode, ack.seq),
+            None => AckOutcome::OtherMode,
+        }
+    }
+
+    /// Feeds a heartbeat to the gate and to its mode's warning rule. Returns (whether the gate
+    /// kept it, whether to warn that the node has been non-MATCH too long).
+    pub fn observe_heartbeat(
+        &mut self,
+        heartbeat: ChecksumHeartbeat,
+        now: Duration,
+    ) -> (bool, bool) {
+        let kept = self.gate.observe(&heartbeat);
+        let warn = self
+            .tracker_mut(heartbeat.mode)
+            .is_some_and(|tracker| tracker.observe_heartbeat(heartbeat.node, heartbeat.state, now));
+        (kept, warn)
+    }
+
+    /// Every update due now in every mode: dirty flushes, then resends.
+    pub fn flush_and_resend(&mut self, now: Duration) -> Vec<ChecksumUpdate> {
+        let mut updates = Vec::new();
+        for tracker in self.trackers_mut() {
+            updates.extend(tracker.flush_dirty(now));
+            updates.extend(tracker.resend_pending(now));
+        }
+        updates
+    }
+
+    /// Drops `nodes` from every tracker and from the gate.
+    pub fn remove_nodes(&mut self, nodes: &[NodeId]) {
+        for tracker in self.trackers_mut() {
+            tracker.remove_nodes(nodes);
+        }
+        for &node in nodes {
+            self.gate.remove_node(node);
+        }
+    }
+
+    /// The (node, mode) pairs the gate requires: every tracked node in every enabled mode, even
+    /// one expected to run nothing (it must confirm it runs nothing).
+    pub fn required(&self) -> Vec<(NodeId, Mode)> {
+        self.trackers()
+            .flat_map(|tracker| tracker.nodes().map(move |node| (node, tracker.mode())))
+            .collect()
+    }
+
+    /// [`required`](MaintainerChecksums::required), each with the version its MATCH must have
+    /// been computed against: the tracker's epoch and the node's latest seq.
+    pub fn required_versions(&self) -> Vec<(NodeId, Mode, ExpectedVersion)> {
+        self.trackers()
+            .flat_map(|tracker| {
+                tracker.tracked_nodes().iter().map(move |tracked| {
+                    let version = ExpectedVersion {
+                        epoch: tracker.epoch(),
+                        seq: tracked.seq,
+                    };
+                    (tracked.node, tracker.mode(), version)
+                })
+            })
+            .collect()
+    }
+
+    /// The gate rule over [`required`](MaintainerChecksums::required): every tracked
+    /// node in every enabled mode reports MATCH with a watermark. It does not look at which
+    /// update a MATCH was computed against, so a MATCH against a superseded update (the new one
+    /// still in flight) or from before a failover can open it while a node's set is already
+    /// wrong: use [`decide_verified`](MaintainerChecksums::decide_verified) for safety.
+    pub fn decide(&self) -> GateDecision {
+        self.gate.decide(&self.required())
+    }
+
+    /// The safe gate rule: [`decide`](MaintainerChecksums::decide), and each MATCH must have
+    /// been computed against the node's latest update in the current epoch
+    /// ([`required_versions`](MaintainerChecksums::required_versions)).
+    pub fn decide_verified(&self) -> GateDecision {
+        self.gate.decide_versions(&self.required_versions())
+    }
+}
+
+/// A node's checksum state for one changefeed: a verifier per enabled mode, and the epoch of the
+/// maintainer it follows.
+#[derive(Clone, Debug)]
+pub struct NodeChecksums<A: ActualSet = IncrementalActualSet> {
+    node: NodeId,
+    maintainer_epoch: Option<u64>,
+    default: DispatcherSetVerifier<A>,
+    redo: Option<DispatcherSetVerifier<A>>,
+}
+
+impl<A: ActualSet + Default> NodeChecksums<A> {
+    /// Verifiers with empty actual sets for the default mode and, if `redo_enabled`, redo.
+    pub fn new(node: NodeId, redo_enabled: bool, config: VerifierConfig) -> Self {
+        NodeChecksums::with_actual_sets(node, config, A::default(), redo_enabled.then(A::default))
+    }
+}
+
+impl<A: ActualSet> NodeChecksums<A> {
+    /// Verifiers over the given actual sets (`redo: None` disables the redo mode).
+    pub fn with_actual_sets(
+        node: NodeId,
+        config: VerifierConfig,
+        default: A,
+        redo: Option<A>,
+    ) -> Self {
+        NodeChecksums {
+            node,
+            maintainer_epoch: None,
+            default: DispatcherSetVerifier::with_actual_set(Mode::Default, config, default),
+            redo: redo
+                .map(|actual| DispatcherSetVerifier::with_actual_set(Mode::Redo, config, actual)),
+        }
+    }
+
+    /// The node.
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+
+    /// The epoch of the maintainer this node follows (`None` before the first one).
+    pub fn maintainer_epoch(&self) -> Option<u64> {
+        self.maintainer_epoch
+    }
+
+    /// The enabled modes, default first.
+    pub fn modes(&self) -> impl Iterator<Item = Mode> + '_ {
+        std::iter::once(Mode::Default).chain(self.redo.as_ref().map(|_| Mode::Redo))
+    }
+
+    /// The verifier of `mode`, if enabled.
+    pub fn verifier(&self, mode: Mode) -> Option<&DispatcherSetVerifier<A>> {
+        match mode {
+            Mode::Default => Some(&self.default),
+            Mode::Redo => self.redo.as_ref(),
+        }
+    }
+
+    /// The verifier of `mode`, if enabled.
+    pub fn verifier_mut(&mut self, mode: Mode) -> Option<&mut DispatcherSetVerifier<A>> {
+        match mode {
+            Mode::Default => Some(&mut self.default),
+            Mode::Redo => self.redo.as_mut(),
+        }
+    }
+
+    /// A new maintainer with `epoch` took over: every mode's verifier is reset.
+    pub fn maintainer_changed(&mut self, epoch: u64) {
+        self.maintainer_epoch = Some(epoch);
+        self.default.reset();
+        if let Some(redo) = &mut self.redo {
+            redo.reset();
+        }
+    }
+
+    /// Takes an update and returns the ack to send, or `None` when the update is dropped: its
+    /// mode is not enabled, or it comes from an older maintainer than the one followed. An update
+    /// from a newer epoch means a new maintainer took over: the node follows it
+    /// ([`maintainer_changed`](NodeChecksums::maintainer_changed)) before applying. An update
+    /// the verifier ignores as reordered (same epoch, lower seq) is still acknowledged: the
+    /// maintainer keeps the highest ack.
+    pub fn apply_update(&mut self, update: &ChecksumUpdate) -> Option<ChecksumAck> {
+        self.verifier(update.mode)?;
+        match self.maintainer_epoch {
+            Some(epoch) if update.epoch < epoch => return None,
+            Some(epoch) if update.epoch == epoch => {}
+            _ => self.maintainer_changed(update.epoch),
+        }
+        let verifier = self.verifier_mut(update.mode)?;
+        verifier.apply_update(update.epoch, update.seq, update.fingerprint);
+        Some(ChecksumAck {
+            node: self.node,
+            epoch: update.epoch,
+            mode: update.mode,
+            seq: update.seq,
+        })
+    }
+
+    /// This heartbeat for `mode` (if enabled): the verdict, and the message carrying `watermark`
+    /// only at MATCH.
+    pub fn heartbeat(
+        &mut self,
+        mode: Mode,
+        watermark: u64,
+        now: Duration,
+    ) -> Option<(ChecksumHeartbeat, Verdict)> {
+        let node = self.node;
+        let verdict = self.verifier_mut(mode)?.verify(now);
+        let heartbeat = ChecksumHeartbeat {
+            node,
+            mode,
+            state: verdict.state,
+            state_seq: verdict.state_seq,
+            watermark: verdict.carries_watermark.then_some(watermark),
+            verified_against: verdict.verified_against,
+        };
+        Some((heartbeat, verdict))
+    }
+}

@@ -1,0 +1,248 @@
+//! The maintainer's checkpoint gate: the changefeed's checkpoint may advance only when every
+//! required (node, mode) reports MATCH and has reported a watermark; otherwise the gate holds and
+//! names the (node, mode) that blocks it and why.
+//!
+//! Heartbeats may arrive out of order: per (node, mode) the gate keeps the report with the highest
+//! `state_seq` and ignores lower ones. Within one `state_seq` the state cannot have changed (the
+//! node bumps `state_seq` at every change), so the gate keeps the highest watermark seen for it.
+//!
+//! Which (node, mode) pairs are required is the caller's choice. [`CheckpointGate::decide`] is the
+//! issue's rule as stated (MATCH and a watermark). [`CheckpointGate::decide_versions`] also
+//! requires each MATCH to have been computed against a given [`ExpectedVersion`] (the tracker's
+//! epoch and the node's latest seq): a MATCH against an older update says nothing about the set
+//! the maintainer expects now, and a heartbeat from before a failover says nothing about the new
+//! maintainer's sets. That is the form to use for safety, and what
+//! [`super::MaintainerChecksums::decide_verified`] does, over every tracked node in every enabled mode (a
+//! node expected to run nothing must confirm it too).
+
+use super::{ChecksumHeartbeat, ChecksumState, ExpectedVersion, Mode, NodeId};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The latest heartbeat the gate kept for one (node, mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeReport {
+    /// The reported state.
+    pub state: ChecksumState,
+    /// Its sequence number.
+    pub state_seq: u64,
+    /// The watermark reported with it (`None` when the node withheld it).
+    pub watermark: Option<u64>,
+    /// The expected value the state was computed against, when the heartbeat said
+    /// (through [`CheckpointGate::observe`]).
+    pub verified_against: Option<ExpectedVersion>,
+}
+
+/// Why the gate holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldReason {
+    /// No heartbeat from this (node, mode) yet.
+    NoHeartbeat,
+    /// Its latest state is UNINITIALIZED or MISMATCH.
+    NotMatch(ChecksumState),
+    /// It reports MATCH but has not reported a watermark.
+    NoWatermark,
+    /// Its MATCH was not computed against the required expected value (an older update, another
+    /// epoch, or a heartbeat that did not say).
+    Stale {
+        /// What the kept heartbeat was computed against.
+        reported: Option<ExpectedVersion>,
+        /// What the gate requires.
+        required: ExpectedVersion,
+    },
+}
+
+impl fmt::Display for HoldReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HoldReason::NoHeartbeat => f.write_str("no heartbeat yet"),
+            HoldReason::NotMatch(state) => write!(f, "dispatcher set checksum is {state}"),
+            HoldReason::NoWatermark => f.write_str("MATCH but no watermark reported"),
+            HoldReason::Stale {
+                reported: Some(reported),
+                required,
+            } => write!(f, "MATCH against {reported}, but the latest is {required}"),
+            HoldReason::Stale {
+                reported: None,
+                required,
+            } => write!(
+                f,
+                "MATCH against an unknown update, but the latest is {required}"
+            ),
+        }
+    }
+}
+
+/// The gate's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateDecision {
+    /// Every required (node, mode) is MATCH with a watermark: the checkpoint may advance to the
+    /// lowest of their watermarks.
+    Advance {
+        /// The lowest watermark of the required (node, mode) pairs.
+        checkpoint: u64,
+    },
+    /// The first required (node, mode), in the order given, that blocks the checkpoint.
+    Hold {
+        /// The blocking node.
+        node: NodeId,
+        /// The blocking mode.
+        mode: Mode,
+        /// Why it blocks.
+        reason: HoldReason,
+    },
+    /// Nothing was required, so there is no watermark to advance to.
+    NothingRequired,
+}
+
+impl GateDecision {
+    /// The checkpoint it lets through, if any.
+    pub fn checkpoint(self) -> Option<u64> {
+        match self {
+            GateDecision::Advance { checkpoint } => Some(checkpoint),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for GateDecision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GateDecision::Advance { checkpoint } => write!(f, "advance to {checkpoint}"),
+            GateDecision::Hold { node, mode, reason } => {
+                write!(f, "hold: {node} (mode {mode}): {reason}")
+            }
+            GateDecision::NothingRequired => f.write_str("no node required"),
+        }
+    }
+}
+
+/// The checkpoint gate of one changefeed (all modes). See the module docs.
+#[derive(Clone, Debug, Default)]
+pub struct CheckpointGate {
+    reports: BTreeMap<(NodeId, Mode), NodeReport>,
+}
+
+impl CheckpointGate {
+    /// A gate that has heard nothing.
+    pub fn new() -> Self {
+        CheckpointGate::default()
+    }
+
+    /// Takes one heartbeat; returns `false` when it is ignored because its `state_seq` is lower
+    /// than the one kept.
+    pub fn observe_heartbeat(
+        &mut self,
+        node: NodeId,
+        mode: Mode,
+        state: ChecksumState,
+        state_seq: u64,
+        watermark: Option<u64>,
+    ) -> bool {
+        let report = NodeReport {
+            state,
+            state_seq,
+            watermark,
+            verified_against: None,
+        };
+        self.record(node, mode, report)
+    }
+
+    /// Takes one heartbeat with the version its state was computed against (for
+    /// [`decide_versions`](CheckpointGate::decide_versions)); the same ordering rule as
+    /// [`observe_heartbeat`](CheckpointGate::observe_heartbeat).
+    pub fn observe(&mut self, heartbeat: &ChecksumHeartbeat) -> bool {
+        let report = NodeReport {
+            state: heartbeat.state,
+            state_seq: heartbeat.state_seq,
+            watermark: heartbeat.watermark,
+            verified_against: Some(heartbeat.verified_against),
+        };
+        self.record(heartbeat.node, heartbeat.mode, report)
+    }
+
+    /// Keeps `report` unless the kept one has a higher `state_seq`. Within one `state_seq` the
+    /// state has not changed, so the highest watermark and version seen are both still true.
+    fn record(&mut self, node: NodeId, mode: Mode, report: NodeReport) -> bool {
+        match self.reports.get_mut(&(node, mode)) {
+            None => {
+                self.reports.insert((node, mode), report);
+                true
+            }
+            Some(kept) if report.state_seq < kept.state_seq => false,
+            Some(kept) if report.state_seq == kept.state_seq => {
+                kept.state = report.state;
+                kept.watermark = kept.watermark.max(report.watermark);
+                kept.verified_against = kept.verified_against.max(report.verified_against);
+                true
+            }
+            Some(kept) => {
+                *kept = report;
+                true
+            }
+        }
+    }
+
+    /// Forgets every report of `node` (it left the cluster).
+    pub fn remove_node(&mut self, node: NodeId) {
+        self.reports.retain(|(reported, _), _| *reported != node);
+    }
+
+    /// Forgets everything (a new maintainer starts a new gate).
+    pub fn clear(&mut self) {
+        self.reports.clear();
+    }
+
+    /// The report kept for (node, mode).
+    pub fn report(&self, node: NodeId, mode: Mode) -> Option<&NodeReport> {
+        self.reports.get(&(node, mode))
+    }
+
+    /// Whether the checkpoint may advance over `required` (every one MATCH with a watermark),
+    /// and to where; else the first that blocks it and why.
+    pub fn decide(&self, required: &[(NodeId, Mode)]) -> GateDecision {
+        self.decide_over(required.iter().map(|&(node, mode)| (node, mode, None)))
+    }
+
+    /// Like [`decide`](CheckpointGate::decide), and each MATCH must also have been computed
+    /// against the version given with its (node, mode).
+    pub fn decide_versions(&self, required: &[(NodeId, Mode, ExpectedVersion)]) -> GateDecision {
+        self.decide_over(
+            required
+                .iter()
+                .map(|&(node, mode, version)| (node, mode, Some(version))),
+        )
+    }
+
+    fn decide_over(
+        &self,
+        required: impl Iterator<Item = (NodeId, Mode, Option<ExpectedVersion>)>,
+    ) -> GateDecision {
+        let mut checkpoint: Option<u64> = None;
+        for (node, mode, version) in required {
+            let hold = |reason| GateDecision::Hold { node, mode, reason };
+            let Some(report) = self.reports.get(&(node, mode)) else {
+                return hold(HoldReason::NoHeartbeat);
+            };
+            if report.state != ChecksumState::Match {
+                return hold(HoldReason::NotMatch(report.state));
+            }
+            if let Some(required) = version {
+                if report.verified_against != Some(required) {
+                    return hold(HoldReason::Stale {
+                        reported: report.verified_against,
+                        required,
+                    });
+                }
+            }
+            let Some(watermark) = report.watermark else {
+                return hold(HoldReason::NoWatermark);
+            };
+            checkpoint = Some(checkpoint.map_or(watermark, |low| low.min(watermark)));
+        }
+        match checkpoint {
+            Some(checkpoint) => GateDecision::Advance { checkpoint },
+            None => GateDecision::NothingRequired,
+        }
+    }
+}

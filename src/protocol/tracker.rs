@@ -1,0 +1,631 @@
+//! The maintainer side: [`ExpectedSetTracker`] holds, for one changefeed and one [`Mode`], which
+//! node is expected to run each dispatcher and the fingerprint of every node's expected set, and
+//! turns changes into [`ChecksumUpdate`] messages with per-node sequence numbers, acknowledgements
+//! and throttled resends.
+//!
+//! Layout, chosen for 10M tracked dispatchers:
+//! - dispatcher → owner is one hash map (`ahash` by default; the hasher is a type parameter so the
+//!   benchmarks can measure `std`'s against it) whose entries are 20 bytes: the 16-byte ID stored
+//!   unaligned (no padding) and the 4-byte [`NodeId`];
+//! - the per-node state ([`TrackedNode`]) lives in a `Vec` sorted by node, so iteration (and thus
+//!   every list of messages) is in node order, deterministic for the simulator, and a node is
+//!   found by binary search (nodes number in the tens to thousands);
+//! - the dirty set is a flag in each node plus a count, so marking is O(1) and allocation-free;
+//!   [`apply_delta`](ExpectedSetTracker::apply_delta) allocates nothing (it returns a `Copy`
+//!   [`DeltaSummary`]) except when it meets a new node or the hash map grows.
+//!
+//! Every change of a node's expected set goes through [`TrackedNode`]'s private `add_id` /
+//! `remove_id`: a second per-node digest (for example a difference sketch) is one more field
+//! there, updated in those two functions.
+
+use super::packed::PackedId;
+use super::{ChangefeedId, ChecksumState, ChecksumUpdate, Mode, NodeId};
+use crate::{DispatcherId, Fingerprint};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::time::Duration;
+
+/// The tracker's timing rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrackerConfig {
+    /// An unacknowledged update is sent again at most this often (reference: 1 s).
+    pub resend_interval: Duration,
+    /// A node non-MATCH for this long gets a warning (reference: 2 min).
+    pub warn_after: Duration,
+    /// After the first warning, at most one warning per this interval (reference: 2 min).
+    pub warn_every: Duration,
+}
+
+impl TrackerConfig {
+    /// The reference system's values: resend after 1 s, warn after 2 min, then every 2 min.
+    pub const REFERENCE: TrackerConfig = TrackerConfig {
+        resend_interval: Duration::from_secs(1),
+        warn_after: Duration::from_secs(120),
+        warn_every: Duration::from_secs(120),
+    };
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig::REFERENCE
+    }
+}
+
+/// What the maintainer last saw in a node's heartbeats, for the "non-MATCH too long" warning.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeartbeatWatch {
+    /// The state of the latest heartbeat, if any arrived.
+    pub last_state: Option<ChecksumState>,
+    /// Since when the node has been continuously in `last_state` (non-MATCH); `None` at MATCH.
+    pub non_match_since: Option<Duration>,
+    /// When the last warning was given in the current non-MATCH stretch.
+    pub last_warn: Option<Duration>,
+}
+
+/// The maintainer's state for one node in one mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackedNode {
+    /// The node.
+    pub node: NodeId,
+    /// The latest update number (1 after a reset; +1 per changing delta).
+    pub seq: u64,
+    /// The highest update number the node acknowledged in this epoch.
+    pub acked_seq: u64,
+    /// The fingerprint of the node's expected set.
+    pub expected: Fingerprint,
+    /// When an update for this node was last handed out (`None`: never in this epoch).
+    pub last_sent: Option<Duration>,
+    /// Heartbeat observation for warnings.
+    pub heartbeat: HeartbeatWatch,
+    /// Whether the node changed since the last [`flush_dirty`](ExpectedSetTracker::flush_dirty).
+    pub dirty: bool,
+    /// The [`ExpectedSetTracker::apply_delta`] call that last changed this node, so a node's seq
+    /// goes up once per call however many of its IDs the call touches.
+    changed_in_call: u64,
+}
+
+impl TrackedNode {
+    fn new(node: NodeId) -> TrackedNode {
+        TrackedNode {
+            node,
+            seq: 0,
+            acked_seq: 0,
+            expected: Fingerprint::EMPTY,
+            last_sent: None,
+            heartbeat: HeartbeatWatch::default(),
+            dirty: false,
+            changed_in_call: 0,
+        }
+    }
+
+    /// The one place an ID enters a node's expected set.
+    #[inline]
+    fn add_id(&mut self, id: DispatcherId) {
+        self.expected.add(id);
+    }
+
+    /// The one place an ID leaves a node's expected set.
+    #[inline]
+    fn remove_id(&mut self, id: DispatcherId) {
+        self.expected.remove(id);
+    }
+
+    fn update(&self, epoch: u64, mode: Mode) -> ChecksumUpdate {
+        ChecksumUpdate {
+            node: self.node,
+            epoch,
+            mode,
+            seq: self.seq,
+            fingerprint: self.expected,
+        }
+    }
+}
+
+/// An ID that [`ExpectedSetTracker::reset_full`] found under two nodes: the later one keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reassignment {
+    /// The dispatcher.
+    pub id: DispatcherId,
+    /// The node listed first (the ID left its fingerprint).
+    pub from: NodeId,
+    /// The node listed later (the ID's owner).
+    pub to: NodeId,
+}
+
+/// What [`ExpectedSetTracker::reset_full`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResetReport {
+    /// One update per listed node, in node order, each with seq 1.
+    pub updates: Vec<ChecksumUpdate>,
+    /// IDs listed more than once for the same node (added once), with that node.
+    pub duplicates: Vec<(NodeId, DispatcherId)>,
+    /// IDs listed under two nodes.
+    pub reassigned: Vec<Reassignment>,
+    /// Nodes that had expected IDs but were not in the node list, in the order met.
+    pub skipped: Vec<NodeId>,
+    /// How many IDs those skipped nodes listed.
+    pub skipped_ids: usize,
+}
+
+/// What one [`ExpectedSetTracker::apply_delta`] call did (a `Copy` value: the hot path allocates
+/// nothing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeltaSummary {
+    /// IDs that entered the node's set (new, or moved from another node).
+    pub added: usize,
+    /// Of `added`, those moved from another node.
+    pub moved: usize,
+    /// IDs that left the node's set.
+    pub removed: usize,
+    /// Adds of IDs the node already owned (no-ops).
+    pub already_owned: usize,
+    /// Removes of IDs the node did not own (ignored).
+    pub not_owned: usize,
+    /// Nodes whose seq went up (the node itself and previous owners).
+    pub changed_nodes: usize,
+    /// Whether the call created the node's state.
+    pub created_node: bool,
+}
+
+/// What [`ExpectedSetTracker::handle_ack`] did with an acknowledgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AckOutcome {
+    /// `acked_seq` went up to the ack's seq.
+    Advanced,
+    /// Valid, but not above the `acked_seq` already held (a duplicate or reordered ack).
+    AlreadyAcked,
+    /// Ignored: from another epoch.
+    OtherEpoch,
+    /// Ignored: for the other mode.
+    OtherMode,
+    /// Ignored: the node is not tracked.
+    UnknownNode,
+    /// Ignored: acknowledges a seq the tracker never produced for this node.
+    AheadOfSeq,
+}
+
+/// The maintainer's expected dispatcher sets for one changefeed and mode. See the module docs.
+#[derive(Clone, Debug)]
+pub struct ExpectedSetTracker<S = ahash::RandomState> {
+    changefeed: ChangefeedId,
+    mode: Mode,
+    config: TrackerConfig,
+    epoch: u64,
+    /// Sorted by `node`.
+    nodes: Vec<TrackedNode>,
+    owners: HashMap<PackedId, NodeId, S>,
+    dirty_count: usize,
+    /// Numbers the `apply_delta` calls (see [`TrackedNode::changed_in_call`]).
+    call: u64,
+}
+
+impl ExpectedSetTracker {
+    /// An empty tracker at epoch 0 with an `ahash` dispatcher map.
+    pub fn new(changefeed: ChangefeedId, mode: Mode, config: TrackerConfig) -> Self {
+        ExpectedSetTracker::with_hasher(changefeed, mode, config, ahash::RandomState::new())
+    }
+}
+
+impl<S: BuildHasher> ExpectedSetTracker<S> {
+    /// An empty tracker whose dispatcher map uses `hasher`.
+    pub fn with_hasher(
+        changefeed: ChangefeedId,
+        mode: Mode,
+        config: TrackerConfig,
+        hasher: S,
+    ) -> Self {
+        ExpectedSetTracker {
+            changefeed,
+            mode,
+            config,
+            epoch: 0,
+            nodes: Vec::new(),
+            owners: HashMap::with_hasher(hasher),
+            dirty_count: 0,
+            call: 0,
+        }
+    }
+
+    /// Forgets everything, takes `epoch`, starts every node in `nodes` at seq 1 / acked 0 (sent
+    /// at `now`), builds the fingerprints from `expected` and returns one update per listed node.
+    ///
+    /// An ID listed twice for one node is added once (reported in `duplicates`); an ID listed
+    /// under two nodes ends with the later one and leaves the earlier one's fingerprint (reported
+    /// in `reassigned`); IDs of nodes absent from `nodes` are skipped (reported in `skipped`).
+    pub fn reset_full<V: AsRef<[DispatcherId]>>(
+        &mut self,
+        epoch: u64,
+        nodes: &[NodeId],
+        expected: impl IntoIterator<Item = (NodeId, V)>,
+        now: Duration,
+    ) -> ResetReport {
+        self.epoch = epoch;
+        self.owners.clear();
+        self.dirty_count = 0;
+        self.nodes.clear();
+        self.nodes.extend(nodes.iter().map(|&node| TrackedNode {
+            seq: 1,
+            last_sent: Some(now),
+            ..TrackedNode::new(node)
+        }));
+        self.nodes.sort_unstable_by_key(|tracked| tracked.node);
+        self.nodes.dedup_by_key(|tracked| tracked.node);
+
+        let expected: Vec<(NodeId, V)> = expected.into_iter().collect();
+        let listed: usize = expected
+            .iter()
+            .filter(|(node, _)| self.index_of(*node).is_ok())
+            .map(|(_, ids)| ids.as_ref().len())
+            .sum();
+        self.owners.reserve(listed);
+
+        let mut report = ResetReport::default();
+        for (node, ids) in &expected {
+            let ids = ids.as_ref();
+            let Ok(index) = self.index_of(*node) else {
+                report.skipped.push(*node);
+                report.skipped_ids += ids.len();
+                continue;
+            };
+            for &id in ids {
+                match self.owners.entry(PackedId::new(id)) {
+                    Entry::Vacant(entry) => {
+                        entry.insert(*node);
+                    }
+                    Entry::Occupied(entry) if entry.get() == node => {
+                        report.duplicates.push((*node, id));
+                        continue;
+                    }
+                    Entry::Occupied(mut entry) => {
+                        let from = entry.insert(*node);
+                        let from_index = index_in(&self.nodes, from);
+                        self.nodes[from_index].remove_id(id);
+                        report.reassigned.push(Reassignment {
+                            id,
+                            from,
+                            to: *node,
+                        });
+                    }
+                }
+                self.nodes[index].add_id(id);
+            }
+        }
+        report.updates = self
+            .nodes
+            .iter()
+            .map(|tracked| tracked.update(self.epoch, self.mode))
+            .collect();
+        report
+    }
+
+    /// Applies one batch of changes for `node`: every remove of an ID `node` owns takes it out;
+    /// every add of an ID `node` does not own puts it in (moving it from its previous owner,
+    /// whose fingerprint loses it and which also counts as changed). Removes apply before adds.
+    /// Each changed node's seq goes up by one for the whole call and it becomes dirty. A node met
+    /// for the first time gets its state (seq 0 before this call's increment).
+    pub fn apply_delta(
+        &mut self,
+        node: NodeId,
+        add: &[DispatcherId],
+        remove: &[DispatcherId],
+    ) -> DeltaSummary {
+        let mut summary = DeltaSummary::default();
+        if add.is_empty() && remove.is_empty() {
+            return summary;
+        }
+        self.call += 1;
+        let call = self.call;
+        let mut target = self.index_of(node).ok();
+
+        for &id in remove {
+            let key = PackedId::new(id);
+            if self.owners.get(&key) != Some(&node) {
+                summary.not_owned += 1;
+                continue;
+            }
+            self.owners.remove(&key);
+            // An owned ID means the node is tracked (the map only names tracked nodes).
+            let index = target.unwrap_or_else(|| index_in(&self.nodes, node));
+            let tracked = &mut self.nodes[index];
+            tracked.remove_id(id);
+            mark_changed(tracked, call, &mut self.dirty_count, &mut summary);
+            summary.removed += 1;
+        }
+
+        if add.is_empty() {
+            return summary;
+        }
+        let index = match target {
+            Some(index) => index,
+            None => {
+                let index = self.index_of(node).unwrap_or_else(|slot| {
+                    self.nodes.insert(slot, TrackedNode::new(node));
+                    summary.created_node = true;
+                    slot
+                });
+                target = Some(index);
+                index
+            }
+        };
+        debug_assert_eq!(target, Some(index));
+        for &id in add {
+            match self.owners.entry(PackedId::new(id)) {
+                Entry::Vacant(entry) => {
+                    entry.insert(node);
+                }
+                Entry::Occupied(entry) if *entry.get() == node => {
+                    summary.already_owned += 1;
+                    continue;
+                }
+                Entry::Occupied(mut entry) => {
+                    let from = entry.insert(node);
+                    let from_index = index_in(&self.nodes, from);
+                    let previous = &mut self.nodes[from_index];
+                    previous.remove_id(id);
+                    mark_changed(previous, call, &mut self.dirty_count, &mut summary);
+                    summary.moved += 1;
+                }
+            }
+            let tracked = &mut self.nodes[index];
+            tracked.add_id(id);
+            mark_changed(tracked, call, &mut self.dirty_count, &mut summary);
+            summary.added += 1;
+        }
+        summary
+    }
+
+    /// One update per dirty node (in node order) with its current seq and fingerprint, stamped as
+    /// sent at `now`; clears the dirty set. Many deltas between two flushes cost one message.
+    pub fn flush_dirty(&mut self, now: Duration) -> Vec<ChecksumUpdate> {
+        let mut updates = Vec::with_capacity(self.dirty_count);
+        if self.dirty_count == 0 {
+            return updates;
+        }
+        for tracked in self.nodes.iter_mut().filter(|tracked| tracked.dirty) {
+            tracked.dirty = false;
+            tracked.last_sent = Some(now);
+            updates.push(tracked.update(self.epoch, self.mode));
+        }
+        self.dirty_count = 0;
+        updates
+    }
+
+    /// Records a node's acknowledgement. Ignored when it is for another epoch or mode, from an
+    /// unknown node, or for a seq above the node's current seq; otherwise
+    /// `acked_seq = max(acked_seq, seq)`.
+    pub fn handle_ack(&mut self, node: NodeId, epoch: u64, mode: Mode, seq: u64) -> AckOutcome {
+        if epoch != self.epoch {
+            return AckOutcome::OtherEpoch;
+        }
+        if mode != self.mode {
+            return AckOutcome::OtherMode;
+        }
+        let Ok(index) = self.index_of(node) else {
+            return AckOutcome::UnknownNode;
+        };
+        let tracked = &mut self.nodes[index];
+        if seq > tracked.seq {
+            AckOutcome::AheadOfSeq
+        } else if seq > tracked.acked_seq {
+            tracked.acked_seq = seq;
+            AckOutcome::Advanced
+        } else {
+            AckOutcome::AlreadyAcked
+        }
+    }
+
+    /// The latest update again for every node with `acked_seq < seq` whose last send is at least
+    /// the resend interval before `now` (or that was never sent), stamped as sent at `now`.
+    pub fn resend_pending(&mut self, now: Duration) -> Vec<ChecksumUpdate> {
+        let interval = self.config.resend_interval;
+        let mut updates = Vec::new();
+        for tracked in &mut self.nodes {
+            let due = tracked
+                .last_sent
+                .is_none_or(|sent| now.saturating_sub(sent) >= interval);
+            if tracked.seq > 0 && tracked.acked_seq < tracked.seq && due {
+                tracked.last_sent = Some(now);
+                updates.push(tracked.update(self.epoch, self.mode));
+            }
+        }
+        updates
+    }
+
+    /// Drops the state, dirty marks and every dispatcher mapping of `nodes` (one walk over the
+    /// dispatcher map, only if one of them was tracked).
+    pub fn remove_nodes(&mut self, nodes: &[NodeId]) {
+        let mut gone: Vec<NodeId> = nodes.to_vec();
+        gone.sort_unstable();
+        gone.dedup();
+        let before = self.nodes.len();
+        let dirty_count = &mut self.dirty_count;
+        self.nodes.retain(|tracked| {
+            let keep = gone.binary_search(&tracked.node).is_err();
+            if !keep && tracked.dirty {
+                *dirty_count -= 1;
+            }
+            keep
+        });
+        if self.nodes.len() != before {
+            self.owners
+                .retain(|_, owner| gone.binary_search(owner).is_err());
+        }
+    }
+
+    /// Feeds one heartbeat state from `node` into the warning rule and says whether to warn now:
+    /// once the node has been non-MATCH for `warn_after`, then at most every `warn_every`. A
+    /// change of state restarts the timer; MATCH clears it. Unknown nodes never warn.
+    pub fn observe_heartbeat(&mut self, node: NodeId, state: ChecksumState, now: Duration) -> bool {
+        let Ok(index) = self.index_of(node) else {
+            return false;
+        };
+        let watch = &mut self.nodes[index].heartbeat;
+        if state == ChecksumState::Match {
+            *watch = HeartbeatWatch {
+                last_state: Some(state),
+                non_match_since: None,
+                last_warn: None,
+            };
+            return false;
+        }
+        if watch.last_state != Some(state) || watch.non_match_since.is_none() {
+            watch.non_match_since = Some(now);
+            watch.last_warn = None;
+        }
+        watch.last_state = Some(state);
+        let since = watch.non_match_since.unwrap_or(now);
+        if now.saturating_sub(since) < self.config.warn_after {
+            return false;
+        }
+        let warn = watch
+            .last_warn
+            .is_none_or(|last| now.saturating_sub(last) >= self.config.warn_every);
+        if warn {
+            watch.last_warn = Some(now);
+        }
+        warn
+    }
+
+    /// Room for `additional` more tracked dispatchers without growing the map (a rehash of a
+    /// 10M-entry map is a latency spike worth avoiding when the size is known).
+    pub fn reserve(&mut self, additional: usize) {
+        self.owners.reserve(additional);
+    }
+
+    /// How long `node` has been continuously non-MATCH as of `now` (`None` if it is not, or
+    /// unknown).
+    pub fn non_match_for(&self, node: NodeId, now: Duration) -> Option<Duration> {
+        let tracked = self.node(node)?;
+        tracked
+            .heartbeat
+            .non_match_since
+            .map(|since| now.saturating_sub(since))
+    }
+
+    /// The latest update for `node` (what a resend would carry), if tracked.
+    pub fn update_for(&self, node: NodeId) -> Option<ChecksumUpdate> {
+        self.node(node)
+            .map(|tracked| tracked.update(self.epoch, self.mode))
+    }
+
+    /// The changefeed.
+    pub fn changefeed(&self) -> &ChangefeedId {
+        &self.changefeed
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The timing rules.
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
+    }
+
+    /// The current epoch (0 before the first reset).
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The fingerprint of `node`'s expected set, if tracked.
+    pub fn expected(&self, node: NodeId) -> Option<Fingerprint> {
+        self.node(node).map(|tracked| tracked.expected)
+    }
+
+    /// `node`'s latest update number, if tracked.
+    pub fn seq(&self, node: NodeId) -> Option<u64> {
+        self.node(node).map(|tracked| tracked.seq)
+    }
+
+    /// `node`'s highest acknowledged update number, if tracked.
+    pub fn acked_seq(&self, node: NodeId) -> Option<u64> {
+        self.node(node).map(|tracked| tracked.acked_seq)
+    }
+
+    /// Which node is expected to run `id`.
+    pub fn owner(&self, id: DispatcherId) -> Option<NodeId> {
+        self.owners.get(&PackedId::new(id)).copied()
+    }
+
+    /// Every tracked node, in order.
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = NodeId> + '_ {
+        self.nodes.iter().map(|tracked| tracked.node)
+    }
+
+    /// Tracked nodes whose expected set is not empty, in order.
+    pub fn nodes_owning_dispatchers(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.nodes
+            .iter()
+            .filter(|tracked| tracked.expected.count != 0)
+            .map(|tracked| tracked.node)
+    }
+
+    /// Dirty nodes, in order.
+    pub fn dirty_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.nodes
+            .iter()
+            .filter(|tracked| tracked.dirty)
+            .map(|tracked| tracked.node)
+    }
+
+    /// The whole state of `node`, if tracked.
+    pub fn node(&self, node: NodeId) -> Option<&TrackedNode> {
+        self.index_of(node).ok().map(|index| &self.nodes[index])
+    }
+
+    /// The state of every tracked node, in order.
+    pub fn tracked_nodes(&self) -> &[TrackedNode] {
+        &self.nodes
+    }
+
+    /// How many dispatchers have an owner.
+    pub fn dispatcher_count(&self) -> usize {
+        self.owners.len()
+    }
+
+    /// The IDs expected on `node`, in no particular order (walks every tracked dispatcher: for
+    /// diagnosis and exact-set checks, not for a hot path).
+    pub fn ids_owned_by(&self, node: NodeId) -> Vec<DispatcherId> {
+        self.owners
+            .iter()
+            .filter(|(_, owner)| **owner == node)
+            .map(|(id, _)| id.id())
+            .collect()
+    }
+
+    fn index_of(&self, node: NodeId) -> Result<usize, usize> {
+        self.nodes
+            .binary_search_by_key(&node, |tracked| tracked.node)
+    }
+}
+
+/// The index of a node the dispatcher map names. The map only ever names tracked nodes
+/// (`remove_nodes` drops a node's mappings with it), so absence is a broken invariant.
+fn index_in(nodes: &[TrackedNode], node: NodeId) -> usize {
+    nodes
+        .binary_search_by_key(&node, |tracked| tracked.node)
+        .unwrap_or_else(|_| panic!("dispatcher map names {node}, which is not tracked"))
+}
+
+/// Counts a change of `tracked` in call `call`: the first change in a call bumps its seq and
+/// marks it dirty.
+#[inline]
+fn mark_changed(
+    tracked: &mut TrackedNode,
+    call: u64,
+    dirty_count: &mut usize,
+    summary: &mut DeltaSummary,
+) {
+    if tracked.changed_in_call == call {
+        return;
+    }
+    tracked.changed_in_call = call;
+    tracked.seq += 1;
+    summary.changed_nodes += 1;
+    if !tracked.dirty {
+        tracked.dirty = true;
+        *dirty_count += 1;
+    }
+}

@@ -1,0 +1,346 @@
+//! Wire messages: round trips for every message, the field numbers byte for byte, conversions to
+//! and from the protocol types, JSON names, and bad bytes (truncated, garbage) giving errors.
+
+use dispatcher_checksum::protocol::{
+    ChangefeedId, ChecksumAck, ChecksumHeartbeat, ChecksumState, ChecksumUpdate, ExpectedVersion,
+    Mode, NodeId,
+};
+use dispatcher_checksum::wire::{
+    self, decode, parse_hex, ChangefeedIdMessage, DispatcherSetChecksum,
+    DispatcherSetChecksumAckResponse, DispatcherSetChecksumHeartbeat,
+    DispatcherSetChecksumUpdateRequest, MessageType,
+};
+use dispatcher_checksum::{ComponentState, Fingerprint};
+use proptest::prelude::*;
+use prost::Message;
+
+fn changefeed() -> ChangefeedId {
+    ChangefeedId::new(u64::MAX, 42, "orders", "prod")
+}
+
+fn fingerprint() -> Fingerprint {
+    Fingerprint {
+        count: 3,
+        xor_high: 0xdead_beef,
+        xor_low: 1 << 63,
+        sum_high: 7,
+        sum_low: u64::MAX,
+    }
+}
+
+fn update() -> ChecksumUpdate {
+    ChecksumUpdate {
+        node: NodeId(4),
+        epoch: 9,
+        mode: Mode::Redo,
+        seq: 12,
+        fingerprint: fingerprint(),
+    }
+}
+
+#[test]
+fn checksum_field_numbers_are_the_reference_ones() {
+    let message = DispatcherSetChecksum {
+        count: 1,
+        xor_high: 2,
+        xor_low: 3,
+        sum_high: 4,
+        sum_low: 5,
+    };
+    // Field n, varint: tag byte (n << 3) | 0, then the value.
+    assert_eq!(
+        message.encode_to_vec(),
+        [0x08, 1, 0x10, 2, 0x18, 3, 0x20, 4, 0x28, 5]
+    );
+}
+
+#[test]
+fn changefeed_id_field_numbers_are_the_reference_ones() {
+    let message = ChangefeedIdMessage {
+        high: 1,
+        low: 2,
+        name: "n".into(),
+        keyspace: "k".into(),
+    };
+    assert_eq!(
+        message.encode_to_vec(),
+        [0x08, 1, 0x10, 2, 0x1a, 1, b'n', 0x22, 1, b'k']
+    );
+}
+
+#[test]
+fn update_and_ack_field_numbers_are_the_reference_ones() {
+    let changefeed = ChangefeedIdMessage {
+        high: 1,
+        ..Default::default()
+    };
+    let update = DispatcherSetChecksumUpdateRequest {
+        changefeed_id: Some(changefeed.clone()),
+        epoch: 2,
+        mode: 1,
+        seq: 3,
+        checksum: Some(DispatcherSetChecksum {
+            count: 4,
+            ..Default::default()
+        }),
+    };
+    assert_eq!(
+        update.encode_to_vec(),
+        [0x0a, 2, 0x08, 1, 0x10, 2, 0x18, 1, 0x20, 3, 0x2a, 2, 0x08, 4]
+    );
+    let ack = DispatcherSetChecksumAckResponse {
+        changefeed_id: Some(changefeed),
+        epoch: 2,
+        mode: 1,
+        seq: 3,
+    };
+    assert_eq!(
+        ack.encode_to_vec(),
+        [0x0a, 2, 0x08, 1, 0x10, 2, 0x18, 1, 0x20, 3]
+    );
+    // int64 mode: a negative value is a 10-byte varint, as protobuf's int64 is.
+    let negative = DispatcherSetChecksumAckResponse {
+        mode: -1,
+        ..Default::default()
+    };
+    assert_eq!(negative.encode_to_vec().len(), 11);
+}
+
+#[test]
+fn enum_numbers_are_the_reference_ones() {
+    assert_eq!(wire::ChecksumState::Uninitialized as i32, 0);
+    assert_eq!(wire::ChecksumState::Mismatch as i32, 1);
+    assert_eq!(wire::ChecksumState::Match as i32, 2);
+    for state in ComponentState::ALL {
+        let on_wire = wire::ComponentState::from(state);
+        assert_eq!(on_wire as i32, i32::from(state.number()));
+        assert_eq!(ComponentState::from(on_wire), state);
+        assert_eq!(on_wire.as_str_name(), state.name());
+        assert_eq!(
+            wire::ComponentState::from_str_name(state.name()),
+            Some(on_wire)
+        );
+    }
+    for state in ChecksumState::ALL {
+        let on_wire = wire::ChecksumState::from(state);
+        assert_eq!(on_wire as i32, state.wire());
+        assert_eq!(ChecksumState::from(on_wire), state);
+    }
+}
+
+#[test]
+fn update_round_trips_through_bytes_and_protocol_types() {
+    let message = DispatcherSetChecksumUpdateRequest::from_update(&changefeed(), &update());
+    let decoded: DispatcherSetChecksumUpdateRequest = decode(&message.encode_to_vec()).unwrap();
+    assert_eq!(decoded, message);
+    let (changefeed_back, update_back) = decoded.to_update(NodeId(4)).unwrap();
+    assert_eq!(changefeed_back, changefeed());
+    assert_eq!(update_back, update());
+}
+
+#[test]
+fn ack_round_trips_through_bytes_and_protocol_types() {
+    let ack = ChecksumAck {
+        node: NodeId(2),
+        epoch: 5,
+        mode: Mode::Default,
+        seq: u64::MAX,
+    };
+    let message = DispatcherSetChecksumAckResponse::from_ack(&changefeed(), &ack);
+    let decoded: DispatcherSetChecksumAckResponse = decode(&message.encode_to_vec()).unwrap();
+    assert_eq!(decoded, message);
+    assert_eq!(decoded.to_ack(NodeId(2)).unwrap(), (changefeed(), ack));
+}
+
+#[test]
+fn checksum_round_trips_through_bytes_and_fingerprint() {
+    let message = DispatcherSetChecksum::from(fingerprint());
+    let decoded: DispatcherSetChecksum = decode(&message.encode_to_vec()).unwrap();
+    assert_eq!(Fingerprint::from(decoded), fingerprint());
+}
+
+#[test]
+fn changefeed_id_round_trips() {
+    let message = ChangefeedIdMessage::from(&changefeed());
+    let decoded: ChangefeedIdMessage = decode(&message.encode_to_vec()).unwrap();
+    assert_eq!(ChangefeedId::from(decoded), changefeed());
+}
+
+#[test]
+fn heartbeat_round_trips_through_bytes_and_protocol_types() {
+    for (state, watermark) in [
+        (ChecksumState::Match, Some(0)),
+        (ChecksumState::Mismatch, None),
+        (ChecksumState::Uninitialized, None),
+    ] {
+        let heartbeat = ChecksumHeartbeat {
+            node: NodeId(8),
+            mode: Mode::Redo,
+            state,
+            state_seq: 3,
+            watermark,
+            verified_against: ExpectedVersion { epoch: 6, seq: 2 },
+        };
+        let message = DispatcherSetChecksumHeartbeat::from_heartbeat(&changefeed(), &heartbeat);
+        let decoded: DispatcherSetChecksumHeartbeat = decode(&message.encode_to_vec()).unwrap();
+        assert_eq!(decoded.watermark, watermark, "0 and absent stay distinct");
+        assert_eq!(decoded.to_heartbeat().unwrap(), (changefeed(), heartbeat));
+    }
+}
+
+#[test]
+fn conversions_reject_unknown_mode_unknown_state_and_missing_fields() {
+    let mut message = DispatcherSetChecksumUpdateRequest::from_update(&changefeed(), &update());
+    message.mode = 7;
+    let error = message.to_update(NodeId(1)).unwrap_err();
+    assert!(error.to_string().contains("mode is 7"), "{error}");
+    message.mode = 0;
+    message.checksum = None;
+    assert!(message
+        .to_update(NodeId(1))
+        .unwrap_err()
+        .to_string()
+        .contains("checksum is missing"));
+    let ack = DispatcherSetChecksumAckResponse::default();
+    assert!(ack
+        .to_ack(NodeId(1))
+        .unwrap_err()
+        .to_string()
+        .contains("changefeedID is missing"));
+    let heartbeat = DispatcherSetChecksumHeartbeat {
+        changefeed_id: Some(ChangefeedIdMessage::default()),
+        state: 9,
+        ..Default::default()
+    };
+    assert!(heartbeat
+        .to_heartbeat()
+        .unwrap_err()
+        .to_string()
+        .contains("state is 9"));
+}
+
+#[test]
+fn json_uses_the_reference_field_names() {
+    let message = DispatcherSetChecksumUpdateRequest::from_update(&changefeed(), &update());
+    let json: serde_json::Value = serde_json::from_str(
+        &MessageType::Update
+            .decode_to_json(&message.encode_to_vec())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["changefeedID"]["name"], "orders");
+    assert_eq!(json["changefeedID"]["keyspace"], "prod");
+    assert_eq!(json["changefeedID"]["high"], u64::MAX);
+    assert_eq!(json["epoch"], 9);
+    assert_eq!(json["mode"], 1);
+    assert_eq!(json["seq"], 12);
+    for (name, value) in [
+        ("count", 3),
+        ("xorHigh", 0xdead_beef),
+        ("xorLow", 1 << 63),
+        ("sumHigh", 7),
+        ("sumLow", u64::MAX),
+    ] {
+        assert_eq!(json["checksum"][name], value, "{name}");
+    }
+    // The JSON form reads back to the same message.
+    let back: DispatcherSetChecksumUpdateRequest = serde_json::from_value(json).unwrap();
+    assert_eq!(back, message);
+
+    let heartbeat = DispatcherSetChecksumHeartbeat {
+        state: 2,
+        ..Default::default()
+    };
+    let text = serde_json::to_string(&heartbeat).unwrap();
+    assert!(
+        text.contains(r#""state":"MATCH""#) && text.contains(r#""stateSeq":0"#),
+        "{text}"
+    );
+    let back: DispatcherSetChecksumHeartbeat = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, heartbeat);
+}
+
+#[test]
+fn truncated_bytes_give_an_error_naming_the_message() {
+    let bytes =
+        DispatcherSetChecksumUpdateRequest::from_update(&changefeed(), &update()).encode_to_vec();
+    for cut in 1..bytes.len() {
+        // Some prefixes end on a field boundary and decode (protobuf cannot tell); the rest
+        // must error, and none may panic.
+        if let Err(error) = MessageType::Update.decode_to_json(&bytes[..cut]) {
+            assert!(error
+                .to_string()
+                .contains("DispatcherSetChecksumUpdateRequest"));
+        }
+    }
+    // Cutting inside the checksum sub-message is always an error.
+    let error = MessageType::Update
+        .decode_to_json(&bytes[..bytes.len() - 1])
+        .unwrap_err();
+    assert!(error.to_string().contains("not a valid"), "{error}");
+}
+
+#[test]
+fn garbage_bytes_give_an_error() {
+    for garbage in [
+        &[0xff_u8; 12][..],
+        b"hello, world",
+        &[0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f],
+    ] {
+        for kind in MessageType::ALL {
+            assert!(kind.decode_to_json(garbage).is_err(), "{kind} {garbage:?}");
+        }
+    }
+}
+
+#[test]
+fn hex_input_parses_and_bad_hex_is_an_error() {
+    assert_eq!(
+        parse_hex("0x08 01\n10 ff").unwrap(),
+        [0x08, 0x01, 0x10, 0xff]
+    );
+    assert!(parse_hex("0")
+        .unwrap_err()
+        .to_string()
+        .contains("even number"));
+    assert!(parse_hex("zz").unwrap_err().to_string().contains("byte 0"));
+    assert!("nope".parse::<MessageType>().is_err());
+    assert_eq!("ACK".parse::<MessageType>().unwrap(), MessageType::Ack);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn decoding_random_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        for kind in MessageType::ALL {
+            let _ = kind.decode_to_json(&bytes);
+        }
+        if let Ok(message) = decode::<DispatcherSetChecksumUpdateRequest>(&bytes) {
+            let _ = message.to_update(NodeId(0));
+        }
+        if let Ok(message) = decode::<DispatcherSetChecksumHeartbeat>(&bytes) {
+            let _ = message.to_heartbeat();
+        }
+    }
+
+    #[test]
+    fn random_updates_round_trip(
+        words in any::<[u64; 5]>(), epoch in any::<u64>(), seq in any::<u64>(), redo in any::<bool>(),
+        name in ".{0,12}", keyspace in ".{0,12}", high in any::<u64>(), low in any::<u64>()
+    ) {
+        let changefeed = ChangefeedId::new(high, low, name, keyspace);
+        let update = ChecksumUpdate {
+            node: NodeId(1),
+            epoch,
+            mode: if redo { Mode::Redo } else { Mode::Default },
+            seq,
+            fingerprint: Fingerprint {
+                count: words[0], xor_high: words[1], xor_low: words[2], sum_high: words[3], sum_low: words[4],
+            },
+        };
+        let bytes = DispatcherSetChecksumUpdateRequest::from_update(&changefeed, &update).encode_to_vec();
+        let decoded: DispatcherSetChecksumUpdateRequest = decode(&bytes).unwrap();
+        prop_assert_eq!(decoded.to_update(NodeId(1)).unwrap(), (changefeed, update));
+    }
+}
