@@ -242,8 +242,7 @@ impl fmt::Display for KeyedFingerprint {
 }
 
 /// From this many IDs on, the keyed parallel kernel runs when rayon has more than one thread.
-/// Lower than the plain threshold because mixing makes the loop compute-bound (the number is the
-/// kernels crate's; see its docs for the measurement).
+/// The kernels crate's number, equal to the plain threshold (see its docs for the measurement).
 pub const PARALLEL_MIN_IDS: usize = parallel::MIN_PARALLEL_IDS;
 
 /// What the keyed automatic choice runs for `len` IDs on this machine, and why. There is no

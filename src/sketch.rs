@@ -239,8 +239,9 @@ impl fmt::Display for SketchDifference {
 fn placement(mixed: IdWords, shape: &SketchShape) -> Placement {
     let m = shape.cells as u32;
     let mut cells = [0u16; DEFAULT_HASH_COUNT_MAX];
+    // The cells chosen so far, ascending.
     let mut sorted = [0u32; DEFAULT_HASH_COUNT_MAX];
-    for j in 0..shape.hash_count {
+    for (j, cell) in cells.iter_mut().enumerate().take(shape.hash_count) {
         let slice = ((mixed[0] >> (16 * j)) & 0xffff) as u32;
         // The r-th cell not chosen yet: uniform over the remaining ones, no rejection loop.
         let mut r = (slice * (m - j as u32)) >> 16;
@@ -249,9 +250,13 @@ fn placement(mixed: IdWords, shape: &SketchShape) -> Placement {
             r += 1;
             position += 1;
         }
-        sorted.copy_within(position..j, position + 1);
+        let mut shift = j;
+        while shift > position {
+            sorted[shift] = sorted[shift - 1];
+            shift -= 1;
+        }
         sorted[position] = r;
-        cells[j] = r as u16;
+        *cell = r as u16;
     }
     Placement {
         cells,

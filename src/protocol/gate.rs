@@ -12,8 +12,8 @@
 //! epoch and the node's latest seq): a MATCH against an older update says nothing about the set
 //! the maintainer expects now, and a heartbeat from before a failover says nothing about the new
 //! maintainer's sets. That is the form to use for safety, and what
-//! [`super::MaintainerChecksums::decide_verified`] does, over every tracked node in every enabled mode (a
-//! node expected to run nothing must confirm it too).
+//! [`super::MaintainerChecksums::decide_verified`] does, over every tracked node in every enabled
+//! mode (a node expected to run nothing must confirm it too).
 
 use super::{ChecksumHeartbeat, ChecksumState, ExpectedVersion, Mode, NodeId};
 use std::collections::BTreeMap;

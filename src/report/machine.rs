@@ -29,6 +29,9 @@ pub struct MachineInfo {
     pub git_revision: String,
     /// UTC date and time the report was made, ISO 8601.
     pub date: String,
+    /// `/proc/loadavg`'s 1, 5 and 15-minute load averages when the run started: a load near or
+    /// above the CPU count means other work shared the machine and the timings are noisy.
+    pub load_average: String,
     /// The operating system and architecture this binary was built for.
     pub target: String,
 }
@@ -49,6 +52,15 @@ impl MachineInfo {
             rustc: command_output("rustc", &["-V"]),
             git_revision: command_output("git", &["describe", "--always", "--dirty"]),
             date: utc_date_time(std::time::SystemTime::now()),
+            load_average: std::fs::read_to_string("/proc/loadavg")
+                .ok()
+                .map(|text| {
+                    text.split_whitespace()
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_else(|| "unknown".into()),
             target: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         }
     }
@@ -57,7 +69,8 @@ impl MachineInfo {
     pub fn markdown(&self) -> String {
         format!(
             "- CPU: {} ({} logical CPUs; features: {})\n- rayon threads: {}\n- memory: {}\n\
-             - rustc: {}\n- git revision: {}\n- target: {}\n- date: {}\n",
+             - rustc: {}\n- git revision: {}\n- target: {}\n- date: {}\n\
+             - load average at start (1/5/15 min): {}\n",
             self.cpu_model,
             self.logical_cpus,
             self.cpu_features.join(" "),
@@ -66,7 +79,8 @@ impl MachineInfo {
             self.rustc,
             self.git_revision,
             self.target,
-            self.date
+            self.date,
+            self.load_average
         )
     }
 }

@@ -103,8 +103,8 @@ pub(super) struct Simulation<'a> {
     maintainer: Option<SimMaintainer>,
     epoch: u64,
     down_until: u64,
-    failovers: BTreeMap<u64, usize>,
-    leaves: BTreeMap<u64, usize>,
+    /// Faults still to inject, by tick (one that cannot happen yet moves to the next tick).
+    scheduled: BTreeMap<u64, Vec<FaultKind>>,
     joins: BTreeMap<u64, usize>,
     timer_serial: u64,
     violations: BTreeMap<ViolationKind, Violation>,
@@ -143,8 +143,7 @@ impl<'a> Simulation<'a> {
             maintainer: None,
             epoch: 0,
             down_until: 0,
-            failovers: BTreeMap::new(),
-            leaves: BTreeMap::new(),
+            scheduled: BTreeMap::new(),
             joins: BTreeMap::new(),
             timer_serial: 0,
             violations: BTreeMap::new(),
@@ -165,13 +164,11 @@ impl<'a> Simulation<'a> {
             simulation.run_action(node, mode, id, StepAction::Create(ComponentState::Working));
         }
         let last_fault_tick = config.fault_ticks.saturating_sub(1).max(1);
-        for _ in 0..config.failovers {
-            let tick = simulation.workload_rng.inclusive(1, last_fault_tick);
-            *simulation.failovers.entry(tick).or_default() += 1;
-        }
-        for _ in 0..config.leaves {
-            let tick = simulation.workload_rng.inclusive(1, last_fault_tick);
-            *simulation.leaves.entry(tick).or_default() += 1;
+        for kind in FaultKind::ALL {
+            for _ in 0..config.fault_count(kind) {
+                let tick = simulation.workload_rng.inclusive(1, last_fault_tick);
+                simulation.scheduled.entry(tick).or_default().push(kind);
+            }
         }
         simulation
     }
@@ -444,51 +441,62 @@ impl<'a> Simulation<'a> {
 
     fn act(&mut self, tick: u64) {
         let in_fault_phase = tick < self.config.fault_ticks;
-        if in_fault_phase {
-            if let Some(count) = self.failovers.remove(&tick) {
-                if self.maintainer.take().is_some() {
-                    *self.faults.entry(FaultKind::Failover).or_default() += 1;
-                    let pause = self
-                        .workload_rng
-                        .inclusive(1, self.config.network.max_delay.max(1));
-                    self.down_until = tick + pause;
-                }
-                if count > 1 {
-                    // Another failover at the same tick: retry once the new maintainer is up.
-                    *self.failovers.entry(tick + 1).or_default() += count - 1;
-                }
-            }
-        }
         if let Some(count) = self.joins.remove(&tick) {
             for _ in 0..count {
                 let node = self.workload.join();
                 self.add_node(node);
             }
         }
+        if in_fault_phase {
+            let due = self.scheduled.remove(&tick).unwrap_or_default();
+            for kind in due {
+                if self.inject(tick, kind) {
+                    *self.faults.entry(kind).or_default() += 1;
+                } else {
+                    self.scheduled.entry(tick + 1).or_default().push(kind);
+                }
+            }
+        } else {
+            self.scheduled.clear();
+        }
         if self.maintainer.is_none() && tick >= self.down_until {
             self.start_maintainer(tick);
         }
-        if !in_fault_phase || self.maintainer.is_none() {
-            // Leaves that could not happen yet wait for the maintainer.
-            if !in_fault_phase {
-                self.leaves.clear();
-                self.failovers.clear();
-            } else if let Some(count) = self.leaves.remove(&tick) {
-                *self.leaves.entry(tick + 1).or_default() += count;
-            }
-            return;
-        }
-        if let Some(count) = self.leaves.remove(&tick) {
-            for _ in 0..count {
-                match self.workload.plan_leave(&mut self.workload_rng) {
-                    Some((leaving, plan)) => self.node_leaves(tick, leaving, plan),
-                    None => *self.leaves.entry(tick + 1).or_default() += 1,
-                }
-            }
-        }
-        if self.workload_rng.chance(self.config.operator_rate) {
+        if in_fault_phase
+            && self.maintainer.is_some()
+            && self.workload_rng.chance(self.config.operator_rate)
+        {
             if let Some(plan) = self.workload.plan_operator(&mut self.workload_rng) {
                 self.execute(tick, plan, &[]);
+            }
+        }
+    }
+
+    /// Injects one fault; `false` when it cannot happen now (no maintainer to fail or to
+    /// reschedule a leaving node's dispatchers; every node busy), so it is retried next tick.
+    fn inject(&mut self, tick: u64, kind: FaultKind) -> bool {
+        match kind {
+            FaultKind::Failover => {
+                if self.maintainer.take().is_none() {
+                    return false;
+                }
+                let pause = self
+                    .workload_rng
+                    .inclusive(1, self.config.network.max_delay.max(1));
+                self.down_until = tick + pause;
+                true
+            }
+            FaultKind::NodeLeave => {
+                if self.maintainer.is_none() {
+                    return false;
+                }
+                match self.workload.plan_leave(&mut self.workload_rng) {
+                    Some((leaving, plan)) => {
+                        self.node_leaves(tick, leaving, plan);
+                        true
+                    }
+                    None => false,
+                }
             }
         }
     }
@@ -541,7 +549,6 @@ impl<'a> Simulation<'a> {
     }
 
     fn node_leaves(&mut self, tick: u64, leaving: NodeId, plan: Plan) {
-        *self.faults.entry(FaultKind::NodeLeave).or_default() += 1;
         self.nodes.remove(&leaving);
         self.execute(tick, plan, &[leaving]);
         let join_after = self.workload_rng.inclusive(1, 10);

@@ -36,22 +36,25 @@
 //! * **liveness**: once faults stop, every required node reaches MATCH on its latest expected
 //!   version and the gate opens within [`invariants::liveness_bound`] ticks, and stays open.
 //!
-//! Safety in that exact form is *not* guaranteed by a gate that only sees `(state, state_seq,
-//! watermark)`: when an operator changes node n's expected set, the gate still holds n's last
-//! MATCH heartbeat, which was computed against the *previous* version, and any MATCH heartbeat
-//! still in flight carries the same `state_seq` (the state did not change on the node yet), so
-//! even forgetting n's report on every delta would let a delayed stale MATCH re-open the gate. A
-//! move of x from n to m can then advance the checkpoint while x runs on neither node. The
-//! simulator shows this with [`GateRule::Contract`] (safety violations in most seeds). The fix
-//! is one more heartbeat field: the expected version `(epoch, seq)` the verdict was computed
-//! against; the gate keeps, per (node, mode), the highest `(state_seq, epoch, seq)` heard, and
-//! opens only if every required node's MATCH refers to the tracker's current `(epoch, seq(n))`.
-//! [`GateRule::VerifiedSeq`] (the default) runs exactly that on top of the protocol's gate, and
-//! with it the exact safety property holds, given two modelled rules of the real system:
-//! the maintainer changes its expected set *before* it commands the change (so a node's actual
-//! set never changes while the gate could still be open on the old version), and a node changes
-//! its set only when commanded (a node that silently loses a dispatcher is a fault the gate can
-//! only see one heartbeat later; see the diagnosis work that adds that fault kind).
+//! Safety in that exact form is *not* guaranteed by the gate rule of issue 3, which sees only
+//! `(state, state_seq, watermark)` ([`crate::protocol::MaintainerChecksums::decide`]): when an
+//! operator changes node n's expected set, the gate still holds n's last MATCH, computed against
+//! the *previous* version, and any MATCH heartbeat still in flight carries the same `state_seq`
+//! (the state did not change on the node yet), so even forgetting n's report on every delta would
+//! let a delayed stale MATCH re-open the gate. A move of x from n to m can then advance the
+//! checkpoint while x runs on neither node. The simulator shows this with
+//! [`GateRule::Contract`] (safety violations in practically every run). The fix, found here and
+//! adopted by the protocol: the heartbeat names the expected version
+//! ([`crate::protocol::ExpectedVersion`]) its verdict was computed against, the gate keeps the
+//! highest `(state_seq, version)` per (node, mode), and
+//! [`crate::protocol::MaintainerChecksums::decide_verified`] opens only if every required
+//! node's MATCH refers to the tracker's current `(epoch, seq(n))`. [`GateRule::VerifiedSeq`]
+//! (the default) uses it, and with it the exact safety property holds, given two modelled rules
+//! of the real system: the maintainer changes its expected set *before* it commands the change
+//! (so a node's actual set never changes while the gate could still be open on the old version),
+//! and a node changes its set only when commanded (a node that silently loses a dispatcher is a
+//! fault the gate can only see one heartbeat later; see the diagnosis work that adds that fault
+//! kind).
 //!
 //! # The liveness bound
 //! After the fault phase no operator, failover or node leave starts, but loss and duplication go
@@ -84,11 +87,12 @@ use workload::{FaultKind, OperatorKind};
 /// Which rule lets the checkpoint advance.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum GateRule {
-    /// The protocol's gate, plus: every required node's MATCH must refer to the tracker's
-    /// current `(epoch, seq)`, carried in the heartbeat (the fix this simulator recommends).
+    /// `MaintainerChecksums::decide_verified`: MATCH and a watermark from every required node,
+    /// each MATCH computed against the tracker's current `(epoch, seq)` for that node.
     #[default]
     VerifiedSeq,
-    /// The protocol's gate alone: MATCH and a watermark from every required node.
+    /// `MaintainerChecksums::decide`, the rule of issue 3: MATCH and a watermark from every
+    /// required node, whatever version the MATCH was computed against (unsafe; for comparison).
     Contract,
 }
 
@@ -161,6 +165,14 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
+    /// How many faults of `kind` a run injects.
+    pub fn fault_count(&self, kind: FaultKind) -> usize {
+        match kind {
+            FaultKind::Failover => self.failovers,
+            FaultKind::NodeLeave => self.leaves,
+        }
+    }
+
     /// The liveness bound in ticks for this configuration.
     pub fn liveness_bound(&self) -> u64 {
         invariants::liveness_bound(

@@ -1,6 +1,6 @@
 //! The keyed fingerprint over rayon: chunks run the fastest single-thread keyed kernel and the
-//! partial fingerprints merge. Mixing makes the keyed loop compute-bound, so two threads pay off
-//! at a smaller size than for the memory-bound plain loop ([`MIN_PARALLEL_IDS`]).
+//! partial fingerprints merge. With AES instructions the keyed loop runs within a small factor of
+//! the memory-bound plain loop, so it splits at the same size ([`MIN_PARALLEL_IDS`]).
 
 use super::{KeySchedule, KeyedFingerprintFn, KeyedMaskedFingerprintFn};
 use crate::{IdWords, RawFingerprint};
@@ -9,10 +9,12 @@ use rayon::prelude::*;
 /// IDs per rayon task: as for the plain parallel kernel, 1 MiB of IDs.
 pub const CHUNK_IDS: usize = crate::parallel::CHUNK_IDS;
 
-/// Below this many IDs the single-thread keyed kernel runs directly. Measured by
-/// `cargo bench --bench keyed -- keyed_parallel_threshold` (see `docs/readme/diagnosis.md`):
-/// on the 2-core reference machine two threads beat one from about 128 Ki IDs.
-pub const MIN_PARALLEL_IDS: usize = 128 * 1024;
+/// Below this many IDs the single-thread keyed kernel runs directly: the plain family's
+/// threshold. Measured by `cargo bench --bench keyed -- keyed_parallel_threshold` (see
+/// `docs/readme/diagnosis.md`): on the 2-core reference machine the single-thread avx512 keyed
+/// kernel beat the forced rayon split at every size up to 256K IDs, and at 512K they were within
+/// noise, as for the plain kernels.
+pub const MIN_PARALLEL_IDS: usize = crate::parallel::MIN_PARALLEL_IDS;
 
 /// The keyed fingerprint of `ids`, split over rayon's pool.
 pub fn fingerprint(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {

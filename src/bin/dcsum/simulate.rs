@@ -3,7 +3,7 @@
 
 use dispatcher_checksum::protocol::TrackerConfig;
 use dispatcher_checksum::sim::network::NetworkConfig;
-use dispatcher_checksum::sim::{run_seeds, GateRule, SimConfig};
+use dispatcher_checksum::sim::{run_seeds, GateRule, Sabotage, SimConfig};
 use std::error::Error;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -15,6 +15,19 @@ pub enum GateRuleArg {
     VerifiedSeq,
     /// The protocol's gate alone (shows the stale-MATCH race).
     Contract,
+}
+
+/// A deliberate bug to plant, to see the checks fire.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum PlantedBug {
+    /// The maintainer treats MISMATCH heartbeats as MATCH (caught by safety).
+    GateTrustsMismatch,
+    /// Nodes do not tell the incremental set when a dispatcher starts Working (equivalence).
+    IncrementalMissesWorking,
+    /// The maintainer never resends unacknowledged updates (liveness, under loss).
+    NoResend,
+    /// Nodes reset their verifiers on every bootstrap, even for the epoch they follow (liveness).
+    ResetOnEveryBootstrap,
 }
 
 #[derive(clap::Args)]
@@ -67,6 +80,9 @@ pub struct Args {
     /// Which gate rule the maintainer applies.
     #[arg(long, value_enum, default_value_t = GateRuleArg::VerifiedSeq)]
     gate_rule: GateRuleArg,
+    /// Plant a deliberate bug (the run must then report violations).
+    #[arg(long, value_enum)]
+    plant_bug: Option<PlantedBug>,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -111,6 +127,13 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         gate_rule: match args.gate_rule {
             GateRuleArg::VerifiedSeq => GateRule::VerifiedSeq,
             GateRuleArg::Contract => GateRule::Contract,
+        },
+        sabotage: match args.plant_bug {
+            None => Sabotage::None,
+            Some(PlantedBug::GateTrustsMismatch) => Sabotage::GateTrustsMismatch,
+            Some(PlantedBug::IncrementalMissesWorking) => Sabotage::IncrementalMissesWorking,
+            Some(PlantedBug::NoResend) => Sabotage::NoResend,
+            Some(PlantedBug::ResetOnEveryBootstrap) => Sabotage::ResetOnEveryBootstrap,
         },
         ..SimConfig::default()
     };
