@@ -1,17 +1,22 @@
 //! The automatic kernel choice: made once per process, cached, with a short-input bypass.
 //!
 //! Three decisions, each from measurement (the numbers come from `reports/kernels.md`, made by
-//! `cargo run --release -- --json`, and are re-checked by `cargo bench --bench kernels`):
+//! `cargo run --release` (the main job), and are re-checked by `cargo bench --bench kernels`):
 //!
 //! 1. **Which single-thread kernel.** The widest one the CPU runs ([`Kernel::widest_single_thread`]):
 //!    avx512, else avx2, else scalar. Detected on the first call and cached in an `AtomicPtr`
 //!    (memchr's `unsafe_ifunc!` shape), so later calls pay one relaxed load and an indirect call.
+//!    `reports/kernels.md` ("Decision 1"): on the reference machine avx512 is the fastest
+//!    single-thread kernel at every measured size (1K..16M IDs), contiguous and masked.
 //! 2. **Short inputs** of fewer than [`SHORT_INPUT_IDS`] IDs skip the indirect call and run the
 //!    scalar loop inline: below a few vectors of work the call and the lane fold cost more than
-//!    the data.
+//!    the data. `reports/kernels.md` ("Decision 2"): the cached avx512 kernel beats the inline
+//!    scalar loop at every length from 32 IDs on (masked from 12-16); below 32 the contiguous
+//!    scalar loop wins (the avx512 loop takes 16 IDs per step and does the rest one by one).
 //! 3. **When rayon pays off.** At [`PARALLEL_MIN_IDS`] IDs and more, with more than one rayon
 //!    thread, the parallel kernel runs; below that its fork/join cost and the two cores sharing
-//!    one memory bus make it lose to one thread.
+//!    one memory bus make it lose to one thread (`reports/kernels.md`, "Decision 3"; the reasoning
+//!    is on `parallel::MIN_PARALLEL_IDS`). With one rayon thread it never runs.
 
 use crate::lifecycle::StateSet;
 use crate::{DispatcherId, Fingerprint};
@@ -20,8 +25,9 @@ use dispatcher_checksum_kernels::{
 };
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-/// Below this many IDs the scalar loop runs inline (see the module docs, decision 2).
-pub const SHORT_INPUT_IDS: usize = 16;
+/// Below this many IDs the scalar loop runs inline (see the module docs, decision 2: measured
+/// crossover 32 IDs in `reports/kernels.md`).
+pub const SHORT_INPUT_IDS: usize = 32;
 
 /// From this many IDs on, the parallel kernel runs when rayon has more than one thread (decision
 /// 3). It is the kernels crate's own threshold, so `parallel` and the automatic choice agree.

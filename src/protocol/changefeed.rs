@@ -224,7 +224,15 @@ impl<A: ActualSet> NodeChecksums<A> {
     }
 
     /// A new maintainer with `epoch` took over: every mode's verifier is reset.
+    ///
+    /// Idempotent per epoch: a node may learn of the new maintainer twice (its bootstrap and its
+    /// first update, in either order over a reordering network). A second reset for an epoch
+    /// already followed would wipe an expected value the maintainer has recorded as acked, and it
+    /// would never resend it; so an epoch at or below the one followed is ignored.
     pub fn maintainer_changed(&mut self, epoch: u64) {
+        if self.maintainer_epoch.is_some_and(|followed| epoch <= followed) {
+            return;
+        }
         self.maintainer_epoch = Some(epoch);
         self.default.reset();
         if let Some(redo) = &mut self.redo {

@@ -54,7 +54,7 @@ impl HeadlineConfig {
             churn_size: 1_000_000,
             churn_changes: vec![0, 100, 10_000],
             short_input_sizes: vec![1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 128],
-            parallel_sizes: (14..=22).map(|shift| 1usize << shift).collect(),
+            parallel_sizes: (14..=24).map(|shift| 1usize << shift).collect(),
             measure: MeasureConfig::DEFAULT,
             profile: "default",
         }

@@ -293,12 +293,17 @@ impl<'a> Simulation<'a> {
                 Message::Command(command) => self.node_receives_command(tick, command),
                 Message::Bootstrap { node, epoch } => {
                     if let Some(sim_node) = self.nodes.get_mut(&node) {
-                        // Idempotent: an update of this epoch may have arrived first and reset
-                        // the verifiers already; resetting again would drop its acked value.
-                        let unguarded = self.config.sabotage == Sabotage::ResetOnEveryBootstrap;
-                        if unguarded || sim_node.checksums.maintainer_epoch() < Some(epoch) {
-                            sim_node.checksums.maintainer_changed(epoch);
+                        // `maintainer_changed` is idempotent per epoch: an update of this epoch
+                        // may have arrived first, and resetting again would drop its acked value.
+                        // The planted bug resets anyway, to show liveness catches it.
+                        if self.config.sabotage == Sabotage::ResetOnEveryBootstrap {
+                            for mode in [Mode::Default, Mode::Redo] {
+                                if let Some(verifier) = sim_node.checksums.verifier_mut(mode) {
+                                    verifier.reset();
+                                }
+                            }
                         }
+                        sim_node.checksums.maintainer_changed(epoch);
                     }
                 }
                 Message::Ack(ack) => {

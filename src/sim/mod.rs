@@ -109,7 +109,7 @@ pub enum Sabotage {
     /// The maintainer never resends an unacknowledged update.
     NoResend,
     /// Nodes reset their verifiers on every bootstrap, even for the epoch they already follow
-    /// (`NodeChecksums::maintainer_changed` is not idempotent; see docs/dev/sim-findings.md).
+    /// (what `NodeChecksums::maintainer_changed` did before it became idempotent per epoch).
     ResetOnEveryBootstrap,
 }
 

@@ -10,7 +10,7 @@
 //! - every length `0..=`[`MAX_SHORT_LEN`] (lane, unroll and tail boundaries of every kernel), at
 //!   every start offset in [`WORD_OFFSETS`] (whole-ID and half-ID shifts, so slices start
 //!   unaligned), over every [`Pattern`], contiguous and masked under the masks of
-//!   [`INCLUDE_MASKS`] (three per input, in rotation: [`masks_for`]), with state bytes that include values of 7 and above and of 64 and above;
+//!   [`INCLUDE_MASKS`] (three per input, in rotation: [`mask_indices_for`]), with state bytes that include values of 7 and above and of 64 and above;
 //! - lengths around the parallel chunk size and threshold ([`large_lengths`]);
 //! - random slices (proptest, in the macro);
 //! - the parallel split at small thresholds and 1, 2 and 4 rayon threads ([`Split`]).
@@ -221,33 +221,134 @@ pub fn compare_masked(
     Ok(())
 }
 
-/// The masks one (length, offset) of [`check_every_short_length`] runs: the reference rule
-/// always, and two of the others in rotation. The rotation's period (7) is coprime to every
-/// kernel's step (a power of two), so each mask still meets every tail length at every offset.
-pub fn masks_for(len: usize, offset: usize) -> [u64; 3] {
+/// Which masks (indices into [`INCLUDE_MASKS`]) one (length, offset) of
+/// [`check_every_short_length`] runs: the reference rule always, and two of the others in
+/// rotation. The rotation's period (7) is coprime to every kernel's step (a power of two), so each
+/// mask still meets every tail length at every offset.
+pub fn mask_indices_for(len: usize, offset: usize) -> [usize; 3] {
     let others = INCLUDE_MASKS.len() - 1;
     let turn = len + offset;
-    [
-        INCLUDE_MASKS[0],
-        INCLUDE_MASKS[1 + turn % others],
-        INCLUDE_MASKS[1 + (turn + 3) % others],
-    ]
+    [0, 1 + turn % others, 1 + (turn + 3) % others]
 }
 
-/// Every length `0..=MAX_SHORT_LEN` at every offset over every pattern, contiguous and masked.
+/// The oracle's fingerprints of `ids[..len]` for each of `lengths` (ascending): contiguous, and
+/// under each of `masks` (`masked[m][i]` for `masks[m]` and `lengths[i]`).
+///
+/// Built by merging the oracle's results on the stretches between consecutive lengths, so every
+/// prefix costs the oracle O(n) work in all rather than O(n^2). That relies on the fingerprint of
+/// a concatenation being the merge of the parts' fingerprints, which holds for every family that
+/// aggregates count, XOR and sum; it is checked here against direct oracle calls at the middle and
+/// the last length, so a family for which it failed would fail loudly, not pass silently.
+pub struct OraclePrefixes {
+    /// `contiguous[i]`: the oracle on `ids[..lengths[i]]`.
+    pub contiguous: Vec<RawFingerprint>,
+    /// `masked[m][i]`: the oracle's masked form under `masks[m]` on `ids[..lengths[i]]`.
+    pub masked: Vec<Vec<RawFingerprint>>,
+}
+
+impl OraclePrefixes {
+    /// See the type's docs.
+    pub fn new(
+        oracle: &Entry,
+        ids: &[IdWords],
+        states: &[u8],
+        lengths: &[usize],
+        masks: &[u64],
+    ) -> OraclePrefixes {
+        assert!(lengths.is_sorted(), "lengths must ascend");
+        let mut contiguous = Vec::with_capacity(lengths.len());
+        let mut masked = vec![Vec::with_capacity(lengths.len()); masks.len()];
+        let mut running = RawFingerprint::EMPTY;
+        let mut running_masked = vec![RawFingerprint::EMPTY; masks.len()];
+        let mut done = 0;
+        for &len in lengths {
+            running = running.merge((oracle.contiguous)(&ids[done..len]));
+            contiguous.push(running);
+            for (m, &included) in masks.iter().enumerate() {
+                let part = (oracle.masked)(&ids[done..len], &states[done..len], included);
+                running_masked[m] = running_masked[m].merge(part);
+                masked[m].push(running_masked[m]);
+            }
+            done = len;
+        }
+        for i in [lengths.len() / 2, lengths.len().saturating_sub(1)] {
+            let Some(&len) = lengths.get(i) else { continue };
+            assert_eq!(
+                (oracle.contiguous)(&ids[..len]),
+                contiguous[i],
+                "{} on {len} IDs differs from the merge of its parts: the runner's expectations \
+                 assume it does not",
+                oracle.name
+            );
+            for (m, &included) in masks.iter().enumerate() {
+                assert_eq!(
+                    (oracle.masked)(&ids[..len], &states[..len], included),
+                    masked[m][i],
+                    "masked {} on {len} IDs (included {included:#x}) differs from the merge of \
+                     its parts",
+                    oracle.name
+                );
+            }
+        }
+        OraclePrefixes { contiguous, masked }
+    }
+}
+
+/// `Err` with both values and the context when `got != expected`.
+fn expect_same(
+    got: RawFingerprint,
+    expected: RawFingerprint,
+    describe: impl Fn() -> String,
+) -> Result<(), String> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}:\n   got {got:?}\nwanted {expected:?}",
+            describe()
+        ))
+    }
+}
+
+/// Every length `0..=MAX_SHORT_LEN` at every offset over every pattern, contiguous and masked
+/// (three masks per input, see [`mask_indices_for`]).
 pub fn check_every_short_length(kernel: &Entry, oracle: &Entry) {
     let max_offset = WORD_OFFSETS[WORD_OFFSETS.len() - 1];
+    let lengths: Vec<usize> = (0..=MAX_SHORT_LEN).collect();
     for pattern in Pattern::ALL {
         // One buffer per pattern; every (offset, length) is a window of it.
         let words = pattern.words(MAX_SHORT_LEN + max_offset, 1);
         let all_states = states(MAX_SHORT_LEN + max_offset, 2);
         for offset in WORD_OFFSETS {
+            let ids = ids_at(&words, offset, MAX_SHORT_LEN);
+            let states = &all_states[offset..offset + MAX_SHORT_LEN];
+            let expected = OraclePrefixes::new(oracle, ids, states, &lengths, &INCLUDE_MASKS);
             for len in 0..=MAX_SHORT_LEN {
-                let ids = ids_at(&words, offset, len);
-                let states = &all_states[offset..offset + len];
-                let context = || format!("pattern {pattern:?}, word offset {offset}");
-                let masks = masks_for(len, offset);
-                if let Err(message) = compare(kernel, oracle, ids, states, &masks, &context) {
+                let (ids, states) = (&ids[..len], &states[..len]);
+                let mut result =
+                    expect_same((kernel.contiguous)(ids), expected.contiguous[len], || {
+                        format!(
+                            "{} != {} (pattern {pattern:?}, word offset {offset}, {len} IDs)",
+                            kernel.name, oracle.name
+                        )
+                    });
+                for m in mask_indices_for(len, offset) {
+                    let included = INCLUDE_MASKS[m];
+                    result = result.and_then(|()| {
+                        expect_same(
+                            (kernel.masked)(ids, states, included),
+                            expected.masked[m][len],
+                            || {
+                                format!(
+                                    "masked {} != {} (pattern {pattern:?}, word offset {offset}, \
+                                     {len} IDs, included {included:#x})",
+                                    kernel.name, oracle.name
+                                )
+                            },
+                        )
+                    });
+                }
+                if let Err(message) = result {
                     panic!("{message}");
                 }
             }
@@ -255,7 +356,8 @@ pub fn check_every_short_length(kernel: &Entry, oracle: &Entry) {
     }
 }
 
-/// Lengths around the parallel chunk size, its multiples and the real parallel threshold.
+/// Lengths around the parallel chunk size, its multiples and the real parallel threshold,
+/// ascending.
 pub fn large_lengths() -> Vec<usize> {
     let chunk = parallel::CHUNK_IDS;
     let threshold = parallel::MIN_PARALLEL_IDS;
@@ -269,41 +371,45 @@ pub fn large_lengths() -> Vec<usize> {
         }
     }
     lengths.extend([threshold - 1, threshold, threshold + 1]);
+    lengths.sort_unstable();
+    lengths.dedup();
     lengths
 }
 
-/// [`large_lengths`] over the random and wrapping patterns, at a whole-ID and a half-ID offset.
+/// [`large_lengths`] over the random and wrapping patterns, at a whole-ID and a half-ID offset,
+/// contiguous and under two masks (the short lengths cover every mask at every tail).
 pub fn check_large_lengths(kernel: &Entry, oracle: &Entry) {
     let lengths = large_lengths();
     let longest = lengths.iter().copied().max().unwrap_or(0);
+    let masks = [INCLUDE_MASKS[0], INCLUDE_MASKS[3]];
     for pattern in [Pattern::Random, Pattern::WrappingHalves] {
         let words = pattern.words(longest + 2, 3);
         let all_states = states(longest + 2, 4);
         for offset in [1, 2] {
-            for &len in &lengths {
-                let ids = ids_at(&words, offset, len);
-                let states = &all_states[offset..offset + len];
-                let context = || format!("pattern {pattern:?}, word offset {offset}");
-                // Two masks suffice here: the short lengths cover every mask at every tail.
-                let result =
-                    compare_masked(kernel, oracle, ids, states, INCLUDE_MASKS[0], &context)
-                        .and_then(|()| {
-                            compare_masked(kernel, oracle, ids, states, INCLUDE_MASKS[3], &context)
-                        })
-                        .and_then(|()| {
-                            let expected = (oracle.contiguous)(ids);
-                            let got = (kernel.contiguous)(ids);
-                            if got == expected {
-                                Ok(())
-                            } else {
-                                Err(format!(
-                                "{} != {} ({}, {len} IDs):\n   got {got:?}\nwanted {expected:?}",
-                                kernel.name,
-                                oracle.name,
-                                context()
-                            ))
-                            }
-                        });
+            let ids = ids_at(&words, offset, longest);
+            let states = &all_states[offset..offset + longest];
+            let expected = OraclePrefixes::new(oracle, ids, states, &lengths, &masks);
+            for (i, &len) in lengths.iter().enumerate() {
+                let (ids, states) = (&ids[..len], &states[..len]);
+                let context = |what: &str| {
+                    format!(
+                        "{what}{} != {} (pattern {pattern:?}, word offset {offset}, {len} IDs)",
+                        kernel.name, oracle.name
+                    )
+                };
+                let mut result =
+                    expect_same((kernel.contiguous)(ids), expected.contiguous[i], || {
+                        context("")
+                    });
+                for (m, &included) in masks.iter().enumerate() {
+                    result = result.and_then(|()| {
+                        expect_same(
+                            (kernel.masked)(ids, states, included),
+                            expected.masked[m][i],
+                            || context(&format!("included {included:#x}: masked ")),
+                        )
+                    });
+                }
                 if let Err(message) = result {
                     panic!("{message}");
                 }
