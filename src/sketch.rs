@@ -31,7 +31,7 @@
 
 use crate::keyed::{FingerprintKey, KeyedFingerprint};
 use crate::{DispatcherId, Fingerprint};
-use dispatcher_checksum_kernels::keyed::mix_slice;
+use dispatcher_checksum_kernels::keyed::{mix_fast, mix_slice};
 use dispatcher_checksum_kernels::IdWords;
 use std::fmt;
 
@@ -238,13 +238,33 @@ impl fmt::Display for SketchDifference {
 #[inline(always)]
 fn placement(mixed: IdWords, shape: &SketchShape) -> Placement {
     let m = shape.cells as u32;
+    let slice = |j: usize| ((mixed[0] >> (16 * j)) & 0xffff) as u32;
+    let check = (mixed[1] >> 32) as u32;
+    if shape.hash_count == DEFAULT_HASH_COUNT_MAX {
+        // The common case, without branches on the data: four cells drawn independently, kept
+        // when they are distinct (about 96% of IDs for 168 cells).
+        let c: [u32; 4] = std::array::from_fn(|j| (slice(j) * m) >> 16);
+        let distinct = c[0] != c[1]
+            && c[0] != c[2]
+            && c[0] != c[3]
+            && c[1] != c[2]
+            && c[1] != c[3]
+            && c[2] != c[3];
+        if distinct {
+            return Placement {
+                cells: c.map(|cell| cell as u16),
+                check,
+            };
+        }
+    }
+    // Otherwise cell j is the r-th cell not chosen yet, r uniform over the remaining ones (no
+    // rejection loop). The result is a fixed function of the mixed ID either way, which is all
+    // the two sides need to agree on.
     let mut cells = [0u16; DEFAULT_HASH_COUNT_MAX];
     // The cells chosen so far, ascending.
     let mut sorted = [0u32; DEFAULT_HASH_COUNT_MAX];
     for (j, cell) in cells.iter_mut().enumerate().take(shape.hash_count) {
-        let slice = ((mixed[0] >> (16 * j)) & 0xffff) as u32;
-        // The r-th cell not chosen yet: uniform over the remaining ones, no rejection loop.
-        let mut r = (slice * (m - j as u32)) >> 16;
+        let mut r = (slice(j) * (m - j as u32)) >> 16;
         let mut position = 0;
         while position < j && sorted[position] <= r {
             r += 1;
@@ -258,10 +278,7 @@ fn placement(mixed: IdWords, shape: &SketchShape) -> Placement {
         sorted[position] = r;
         *cell = r as u16;
     }
-    Placement {
-        cells,
-        check: (mixed[1] >> 32) as u32,
-    }
+    Placement { cells, check }
 }
 
 impl DifferenceSketch {
@@ -326,14 +343,14 @@ impl DifferenceSketch {
 
     /// Adds one ID: O(k).
     pub fn insert(&mut self, id: DispatcherId) {
-        let mixed = self.key.mix(id).words();
+        let mixed = mix_fast(self.key.schedule(), id.words());
         self.toggle_mixed(id, mixed, 1);
     }
 
     /// Removes one ID: O(k). Removing an ID that was never added leaves it counted -1, exactly
     /// the inverse of adding it.
     pub fn remove(&mut self, id: DispatcherId) {
-        let mixed = self.key.mix(id).words();
+        let mixed = mix_fast(self.key.schedule(), id.words());
         self.toggle_mixed(id, mixed, -1);
     }
 
@@ -391,7 +408,7 @@ impl DifferenceSketch {
                 low: cell.id[0],
                 high: cell.id[1],
             };
-            let placement = placement(expected.key.mix(id).words(), &shape);
+            let placement = placement(mix_fast(expected.key.schedule(), id.words()), &shape);
             let chosen = &placement.cells[..shape.hash_count];
             if placement.check != cell.check || !chosen.contains(&(index as u16)) {
                 continue;

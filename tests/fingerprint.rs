@@ -46,7 +46,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn every_bulk_form_equals_the_definition(ids in proptest::collection::vec(id_strategy(), 0..200)) {
+    fn every_bulk_form_equals_the_definition(
+        ids in proptest::collection::vec(id_strategy(), 0..200),
+    ) {
         let expected = definition(&ids);
         prop_assert_eq!(Fingerprint::of(&ids), expected);
         prop_assert_eq!(Fingerprint::from_ids(ids.iter().copied()), expected);
@@ -62,7 +64,8 @@ proptest! {
         excluded in proptest::collection::vec(state_strategy(), 0..4),
     ) {
         let included = StateSet::excluding(excluded.iter().copied());
-        let (ids, states): (Vec<DispatcherId>, Vec<ComponentState>) = records.iter().copied().unzip();
+        let (ids, states): (Vec<DispatcherId>, Vec<ComponentState>) =
+            records.iter().copied().unzip();
         let counted: Vec<DispatcherId> = records
             .iter()
             .filter(|(_, state)| !excluded.contains(state))
@@ -141,7 +144,10 @@ proptest! {
     /// the automatic choice and by every available kernel.
     #[test]
     fn records_with_and_without_states(
-        records in proptest::collection::vec((id_strategy(), proptest::option::of(state_strategy())), 0..120),
+        records in proptest::collection::vec(
+            (id_strategy(), proptest::option::of(state_strategy())),
+            0..120,
+        ),
     ) {
         let records: Vec<IdRecord> =
             records.into_iter().map(|(id, state)| IdRecord { id, state }).collect();
@@ -155,7 +161,10 @@ proptest! {
         let expected = definition(&counted);
         prop_assert_eq!(columns.fingerprint(StateSet::DEFAULT_INCLUDED), expected);
         for &kernel in Kernel::all().iter().filter(|kernel| kernel.is_available()) {
-            prop_assert_eq!(columns.fingerprint_with(kernel, StateSet::DEFAULT_INCLUDED), Ok(expected));
+            prop_assert_eq!(
+                columns.fingerprint_with(kernel, StateSet::DEFAULT_INCLUDED),
+                Ok(expected)
+            );
         }
         let every: Vec<DispatcherId> = records.iter().map(|record| record.id).collect();
         prop_assert_eq!(columns.fingerprint(StateSet::ALL), definition(&every));

@@ -189,8 +189,20 @@ impl EightBlockRounds {
     }
 }
 
-/// [`mix`] of every ID of `ids` into `out`, eight at a time through the `aes` crate's
-/// pipelined round: for callers that need the mixed values themselves (the difference sketch).
+/// [`mix`] of one ID by the fastest path this CPU has (AES-NI, else the portable round): for
+/// callers that need the mixed value itself, one ID at a time (the difference sketch).
+#[inline]
+pub fn mix_fast(schedule: &KeySchedule, id: IdWords) -> IdWords {
+    #[cfg(target_arch = "x86_64")]
+    if x86_64::aes_ni::is_available() {
+        // SAFETY: the CPU has AES-NI, the only feature the entry point enables.
+        return unsafe { x86_64::aes_ni::entry::mix(schedule, id) };
+    }
+    mix(schedule, id)
+}
+
+/// [`mix`] of every ID of `ids` into `out`, by the fastest path this CPU has (AES-NI, else the
+/// `aes` crate's eight-block round): for callers that need the mixed values themselves.
 ///
 /// # Panics
 /// If `ids` and `out` differ in length.
@@ -200,6 +212,18 @@ pub fn mix_slice(schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
         out.len(),
         "mix_slice: input and output lengths differ"
     );
+    #[cfg(target_arch = "x86_64")]
+    if x86_64::aes_ni::is_available() {
+        // SAFETY: the CPU has AES-NI, the only feature the entry point enables; the lengths
+        // were checked above.
+        unsafe { x86_64::aes_ni::entry::mix_slice(schedule, ids, out) };
+        return;
+    }
+    mix_slice_portable(schedule, ids, out);
+}
+
+/// [`mix_slice`] without AES-NI: the `aes` crate's eight-block round.
+fn mix_slice_portable(schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
     let rounds = EightBlockRounds::new(schedule);
     let (blocks, tail) = ids.as_chunks::<8>();
     let (out_blocks, out_tail) = out.as_chunks_mut::<8>();
@@ -315,7 +339,11 @@ mod tests {
         mix_slice(&schedule, &ids, &mut out);
         for (id, mixed) in ids.iter().zip(&out) {
             assert_eq!(mix(&schedule, *id), *mixed);
+            assert_eq!(mix_fast(&schedule, *id), *mixed);
         }
+        let mut portable = vec![[0, 0]; ids.len()];
+        mix_slice_portable(&schedule, &ids, &mut portable);
+        assert_eq!(portable, out);
     }
 
     #[test]

@@ -11,16 +11,17 @@ use rayon::prelude::*;
 /// small fraction of its work (tens of microseconds of streaming), small enough to balance.
 pub const CHUNK_IDS: usize = 64 * 1024;
 
-/// Below this many IDs (8 Mi IDs, 128 MiB) the single-thread kernel runs directly.
+/// Below this many IDs (512 Ki IDs, 8 MiB) the single-thread kernel runs directly.
 ///
-/// From `reports/kernels.md` ("Decision 3", made by `cargo run --release`): on the 2-core
-/// reference machine (AMD EPYC, AVX-512) one thread of the avx512 kernel already runs at the
-/// memory-read ceiling, and even the plain read ceiling gains nothing from a second thread; rayon
-/// forced on lost to one thread by 10-25% from 128 Ki to 4 Mi IDs (fork/join cost, one memory
-/// bus). From 8 Mi IDs on, far past the last-level cache, the two are within noise of each other
-/// at the memory ceiling, so running rayon there costs nothing on this machine and gains on
-/// machines whose memory bandwidth one core cannot saturate.
-pub const MIN_PARALLEL_IDS: usize = 8 * 1024 * 1024;
+/// From `reports/kernels.md` ("Decision 3", made by `cargo run --release`): below 128 Ki IDs
+/// there is at most one 64 Ki-ID chunk per thread and rayon only adds its fork/join cost; from
+/// 128 Ki to 256 Ki IDs two chunks on a 2-core machine lost to one thread in every run. One
+/// thread of the avx512 kernel runs at the memory-read ceiling once the input leaves the cache,
+/// so a second thread can only help while the data is cache-resident and the second core is
+/// free: the report's runs taken while other builds loaded both cores show rayon never winning
+/// (the same as the plain read ceiling, which gains nothing from a second thread there).
+/// 512 Ki is where two 4 MiB halves still fit the caches of the two cores.
+pub const MIN_PARALLEL_IDS: usize = 512 * 1024;
 
 /// The parallel kernel's handle.
 #[derive(Clone, Copy, Debug, Default)]

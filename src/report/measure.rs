@@ -25,10 +25,10 @@ pub struct MeasureConfig {
 }
 
 impl MeasureConfig {
-    /// The default run's setting: 7 batches of 40 ms after a 100 ms warm-up.
+    /// The default run's setting: 7 batches of 25 ms after a 60 ms warm-up.
     pub const DEFAULT: MeasureConfig = MeasureConfig {
-        warm_up: Duration::from_millis(100),
-        batch_time: Duration::from_millis(40),
+        warm_up: Duration::from_millis(60),
+        batch_time: Duration::from_millis(25),
         repetitions: 7,
     };
 

@@ -341,7 +341,8 @@ fn size_format(x: f64) -> String {
 }
 
 fn seconds_format(y: f64) -> String {
-    format_seconds(y)
+    // Axis ticks are whole decades: `10 ns`, `1 µs`, not `10.0 ns`, `1.00 µs`.
+    format_seconds(y).replace(".00 ", " ").replace(".0 ", " ")
 }
 
 fn gigabytes_format(y: f64) -> String {

@@ -390,3 +390,82 @@ pub mod avx512 {
         }
     }
 }
+
+/// AES-NI mixing of single IDs and of slices, for callers that need the mixed values themselves
+/// (the difference sketch picks cells from them). Needs only AES-NI; [`super::mix_fast`] and
+/// [`super::mix_slice`] call it where the CPU has it and fall back to the portable [`super::mix`].
+pub mod aes_ni {
+    /// Whether this CPU has AES-NI.
+    #[inline]
+    pub fn is_available() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("aes")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) mod entry {
+        use crate::keyed::{KeySchedule, ROUND_KEYS};
+        use crate::IdWords;
+        use std::arch::x86_64::*;
+
+        #[target_feature(enable = "aes")]
+        #[inline]
+        fn round_keys(schedule: &KeySchedule) -> [__m128i; ROUND_KEYS] {
+            let keys = schedule.round_keys();
+            std::array::from_fn(|i| _mm_set_epi64x(keys[i][1] as i64, keys[i][0] as i64))
+        }
+
+        #[target_feature(enable = "aes")]
+        #[inline]
+        fn mix_vector(keys: &[__m128i; ROUND_KEYS], id: &IdWords) -> IdWords {
+            // SAFETY: `id` is 16 readable bytes; the load is unaligned.
+            let mut state = unsafe { _mm_loadu_si128(id.as_ptr().cast()) };
+            state = _mm_xor_si128(state, keys[0]);
+            for key in &keys[1..] {
+                state = _mm_aesenc_si128(state, *key);
+            }
+            let mut out = [0u64; 2];
+            // SAFETY: `out` is 16 writable bytes; the store is unaligned.
+            unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), state) };
+            out
+        }
+
+        /// [`crate::keyed::mix`] of one ID.
+        ///
+        /// # Safety
+        /// The CPU must have AES-NI.
+        #[target_feature(enable = "aes")]
+        pub(crate) unsafe fn mix(schedule: &KeySchedule, id: IdWords) -> IdWords {
+            mix_vector(&round_keys(schedule), &id)
+        }
+
+        /// [`crate::keyed::mix`] of every ID; eight independent chains per step.
+        ///
+        /// # Safety
+        /// The CPU must have AES-NI; `ids` and `out` must be the same length.
+        #[target_feature(enable = "aes")]
+        pub(crate) unsafe fn mix_slice(
+            schedule: &KeySchedule,
+            ids: &[IdWords],
+            out: &mut [IdWords],
+        ) {
+            let keys = round_keys(schedule);
+            let (blocks, tail) = ids.as_chunks::<8>();
+            let (out_blocks, out_tail) = out.as_chunks_mut::<8>();
+            for (block, out_block) in blocks.iter().zip(out_blocks) {
+                for i in 0..8 {
+                    out_block[i] = mix_vector(&keys, &block[i]);
+                }
+            }
+            for (id, out) in tail.iter().zip(out_tail) {
+                *out = mix_vector(&keys, id);
+            }
+        }
+    }
+}

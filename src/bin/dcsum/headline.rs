@@ -4,7 +4,7 @@
 
 use dispatcher_checksum::profiling::FlamegraphRecorder;
 use dispatcher_checksum::report::headline::{self, HeadlineConfig};
-use dispatcher_checksum::report::measure::parse_counts;
+use dispatcher_checksum::report::measure::parse_count;
 use dispatcher_checksum::report::summary;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::error::Error;
@@ -18,8 +18,8 @@ pub struct Args {
     quick: bool,
     /// Dispatchers per node for the per-heartbeat comparison, comma-separated (`10K,1M,10M`);
     /// also the largest kernel size measured.
-    #[arg(long, value_name = "N,N,..", value_parser = parse_counts)]
-    sizes: Option<Vec<usize>>,
+    #[arg(long, value_name = "N,N,..", value_delimiter = ',', value_parser = parse_count)]
+    sizes: Vec<usize>,
     /// rayon threads for the parallel kernel and the all-threads ceiling (default: all CPUs).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -49,9 +49,10 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     } else {
         HeadlineConfig::default_run()
     };
-    if let Some(sizes) = args.sizes {
-        if sizes.is_empty() || sizes.contains(&0) {
-            return Err("--sizes: expected one or more sizes above zero, such as 10K,1M".into());
+    if !args.sizes.is_empty() {
+        let sizes = args.sizes;
+        if sizes.contains(&0) {
+            return Err("--sizes: expected sizes above zero, such as 10K,1M".into());
         }
         let largest = sizes.iter().copied().max().unwrap_or(1);
         config.kernel_sizes.retain(|&n| n < largest);
