@@ -4,7 +4,8 @@
 //! fingerprints *is* that ID: the count differs by one, and in each half the difference of the
 //! sums equals the XOR difference (for an ID the node lacks) or its negation (for an ID the node
 //! has in excess). [`Fingerprint::single_difference`] checks exactly that and otherwise says it
-//! cannot tell. Larger differences need the difference sketch ([`crate::sketch`]).
+//! cannot tell. Larger differences need the difference sketch ([`crate::sketch`]), which
+//! [`protocol`] wires into the maintainer and the node.
 //!
 //! What this does not promise: a larger difference can *look like* one ID when the plain
 //! fingerprint aliases it (the families of `tests/plain_collisions.rs`, for example an extra
@@ -15,6 +16,8 @@
 
 use crate::{DispatcherId, Fingerprint};
 use std::fmt;
+
+pub mod protocol;
 
 /// What two fingerprints say about a difference of one ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -11,17 +11,17 @@ use rayon::prelude::*;
 /// small fraction of its work (tens of microseconds of streaming), small enough to balance.
 pub const CHUNK_IDS: usize = 64 * 1024;
 
-/// Below this many IDs (512 Ki IDs, 8 MiB) the single-thread kernel runs directly.
+/// Below this many IDs (8 Mi IDs, 128 MiB of IDs) the single-thread kernel runs directly.
 ///
-/// From `reports/kernels.md` ("Decision 3", made by `cargo run --release`): below 128 Ki IDs
-/// there is at most one 64 Ki-ID chunk per thread and rayon only adds its fork/join cost; from
-/// 128 Ki to 256 Ki IDs two chunks on a 2-core machine lost to one thread in every run. One
-/// thread of the avx512 kernel runs at the memory-read ceiling once the input leaves the cache,
-/// so a second thread can only help while the data is cache-resident and the second core is
-/// free: the report's runs taken while other builds loaded both cores show rayon never winning
-/// (the same as the plain read ceiling, which gains nothing from a second thread there).
-/// 512 Ki is where two 4 MiB halves still fit the caches of the two cores.
-pub const MIN_PARALLEL_IDS: usize = 512 * 1024;
+/// From `reports/kernels.md` ("Decision 3", made by `cargo run --release`), on the 2-core
+/// reference machine (AMD EPYC, AVX-512): rayon forced on lost to one avx512 thread at every
+/// length from 128 Ki to 4 Mi IDs, by 10% to 90%, in every run (fork/join cost, and one thread
+/// already streams at the memory-read ceiling, which a second thread does not raise); below
+/// 128 Ki there is at most one 64 Ki-ID chunk per thread and nothing to gain. At 8 Mi the two
+/// were within a few percent; at 16 Mi (far past the last-level cache) rayon won by about 20%
+/// when the second core was free, and the 10M-dispatcher heartbeat bench agrees. Machines with
+/// more memory bandwidth per socket than one core can use will want it lower: rerun the report.
+pub const MIN_PARALLEL_IDS: usize = 8 * 1024 * 1024;
 
 /// The parallel kernel's handle.
 #[derive(Clone, Copy, Debug, Default)]

@@ -196,7 +196,9 @@ pub struct ChoiceCheck {
     pub chosen: String,
     /// The fastest kernel measured.
     pub fastest: String,
-    /// The automatic choice's median over the fastest kernel's (1.0 = as fast).
+    /// The automatic choice's fastest batch over the fastest kernel's (1.0 = as fast). Decisions
+    /// compare fastest batches: on a shared machine noise only ever adds time, so the fastest of
+    /// several interleaved batches is the closest estimate of the undisturbed cost.
     pub ratio: f64,
     /// Whether the ratio is within the 5% target.
     pub within_target: bool,
@@ -687,14 +689,14 @@ fn choice_checks(rows: &[KernelRow]) -> Vec<ChoiceCheck> {
         let Some(fastest) = here
             .iter()
             .filter(|r| is_kernel(&r.kernel))
-            .min_by(|a, b| a.time.median.total_cmp(&b.time.median))
+            .min_by(|a, b| a.time.min.total_cmp(&b.time.min))
         else {
             continue;
         };
         let Some(auto) = here.iter().find(|r| r.kernel == "auto") else {
             continue;
         };
-        let ratio = auto.time.median / fastest.time.median;
+        let ratio = auto.time.min / fastest.time.min;
         checks.push(ChoiceCheck {
             form,
             ids,
@@ -734,7 +736,7 @@ fn thresholds(
                 } else {
                     (&r.inline_scalar, &r.cached_widest)
                 };
-                (r.ids, cached.median < inline.median)
+                (r.ids, cached.min < inline.min)
             })
             .collect();
         crossover(&points)
@@ -752,7 +754,7 @@ fn thresholds(
                 } else {
                     (&r.single_thread, &r.forced_parallel)
                 };
-                (r.ids, many.median < one.median)
+                (r.ids, many.min < one.min)
             })
             .collect();
         crossover(&points)
@@ -773,7 +775,7 @@ fn thresholds(
             .iter()
             .filter(|r| r.form == form && r.ids == ids)
             .filter(|r| Kernel::from_name(&r.kernel).is_some_and(Kernel::is_single_thread))
-            .min_by(|a, b| a.time.median.total_cmp(&b.time.median))
+            .min_by(|a, b| a.time.min.total_cmp(&b.time.min))
         {
             fastest_single_thread.push(format!("{form}/{}: {}", format_count(ids), best.kernel));
         }
