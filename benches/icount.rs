@@ -20,8 +20,8 @@
 //!
 //! Hash maps: the tracker takes a fixed-seed `ahash` hasher here so its probe sequences, and so
 //! its counts, repeat exactly. The verifier's map is always randomly seeded (its type fixes the
-//! hasher), so the churn step's count moves a little between runs: about +-0.4% with 1,000 events
-//! (measured over six runs), which is why the step is 1,000 events and not 100 (+-1.5%).
+//! hasher), so the churn step's count moves a little between runs: about +-1% with 1,000 events
+//! (ten runs), which is why the step is 1,000 events and not 100.
 //!
 //! Inputs are built in `setup` functions and checked in `teardown` functions, both outside the
 //! measured call; each benchmark returns its input so that freeing it is not counted either.

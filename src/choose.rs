@@ -14,9 +14,9 @@
 //!    scalar loop at every length from 32 IDs on (masked from 12-16); below 32 the contiguous
 //!    scalar loop wins (the avx512 loop takes 16 IDs per step and does the rest one by one).
 //! 3. **When rayon pays off.** At [`PARALLEL_MIN_IDS`] IDs and more, with more than one rayon
-//!    thread, the parallel kernel runs; below that its fork/join cost and the two cores sharing
-//!    one memory bus make it lose to one thread (`reports/kernels.md`, "Decision 3"; the reasoning
-//!    is on `parallel::MIN_PARALLEL_IDS`). With one rayon thread it never runs.
+//!    thread, the parallel kernel runs; below that its fork/join cost makes it lose to one thread
+//!    (`reports/kernels.md`, "Decision 3"; the numbers and why 4 Mi are on
+//!    `parallel::MIN_PARALLEL_IDS`). With one rayon thread it never runs.
 
 use crate::lifecycle::StateSet;
 use crate::{DispatcherId, Fingerprint};

@@ -11,17 +11,23 @@ use rayon::prelude::*;
 /// small fraction of its work (tens of microseconds of streaming), small enough to balance.
 pub const CHUNK_IDS: usize = 64 * 1024;
 
-/// Below this many IDs (8 Mi IDs, 128 MiB of IDs) the single-thread kernel runs directly.
+/// Below this many IDs (4 Mi IDs, 64 MiB of IDs, past the last-level cache) the single-thread
+/// kernel runs directly.
 ///
 /// From `reports/kernels.md` ("Decision 3", made by `cargo run --release`), on the 2-core
-/// reference machine (AMD EPYC, AVX-512): rayon forced on lost to one avx512 thread at every
-/// length from 128 Ki to 4 Mi IDs, by 10% to 90%, in every run (fork/join cost, and one thread
-/// already streams at the memory-read ceiling, which a second thread does not raise); below
-/// 128 Ki there is at most one 64 Ki-ID chunk per thread and nothing to gain. At 8 Mi the two
-/// were within a few percent; at 16 Mi (far past the last-level cache) rayon won by about 20%
-/// when the second core was free, and the 10M-dispatcher heartbeat bench agrees. Machines with
-/// more memory bandwidth per socket than one core can use will want it lower: rerun the report.
-pub const MIN_PARALLEL_IDS: usize = 8 * 1024 * 1024;
+/// reference machine (AMD EPYC, AVX-512), comparing fastest batches of one avx512 thread and
+/// rayon forced on, timed interleaved, over five runs on a machine shared with other builds:
+/// - below 128 Ki IDs there is at most one 64 Ki-ID chunk per thread: never a gain (1.00-1.04x);
+/// - from 128 Ki to 2 Mi rayon lost in four runs of five, by up to 1.9x (fork/join, and the
+///   second core was busy), and won by up to 0.55x in the one run where it was free;
+/// - from 4 Mi on it was within a few percent when the second core was busy and won by 15-25%
+///   when it was free (two threads pull more memory bandwidth than one once the data is out of
+///   cache).
+///
+/// A node's cores are normally busy replicating, so the threshold is where rayon stops being a
+/// gamble: it never loses much and often wins. On a dedicated machine rerun the report: its
+/// crossover (256 Ki here with the second core idle) is the number to use.
+pub const MIN_PARALLEL_IDS: usize = 4 * 1024 * 1024;
 
 /// The parallel kernel's handle.
 #[derive(Clone, Copy, Debug, Default)]

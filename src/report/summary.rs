@@ -503,7 +503,10 @@ pub fn kernels_markdown(results: &HeadlineResults) -> String {
          ## Decision 3: when rayon pays off\n\nThe widest single-thread kernel against the parallel \
          kernel with its threshold forced to zero (`parallel::fingerprint_with(.., 0)`), {} rayon \
          threads, {}-ID chunks. The crossover is the smallest length from which rayon is faster \
-         at every larger measured length, contiguous and masked.\n\n{}\n\
+         at every larger measured length, contiguous and masked. One run measures one state of the \
+         machine: whether rayon wins depends on the second core being free, so the compiled \
+         threshold weighs several runs (loaded and idle); the reasoning is on \
+         `kernels/src/parallel.rs` `MIN_PARALLEL_IDS`.\n\n{}\n\
          ## Check: the automatic choice against the fastest kernel\n\n{}\n\n{}\n",
         command(results),
         results.profile,
