@@ -11,23 +11,22 @@ use rayon::prelude::*;
 /// small fraction of its work (tens of microseconds of streaming), small enough to balance.
 pub const CHUNK_IDS: usize = 64 * 1024;
 
-/// Below this many IDs (4 Mi IDs, 64 MiB of IDs, past the last-level cache) the single-thread
-/// kernel runs directly.
+/// Below this many IDs (1 Mi IDs, 16 MiB of IDs) the single-thread kernel runs directly.
 ///
-/// From `reports/kernels.md` ("Decision 3", made by `cargo run --release`), on the 2-core
-/// reference machine (AMD EPYC, AVX-512), comparing fastest batches of one avx512 thread and
-/// rayon forced on, timed interleaved, over five runs on a machine shared with other builds:
-/// - below 128 Ki IDs there is at most one 64 Ki-ID chunk per thread: never a gain (1.00-1.04x);
-/// - from 128 Ki to 2 Mi rayon lost in four runs of five, by up to 1.9x (fork/join, and the
-///   second core was busy), and won by up to 0.55x in the one run where it was free;
-/// - from 4 Mi on it was within a few percent when the second core was busy and won by 15-25%
-///   when it was free (two threads pull more memory bandwidth than one once the data is out of
-///   cache).
+/// From `reports/kernels.md` ("Decision 3", made by `cargo run --release`) and the runs before the
+/// committed one, on the 2-core reference machine (AMD EPYC, AVX-512) shared with other builds;
+/// ratios are rayon forced on over one avx512 thread (fastest batches, timed interleaved):
+/// - below 128 Ki IDs there is at most one 64 Ki-ID chunk per thread: 1.00-1.04, never a gain;
+/// - from 128 Ki to 512 Ki: 1.1-1.9 in five runs of six (fork/join cost, and the second core busy
+///   with other work), 0.59-0.68 in the one run where the second core was idle;
+/// - from 1 Mi to 16 Mi: 0.55-1.37, as often a small win as a small loss when the second core
+///   was busy (median ratio about 1.03), and 15-45% faster whenever it was free: two threads pull
+///   more memory bandwidth than one once the data leaves the caches, and a fork/join costs a few
+///   percent of the call at most.
 ///
-/// A node's cores are normally busy replicating, so the threshold is where rayon stops being a
-/// gamble: it never loses much and often wins. On a dedicated machine rerun the report: its
-/// crossover (256 Ki here with the second core idle) is the number to use.
-pub const MIN_PARALLEL_IDS: usize = 4 * 1024 * 1024;
+/// So the threshold sits where rayon stops being a gamble. On a dedicated machine, rerun the
+/// report and use its measured crossover (256 Ki in the run here whose second core was idle).
+pub const MIN_PARALLEL_IDS: usize = 1024 * 1024;
 
 /// The parallel kernel's handle.
 #[derive(Clone, Copy, Debug, Default)]

@@ -51,6 +51,10 @@ pub struct Measurement {
     pub min: f64,
     /// Slowest batch's per-call time.
     pub max: f64,
+    /// First quartile of the batches' per-call times.
+    pub q1: f64,
+    /// Third quartile of the batches' per-call times.
+    pub q3: f64,
     /// Calls per timed batch.
     pub calls_per_batch: u64,
     /// Timed batches.
@@ -58,10 +62,12 @@ pub struct Measurement {
 }
 
 impl Measurement {
-    /// The spread across batches relative to the median, `(max - min) / median`.
+    /// The spread across batches relative to the median: the interquartile range over the
+    /// median, `(q3 - q1) / median` (robust to the odd batch a burst of other work spoiled; `min`
+    /// and `max` keep the extremes).
     pub fn relative_spread(&self) -> f64 {
         if self.median > 0.0 {
-            (self.max - self.min) / self.median
+            (self.q3 - self.q1) / self.median
         } else {
             0.0
         }
@@ -72,7 +78,7 @@ impl Measurement {
         bytes / self.median
     }
 
-    /// `median (±spread%)` with a unit fitted to the magnitude.
+    /// `median (±half the interquartile range, %)` with a unit fitted to the magnitude.
     pub fn display(&self) -> String {
         format!(
             "{} (±{:.0}%)",
@@ -183,10 +189,17 @@ fn calls_for(batch_time: Duration, per_call: f64) -> u64 {
 
 fn summarise(batches: &mut [f64], calls_per_batch: u64) -> Measurement {
     batches.sort_by(f64::total_cmp);
+    let quartile = |fraction: f64| {
+        let position = fraction * (batches.len() - 1) as f64;
+        let (low, high) = (position.floor() as usize, position.ceil() as usize);
+        batches[low] + (batches[high] - batches[low]) * (position - low as f64)
+    };
     Measurement {
         median: median_of_sorted(batches),
         min: batches[0],
         max: batches[batches.len() - 1],
+        q1: quartile(0.25),
+        q3: quartile(0.75),
         calls_per_batch,
         batches: batches.len(),
     }
@@ -299,7 +312,8 @@ mod tests {
         let data: Vec<u64> = (0..4096).collect();
         let m = measure(&config, || data.iter().fold(0u64, |a, b| a ^ b));
         assert_eq!(m.batches, 3);
-        assert!(m.min <= m.median && m.median <= m.max && m.min > 0.0);
+        assert!(m.min <= m.q1 && m.q1 <= m.median && m.median <= m.q3 && m.q3 <= m.max);
+        assert!(m.min > 0.0);
         let with_setup = measure_with_setup(&config, || data.clone(), |v| v.len());
         assert!(with_setup.median > 0.0);
         let (mut short, mut long) = (0u64, 0u64);

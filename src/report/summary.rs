@@ -200,7 +200,7 @@ fn thresholds_text(results: &HeadlineResults) -> String {
 const METHOD: &str = "Each routine first runs once and its fingerprint is compared with the naive \
 oracle (outside the timed region); then it runs for a warm-up period, a batch size is chosen so \
 a batch lasts a fixed time, and several batches are timed. Tables show the median per call and \
-± half the spread between the fastest and slowest batch. Routines that are compared with one \
+± half the interquartile range of the batches. Routines that are compared with one \
 another (the kernels at one size, the columnar variants, the two maps) are timed interleaved, \
 batch by batch, and decisions (the thresholds, the automatic-choice check) compare their fastest \
 batches: on a shared machine noise only ever adds time. GB/s are 10^9 bytes per second of \
@@ -389,10 +389,10 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
         "## Performance\n\n\
          What verifying a node's dispatcher set costs per heartbeat, measured by the main job. \
          Regenerate every number, table and chart here with\n\n\
-         ```sh\ncargo run --release            # about 2-3 minutes on 2 cores; --quick: ~15 s\n\
-         cp reports/performance.md docs/readme/performance.md\n```\n\n\
+         ```sh\ncargo run --release            # about 2 minutes on 2 cores; --quick: ~15 s\n```\n\n\
          It writes `reports/summary.md`, `reports/kernels.md` (the evidence behind the automatic \
-         choice), the SVG charts and `reports/headline.json`. These numbers: `{}` ({} profile) \
+         choice), the SVG charts, `reports/headline.json`, and `reports/performance.md`: this section \
+         up to the hand-written notes that follow it. These numbers: `{}` ({} profile) \
          on {} ({} logical CPUs, {}), {}, git {}, {}. Load average when the run started: {} \
          (a value near or above the CPU count means other work shared the machine: read the \
          ratios, not the third digit).\n\n\

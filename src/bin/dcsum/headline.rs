@@ -87,7 +87,7 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         println!("{}", serde_json::to_string_pretty(&results)?);
     } else {
         let largest = config.kernel_sizes.last().copied().unwrap_or(0);
-        println!("Per-heartbeat verification (median ± half-spread)\n");
+        println!("Per-heartbeat verification (median ± half the interquartile range)\n");
         println!("{}", summary::heartbeat_table(&results));
         println!("The whole loop under churn\n");
         println!("{}", summary::churn_table(&results));
