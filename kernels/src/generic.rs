@@ -12,7 +12,7 @@
 use crate::{IdWords, RawFingerprint};
 
 #[inline(always)]
-fn fold_lanes<const W: usize>(
+pub(crate) fn fold_lanes<const W: usize>(
     count: u64,
     xor: [u64; W],
     sum: [u64; W],
