@@ -230,7 +230,10 @@ impl<A: ActualSet> NodeChecksums<A> {
     /// already followed would wipe an expected value the maintainer has recorded as acked, and it
     /// would never resend it; so an epoch at or below the one followed is ignored.
     pub fn maintainer_changed(&mut self, epoch: u64) {
-        if self.maintainer_epoch.is_some_and(|followed| epoch <= followed) {
+        if self
+            .maintainer_epoch
+            .is_some_and(|followed| epoch <= followed)
+        {
             return;
         }
         self.maintainer_epoch = Some(epoch);
