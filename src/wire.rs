@@ -16,6 +16,12 @@
 //! 7 verifiedEpoch `uint64`, 8 verifiedSeq `uint64` (the expected value the state was computed
 //! against, see [`crate::protocol::ExpectedVersion`]).
 //!
+//! [`DispatcherSetSketchRequest`] and [`DispatcherSetSketchResponse`] are **ours** too (the
+//! diagnosis pair, see [`crate::diagnosis::protocol`]): both 1 changefeedID, 2 epoch `uint64`,
+//! 3 mode `int64`, 4 seq `uint64`, 5 node `uint32`, 6 sketch `bytes` (a
+//! [`crate::sketch::DifferenceSketch`] in its wire form: the node's actual sketch in the request,
+//! the maintainer's expected sketch in the response).
+//!
 //! Decoding bad bytes returns a [`WireError`], never panics. Every message also has a serde JSON
 //! form with the reference field names (`count`, `xorHigh`, ..., `changefeedID`), which
 //! `dcsum decode` prints.
@@ -594,4 +600,70 @@ mod checksum_state_json {
                 }),
         }
     }
+}
+
+// ---- Diagnosis messages (OURS, not the reference system's) ------------------------------------
+// A node that stays MISMATCH past a threshold asks for the maintainer's difference sketch of its
+// expected set, sending its own actual sketch; both sides decode the difference and name the
+// dispatchers (see `crate::diagnosis::protocol` and `crate::sketch` for the sketch bytes).
+
+/// Node → maintainer (ours): "I have been MISMATCH for a while; here is my actual sketch, send
+/// yours". Fields: 1 changefeedID, 2 epoch `uint64`, 3 mode `int64`, 4 seq `uint64` (the expected
+/// version the node holds), 5 node `uint32`, 6 sketch `bytes` (the node's actual sketch).
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DispatcherSetSketchRequest {
+    /// The changefeed.
+    #[prost(message, optional, tag = "1")]
+    #[serde(rename = "changefeedID")]
+    pub changefeed_id: Option<ChangefeedIdMessage>,
+    /// The epoch of the expected value the node holds.
+    #[prost(uint64, tag = "2")]
+    pub epoch: u64,
+    /// The mode (0 default, 1 redo).
+    #[prost(int64, tag = "3")]
+    pub mode: i64,
+    /// The seq of the expected value the node holds.
+    #[prost(uint64, tag = "4")]
+    pub seq: u64,
+    /// The asking node.
+    #[prost(uint32, tag = "5")]
+    pub node: u32,
+    /// The node's actual difference sketch (`DifferenceSketch::to_bytes`).
+    #[prost(bytes = "vec", tag = "6")]
+    pub sketch: Vec<u8>,
+}
+
+/// Maintainer → node (ours): the difference sketch of the node's expected set. Fields:
+/// 1 changefeedID, 2 epoch `uint64`, 3 mode `int64`, 4 seq `uint64` (the maintainer's current
+/// version for the node), 5 node `uint32`, 6 sketch `bytes` (the expected sketch).
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DispatcherSetSketchResponse {
+    /// The changefeed.
+    #[prost(message, optional, tag = "1")]
+    #[serde(rename = "changefeedID")]
+    pub changefeed_id: Option<ChangefeedIdMessage>,
+    /// The maintainer's epoch.
+    #[prost(uint64, tag = "2")]
+    pub epoch: u64,
+    /// The mode (0 default, 1 redo).
+    #[prost(int64, tag = "3")]
+    pub mode: i64,
+    /// The maintainer's current seq for the node.
+    #[prost(uint64, tag = "4")]
+    pub seq: u64,
+    /// The node it answers.
+    #[prost(uint32, tag = "5")]
+    pub node: u32,
+    /// The expected difference sketch (`DifferenceSketch::to_bytes`).
+    #[prost(bytes = "vec", tag = "6")]
+    pub sketch: Vec<u8>,
+}
+
+impl Named for DispatcherSetSketchRequest {
+    const NAME: &'static str = "DispatcherSetSketchRequest";
+}
+impl Named for DispatcherSetSketchResponse {
+    const NAME: &'static str = "DispatcherSetSketchResponse";
 }

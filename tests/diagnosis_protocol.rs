@@ -344,3 +344,52 @@ fn the_node_asks_again_only_after_request_every() {
     let (logs, _) = run.heartbeats(12);
     assert_eq!(logs.len(), 1, "asks again after 120 s: {logs:?}");
 }
+
+#[test]
+fn the_sketch_messages_round_trip_on_the_wire_and_reject_bad_bytes() {
+    use dispatcher_checksum::diagnosis::protocol::{SketchRequest, SketchResponse};
+    use dispatcher_checksum::wire::{
+        self, DispatcherSetSketchRequest, DispatcherSetSketchResponse,
+    };
+    use prost::Message;
+
+    let mut run = Run::new(7);
+    let victim = NodeId(2);
+    let owned = run.owned(victim);
+    run.stop(victim, owned[0]);
+    let node = &run.nodes[&victim];
+    let changefeed = ChangefeedId::new(7, 1, "diagnosed", "default");
+    let request = SketchRequest {
+        node: victim,
+        mode: Mode::Redo,
+        epoch: 3,
+        seq: 9,
+        sketch: node.verifier.actual_set().sketch().to_bytes(),
+    };
+    let bytes = request.to_wire(&changefeed).encode_to_vec();
+    // The sketch dominates: 4,080 bytes plus a few dozen of framing.
+    assert!(bytes.len() > 4080 && bytes.len() < 4180, "{}", bytes.len());
+    let decoded: DispatcherSetSketchRequest = wire::decode(&bytes).unwrap();
+    assert_eq!(
+        SketchRequest::from_wire(&decoded).unwrap(),
+        (changefeed.clone(), request.clone())
+    );
+
+    let response = run
+        .maintainer
+        .on_request(&request, &run.tracker, &run.sketches);
+    let bytes = response.to_wire(&changefeed).encode_to_vec();
+    let decoded: DispatcherSetSketchResponse = wire::decode(&bytes).unwrap();
+    assert_eq!(
+        SketchResponse::from_wire(&decoded).unwrap(),
+        (changefeed.clone(), response)
+    );
+
+    assert!(wire::decode::<DispatcherSetSketchRequest>(&[0xff, 0xff, 0xff]).is_err());
+    let mut bad_mode = request.to_wire(&changefeed);
+    bad_mode.mode = 7;
+    assert!(SketchRequest::from_wire(&bad_mode).is_err());
+    let mut no_changefeed = request.to_wire(&changefeed);
+    no_changefeed.changefeed_id = None;
+    assert!(SketchRequest::from_wire(&no_changefeed).is_err());
+}

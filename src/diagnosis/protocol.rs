@@ -434,3 +434,89 @@ impl MaintainerDiagnoser {
         }
     }
 }
+
+fn mode_from_wire(number: i64, message: &str) -> Result<Mode, crate::wire::WireError> {
+    Mode::from_wire(number).ok_or_else(|| crate::wire::WireError {
+        message: format!("{message}: mode {number} is neither 0 (default) nor 1 (redo)"),
+    })
+}
+
+fn changefeed_from_wire(
+    changefeed: &Option<crate::wire::ChangefeedIdMessage>,
+    message: &str,
+) -> Result<crate::protocol::ChangefeedId, crate::wire::WireError> {
+    changefeed
+        .clone()
+        .map(Into::into)
+        .ok_or_else(|| crate::wire::WireError {
+            message: format!("{message}: changefeedID (field 1) is missing"),
+        })
+}
+
+impl SketchRequest {
+    /// The wire message (`DispatcherSetSketchRequest`).
+    pub fn to_wire(
+        &self,
+        changefeed: &crate::protocol::ChangefeedId,
+    ) -> crate::wire::DispatcherSetSketchRequest {
+        crate::wire::DispatcherSetSketchRequest {
+            changefeed_id: Some(changefeed.into()),
+            epoch: self.epoch,
+            mode: self.mode.wire(),
+            seq: self.seq,
+            node: self.node.0,
+            sketch: self.sketch.clone(),
+        }
+    }
+
+    /// The request a wire message carries, with its changefeed.
+    pub fn from_wire(
+        message: &crate::wire::DispatcherSetSketchRequest,
+    ) -> Result<(crate::protocol::ChangefeedId, SketchRequest), crate::wire::WireError> {
+        const NAME: &str = "DispatcherSetSketchRequest";
+        Ok((
+            changefeed_from_wire(&message.changefeed_id, NAME)?,
+            SketchRequest {
+                node: NodeId(message.node),
+                mode: mode_from_wire(message.mode, NAME)?,
+                epoch: message.epoch,
+                seq: message.seq,
+                sketch: message.sketch.clone(),
+            },
+        ))
+    }
+}
+
+impl SketchResponse {
+    /// The wire message (`DispatcherSetSketchResponse`).
+    pub fn to_wire(
+        &self,
+        changefeed: &crate::protocol::ChangefeedId,
+    ) -> crate::wire::DispatcherSetSketchResponse {
+        crate::wire::DispatcherSetSketchResponse {
+            changefeed_id: Some(changefeed.into()),
+            epoch: self.epoch,
+            mode: self.mode.wire(),
+            seq: self.seq,
+            node: self.node.0,
+            sketch: self.sketch.clone(),
+        }
+    }
+
+    /// The response a wire message carries, with its changefeed.
+    pub fn from_wire(
+        message: &crate::wire::DispatcherSetSketchResponse,
+    ) -> Result<(crate::protocol::ChangefeedId, SketchResponse), crate::wire::WireError> {
+        const NAME: &str = "DispatcherSetSketchResponse";
+        Ok((
+            changefeed_from_wire(&message.changefeed_id, NAME)?,
+            SketchResponse {
+                node: NodeId(message.node),
+                mode: mode_from_wire(message.mode, NAME)?,
+                epoch: message.epoch,
+                seq: message.seq,
+                sketch: message.sketch.clone(),
+            },
+        ))
+    }
+}

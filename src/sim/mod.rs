@@ -19,6 +19,18 @@
 //!   faults ([`workload::FaultKind`]): maintainer failover (new epoch, `reset_full`, node-side
 //!   reset when the bootstrap or the first update of the new epoch arrives) and a node leaving
 //!   (its dispatchers move; the maintainer forgets it; a fresh node joins later).
+//!   A third fault, [`workload::FaultKind::SilentDrift`] (`SimConfig::drifts`, `dcsum simulate
+//!   --drifts`), makes a node silently lose a settled dispatcher or keep a fresh one nobody
+//!   assigned. Once the faults stop and the node has been non-MATCH for
+//!   [`DRIFT_DIAGNOSIS_AFTER_TICKS`], the difference sketch of the maintainer's expected set and
+//!   of the node's actual set is decoded, the summary counts whether it named exactly the planted
+//!   IDs still in effect (which must also be exactly the difference of the exact sets), and the
+//!   node repairs them; the quiet point waits for that. The safety check skips a drifted
+//!   (node, mode) until the maintainer has received a non-MATCH heartbeat computed after the
+//!   drift (nothing told anyone, so the gate can only learn it from a heartbeat), and a drifted
+//!   node that owns no dispatcher (the gate does not require such a node: issue 3's rule cannot
+//!   hold a checkpoint for a dispatcher that nobody assigned to a node that owns none; only the
+//!   diagnosis names it).
 //! * [`invariants`]: the checks and the liveness bound.
 //! * [`rng`]: ChaCha8 streams, with ranges computed here so runs replay across dependency
 //!   versions.
@@ -128,6 +140,9 @@ pub struct SimConfig {
     pub failovers: usize,
     /// Nodes leaving per run, at random ticks of the fault phase.
     pub leaves: usize,
+    /// Silent drifts per run (a node loses or keeps a dispatcher without telling anyone), at
+    /// random ticks of the fault phase.
+    pub drifts: usize,
     /// Length of the fault phase in ticks (operators and faults happen only in it).
     pub fault_ticks: u64,
     /// Probability that the scheduler starts an operator in a tick.
@@ -153,6 +168,7 @@ impl Default for SimConfig {
             network: NetworkConfig::default(),
             failovers: 3,
             leaves: 1,
+            drifts: 0,
             fault_ticks: 200,
             operator_rate: 0.3,
             max_step_delay: 3,
@@ -170,6 +186,7 @@ impl SimConfig {
         match kind {
             FaultKind::Failover => self.failovers,
             FaultKind::NodeLeave => self.leaves,
+            FaultKind::SilentDrift => self.drifts,
         }
     }
 
@@ -204,7 +221,27 @@ pub struct SeedOutcome {
     pub fault_ticks: u64,
     /// Ticks simulated in all.
     pub ticks: u64,
+    /// What the difference sketch named for each silent drift still in effect when the faults
+    /// stopped.
+    pub diagnoses: Vec<DriftDiagnosis>,
 }
+
+/// One drifted (node, mode) diagnosed through the difference sketch once the faults stopped and
+/// it had stayed MISMATCH for [`DRIFT_DIAGNOSIS_AFTER_TICKS`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriftDiagnosis {
+    /// Planted IDs still in effect (lost and still expected, kept and still unassigned).
+    pub planted: usize,
+    /// Whether the sketch decoded exactly the planted IDs, which were also exactly the
+    /// difference between the node's actual and expected sets.
+    pub named_exactly: bool,
+    /// What was planted and what the sketch said, for a failure message.
+    pub detail: String,
+}
+
+/// Ticks a drifted node must have been non-MATCH before it is diagnosed (the simulated
+/// counterpart of `DiagnosisConfig::request_after`).
+pub const DRIFT_DIAGNOSIS_AFTER_TICKS: u64 = 8;
 
 /// Runs one seed.
 pub fn run_seed(config: &SimConfig, seed: u64) -> SeedOutcome {
@@ -372,6 +409,22 @@ impl fmt::Display for Summary {
             config.heartbeat_period,
             net.max_delay,
         )?;
+        let diagnoses: Vec<&DriftDiagnosis> =
+            self.outcomes.iter().flat_map(|o| &o.diagnoses).collect();
+        if !diagnoses.is_empty() {
+            let exact = diagnoses.iter().filter(|d| d.named_exactly).count();
+            let planted: usize = diagnoses.iter().map(|d| d.planted).sum();
+            writeln!(
+                f,
+                "diagnosis of silent drifts: the difference sketch named exactly the planted IDs \
+                 in {exact} of {} drifted node-modes ({planted} IDs){}",
+                diagnoses.len(),
+                match diagnoses.iter().find(|d| !d.named_exactly) {
+                    Some(first) => format!("; first miss: {}", first.detail),
+                    None => String::new(),
+                }
+            )?;
+        }
         if self.violation_count() == 0 {
             return writeln!(f, "violations: none");
         }

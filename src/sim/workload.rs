@@ -67,8 +67,8 @@ impl fmt::Display for OperatorKind {
     }
 }
 
-/// Faults other than the network's. The list grows (a node that silently loses or keeps a
-/// dispatcher is the next one); code that matches on it handles every kind explicitly.
+/// Faults other than the network's. The list may grow; code that matches on it handles every
+/// kind explicitly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaultKind {
     /// The maintainer dies; after a pause a new one starts with the next epoch, rebuilds its
@@ -77,17 +77,27 @@ pub enum FaultKind {
     /// A node leaves with all its dispatchers; the maintainer moves them to the others and
     /// forgets the node. A fresh node joins later.
     NodeLeave,
+    /// A node silently loses a dispatcher it should run, or keeps (runs) one nobody assigned to
+    /// it, without telling anyone. The node stays MISMATCH; once it has been so for a while the
+    /// difference sketch names the IDs (see `crate::diagnosis::protocol`), and the node repairs
+    /// them.
+    SilentDrift,
 }
 
 impl FaultKind {
     /// Every fault kind.
-    pub const ALL: [FaultKind; 2] = [FaultKind::Failover, FaultKind::NodeLeave];
+    pub const ALL: [FaultKind; 3] = [
+        FaultKind::Failover,
+        FaultKind::NodeLeave,
+        FaultKind::SilentDrift,
+    ];
 
     /// Lower-case name.
     pub const fn name(self) -> &'static str {
         match self {
             FaultKind::Failover => "failover",
             FaultKind::NodeLeave => "node-leave",
+            FaultKind::SilentDrift => "silent-drift",
         }
     }
 }

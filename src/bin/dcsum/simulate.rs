@@ -62,6 +62,10 @@ pub struct Args {
     /// Nodes leaving per run.
     #[arg(long, default_value_t = 1)]
     leaves: usize,
+    /// Silent drifts per run: a node loses or keeps a dispatcher without telling anyone; the
+    /// summary says whether the difference sketch named exactly the planted IDs.
+    #[arg(long, default_value_t = 1)]
+    drifts: usize,
     /// Ticks of the fault phase (operators and faults); the quiet phase follows.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(2..))]
     ticks: u64,
@@ -117,6 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         },
         failovers: args.failovers,
         leaves: args.leaves,
+        drifts: args.drifts,
         fault_ticks: args.ticks,
         operator_rate: args.operator_rate,
         heartbeat_period: Duration::from_millis(args.tick_ms),
