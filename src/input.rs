@@ -238,6 +238,19 @@ impl IdColumns {
         ))
     }
 
+    /// Every unstated ID and the stated IDs whose state is in `included`: the set that
+    /// [`IdColumns::fingerprint`] digests, as a list (unstated first, then stated, each in input
+    /// order).
+    pub fn counted_ids(&self, included: StateSet) -> Vec<DispatcherId> {
+        let stated = self
+            .stated
+            .iter()
+            .zip(&self.states)
+            .filter(|(_, state)| included.contains(**state))
+            .map(|(id, _)| *id);
+        self.unstated.iter().copied().chain(stated).collect()
+    }
+
     /// As [`IdColumns::fingerprint`], by an explicit kernel (its contiguous form for the unstated
     /// IDs and its masked form for the stated ones).
     pub fn fingerprint_with(

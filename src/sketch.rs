@@ -212,6 +212,30 @@ pub struct SketchDifference {
 }
 
 impl SketchDifference {
+    /// The exact multiset difference of two full lists: the oracle the sketch path is checked
+    /// against (O(n) memory; what the sketch exists to avoid sending).
+    pub fn exact(expected: &[DispatcherId], actual: &[DispatcherId]) -> SketchDifference {
+        let mut balance: ahash::AHashMap<DispatcherId, i64> = ahash::AHashMap::new();
+        for id in expected {
+            *balance.entry(*id).or_default() += 1;
+        }
+        for id in actual {
+            *balance.entry(*id).or_default() -= 1;
+        }
+        let mut difference = SketchDifference::default();
+        for (id, count) in balance {
+            let side = if count > 0 {
+                &mut difference.missing
+            } else {
+                &mut difference.extra
+            };
+            side.extend(std::iter::repeat_n(id, count.unsigned_abs() as usize));
+        }
+        difference.missing.sort_unstable();
+        difference.extra.sort_unstable();
+        difference
+    }
+
     /// Whether the sets are equal.
     pub fn is_empty(&self) -> bool {
         self.missing.is_empty() && self.extra.is_empty()
@@ -571,5 +595,63 @@ impl fmt::Debug for DifferenceSketch {
             .field("shape", &self.shape)
             .field("count", &self.fingerprint.count())
             .finish_non_exhaustive()
+    }
+}
+
+/// Why [`diff_lists`] could not name the difference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListDiffError {
+    /// The first size asked for is not a sketch size.
+    Shape(SketchError),
+    /// Even the largest sketch allowed could not decode: its error.
+    Decode {
+        /// The largest sketch tried, in bytes.
+        bytes: usize,
+        /// Why it could not decode.
+        error: DecodeError,
+    },
+}
+
+impl fmt::Display for ListDiffError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListDiffError::Shape(error) => error.fmt(f),
+            ListDiffError::Decode { bytes, error } => write!(f, "{bytes}-byte sketch: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ListDiffError {}
+
+/// Names the difference between two full lists through the sketch path: both are sketched under
+/// `key` and decoded, starting with a sketch of `first_bytes` and doubling it, up to
+/// `max_bytes`, while it cannot decode (`on_retry` hears each size that failed, and why).
+/// Returns the difference and the byte size of the sketch that decoded it.
+pub fn diff_lists(
+    key: &FingerprintKey,
+    expected: &[DispatcherId],
+    actual: &[DispatcherId],
+    first_bytes: usize,
+    max_bytes: usize,
+    mut on_retry: impl FnMut(usize, &DecodeError),
+) -> Result<(SketchDifference, usize), ListDiffError> {
+    let mut bytes = first_bytes;
+    loop {
+        let shape = SketchShape::with_byte_budget(bytes).map_err(ListDiffError::Shape)?;
+        let expected_sketch = DifferenceSketch::of(key, shape, expected);
+        let actual_sketch = DifferenceSketch::of(key, shape, actual);
+        match DifferenceSketch::decode(&expected_sketch, &actual_sketch) {
+            Ok(difference) => return Ok((difference, shape.byte_len())),
+            Err(error) if bytes.saturating_mul(2) <= max_bytes => {
+                on_retry(shape.byte_len(), &error);
+                bytes *= 2;
+            }
+            Err(error) => {
+                return Err(ListDiffError::Decode {
+                    bytes: shape.byte_len(),
+                    error,
+                })
+            }
+        }
     }
 }

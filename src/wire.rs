@@ -244,24 +244,33 @@ pub enum MessageType {
     Checksum,
     /// [`DispatcherSetChecksumHeartbeat`] (ours).
     Heartbeat,
+    /// [`DispatcherSetSketchRequest`] (ours).
+    SketchRequest,
+    /// [`DispatcherSetSketchResponse`] (ours).
+    SketchResponse,
 }
 
 impl MessageType {
     /// Every type.
-    pub const ALL: [MessageType; 4] = [
+    pub const ALL: [MessageType; 6] = [
         MessageType::Update,
         MessageType::Ack,
         MessageType::Checksum,
         MessageType::Heartbeat,
+        MessageType::SketchRequest,
+        MessageType::SketchResponse,
     ];
 
-    /// The short name (`update`, `ack`, `checksum`, `heartbeat`).
+    /// The short name (`update`, `ack`, `checksum`, `heartbeat`, `sketch-request`,
+    /// `sketch-response`).
     pub const fn name(self) -> &'static str {
         match self {
             MessageType::Update => "update",
             MessageType::Ack => "ack",
             MessageType::Checksum => "checksum",
             MessageType::Heartbeat => "heartbeat",
+            MessageType::SketchRequest => "sketch-request",
+            MessageType::SketchResponse => "sketch-response",
         }
     }
 
@@ -272,6 +281,8 @@ impl MessageType {
             MessageType::Ack => "DispatcherSetChecksumAckResponse",
             MessageType::Checksum => "DispatcherSetChecksum",
             MessageType::Heartbeat => "DispatcherSetChecksumHeartbeat",
+            MessageType::SketchRequest => "DispatcherSetSketchRequest",
+            MessageType::SketchResponse => "DispatcherSetSketchResponse",
         }
     }
 
@@ -282,6 +293,8 @@ impl MessageType {
             MessageType::Ack => to_json(&decode::<DispatcherSetChecksumAckResponse>(bytes)?),
             MessageType::Checksum => to_json(&decode::<DispatcherSetChecksum>(bytes)?),
             MessageType::Heartbeat => to_json(&decode::<DispatcherSetChecksumHeartbeat>(bytes)?),
+            MessageType::SketchRequest => to_json(&decode::<DispatcherSetSketchRequest>(bytes)?),
+            MessageType::SketchResponse => to_json(&decode::<DispatcherSetSketchResponse>(bytes)?),
         };
         Ok(json)
     }
@@ -296,7 +309,8 @@ impl std::str::FromStr for MessageType {
             .find(|kind| kind.name().eq_ignore_ascii_case(text.trim()))
             .ok_or_else(|| {
                 WireError::new(format!(
-                    "unknown message type {text:?}: expected update, ack, checksum or heartbeat"
+                    "unknown message type {text:?}: expected update, ack, checksum, heartbeat, \
+                     sketch-request or sketch-response"
                 ))
             })
     }

@@ -344,3 +344,39 @@ proptest! {
         prop_assert_eq!(decoded.to_update(NodeId(1)).unwrap(), (changefeed, update));
     }
 }
+
+#[test]
+fn sketch_messages_decode_to_json_by_type_name() {
+    use dispatcher_checksum::wire::{DispatcherSetSketchRequest, DispatcherSetSketchResponse};
+    let request = DispatcherSetSketchRequest {
+        changefeed_id: None,
+        epoch: 3,
+        mode: 1,
+        seq: 9,
+        node: 7,
+        sketch: vec![1, 2, 3],
+    };
+    let json = "sketch-request"
+        .parse::<MessageType>()
+        .unwrap()
+        .decode_to_json(&request.encode_to_vec())
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["epoch"], 3);
+    assert_eq!(value["node"], 7);
+    let response = DispatcherSetSketchResponse {
+        changefeed_id: None,
+        epoch: 4,
+        mode: 0,
+        seq: 2,
+        node: 1,
+        sketch: vec![9; 24],
+    };
+    let json = "sketch-response"
+        .parse::<MessageType>()
+        .unwrap()
+        .decode_to_json(&response.encode_to_vec())
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["seq"], 2);
+}

@@ -1,4 +1,4 @@
-//! `dcsum decode [--type update|ack|checksum|heartbeat] [--hex] FILE|-`: decodes one protobuf wire
+//! `dcsum decode [--type update|ack|checksum|heartbeat|sketch-request|sketch-response] [--hex] FILE|-`: decodes one protobuf wire
 //! message (see the library's `wire` module for the field numbers) and prints it as JSON with the
 //! reference system's field names.
 //!
@@ -14,7 +14,8 @@ use std::process::ExitCode;
 #[derive(clap::Args)]
 pub struct Args {
     /// The message type: update (DispatcherSetChecksumUpdateRequest), ack
-    /// (DispatcherSetChecksumAckResponse), checksum (DispatcherSetChecksum) or heartbeat (ours).
+    /// (DispatcherSetChecksumAckResponse), checksum (DispatcherSetChecksum), heartbeat, or
+    /// sketch-request / sketch-response (the last three are ours, not the reference's).
     #[arg(long = "type", short = 't', value_name = "T", default_value = "update")]
     kind: MessageType,
 

@@ -10,11 +10,10 @@
 //! failed: the sketch could not decode even at the largest size (for example an ID listed twice
 //! on one side), or it disagreed with the exact difference (that would be a bug: it says so).
 
-use dispatcher_checksum::input::{read_records_from_path, IdRecord};
+use dispatcher_checksum::input::{read_records_from_path, IdColumns};
 use dispatcher_checksum::keyed::FingerprintKey;
-use dispatcher_checksum::sketch::{DifferenceSketch, SketchDifference, SketchShape};
+use dispatcher_checksum::sketch::{diff_lists, SketchDifference};
 use dispatcher_checksum::{DispatcherId, StateSet};
-use std::collections::HashMap;
 use std::error::Error;
 use std::process::ExitCode;
 
@@ -57,91 +56,47 @@ pub struct Args {
     json: bool,
 }
 
-fn counted_ids(records: &[IdRecord], all_states: bool) -> Vec<DispatcherId> {
-    records
-        .iter()
-        .filter(|record| {
-            all_states
-                || record
-                    .state
-                    .is_none_or(|state| StateSet::DEFAULT_INCLUDED.contains(state))
-        })
-        .map(|record| record.id)
-        .collect()
-}
-
-/// The exact multiset difference, from the full lists.
-fn exact_difference(expected: &[DispatcherId], actual: &[DispatcherId]) -> SketchDifference {
-    let mut balance: HashMap<DispatcherId, i64> = HashMap::new();
-    for id in expected {
-        *balance.entry(*id).or_default() += 1;
-    }
-    for id in actual {
-        *balance.entry(*id).or_default() -= 1;
-    }
-    let mut difference = SketchDifference::default();
-    for (id, count) in balance {
-        for _ in 0..count.max(0) {
-            difference.missing.push(id);
-        }
-        for _ in 0..(-count).max(0) {
-            difference.extra.push(id);
-        }
-    }
-    difference.missing.sort();
-    difference.extra.sort();
-    difference
-}
-
-/// Sketches both lists and decodes, doubling the sketch until it decodes or passes `max_bytes`.
-/// Returns the difference and the sketch size that decoded it, or the last error.
-fn decode_through_sketches(
-    expected: &[DispatcherId],
-    actual: &[DispatcherId],
-    first_bytes: usize,
-    max_bytes: usize,
-) -> Result<(SketchDifference, usize), Box<dyn Error>> {
-    let key = FingerprintKey::random();
-    let mut bytes = first_bytes;
-    loop {
-        let shape = SketchShape::with_byte_budget(bytes)?;
-        let expected_sketch = DifferenceSketch::of(&key, shape, expected);
-        let actual_sketch = DifferenceSketch::of(&key, shape, actual);
-        match DifferenceSketch::decode(&expected_sketch, &actual_sketch) {
-            Ok(difference) => return Ok((difference, shape.byte_len())),
-            Err(error) if bytes.saturating_mul(2) <= max_bytes => {
-                eprintln!(
-                    "dcsum diff: a {}-byte sketch could not decode ({error}); trying {} bytes",
-                    shape.byte_len(),
-                    bytes * 2
-                );
-                bytes *= 2;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-}
-
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     if args.expected == "-" && args.actual == "-" {
         return Err("EXPECTED and ACTUAL cannot both be standard input".into());
     }
-    let expected = counted_ids(&read_records_from_path(&args.expected)?, args.all_states);
-    let actual = counted_ids(&read_records_from_path(&args.actual)?, args.all_states);
-    let exact = exact_difference(&expected, &actual);
-    let (difference, sketch_bytes) =
-        match decode_through_sketches(&expected, &actual, args.sketch_bytes, args.max_bytes) {
-            Ok(decoded) => decoded,
-            Err(error) => {
-                eprintln!(
-                    "dcsum diff: self-check failed: the sketch path could not name the difference \
+    let included = if args.all_states {
+        StateSet::ALL
+    } else {
+        StateSet::DEFAULT_INCLUDED
+    };
+    let read = |path: &str| -> Result<Vec<DispatcherId>, Box<dyn Error>> {
+        Ok(IdColumns::from_records(&read_records_from_path(path)?).counted_ids(included))
+    };
+    let expected = read(&args.expected)?;
+    let actual = read(&args.actual)?;
+    let exact = SketchDifference::exact(&expected, &actual);
+    let report_retry = |bytes: usize, error: &dispatcher_checksum::sketch::DecodeError| {
+        eprintln!(
+            "dcsum diff: a {bytes}-byte sketch could not decode ({error}); trying {} bytes",
+            bytes * 2
+        );
+    };
+    let key = FingerprintKey::random();
+    let (difference, sketch_bytes) = match diff_lists(
+        &key,
+        &expected,
+        &actual,
+        args.sketch_bytes,
+        args.max_bytes,
+        report_retry,
+    ) {
+        Ok(decoded) => decoded,
+        Err(error) => {
+            eprintln!(
+                "dcsum diff: self-check failed: the sketch path could not name the difference \
                      ({error}); the exact difference has {} missing and {} extra",
-                    exact.missing.len(),
-                    exact.extra.len()
-                );
-                return Ok(ExitCode::from(SELF_CHECK_FAILED));
-            }
-        };
+                exact.missing.len(),
+                exact.extra.len()
+            );
+            return Ok(ExitCode::from(SELF_CHECK_FAILED));
+        }
+    };
     if difference != exact {
         eprintln!(
             "dcsum diff: self-check failed: the sketch decoded {} missing and {} extra, the exact \
