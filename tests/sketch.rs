@@ -229,3 +229,32 @@ fn a_corrupted_sketch_never_yields_a_list_that_misses_the_check() {
         }
     }
 }
+
+#[test]
+fn exact_difference_counts_multiplicity() {
+    let a = DispatcherId::new(0, 1);
+    let b = DispatcherId::new(0, 2);
+    let difference = SketchDifference::exact(&[a, a, b], &[a, b, b]);
+    assert_eq!(difference.missing, vec![a]);
+    assert_eq!(difference.extra, vec![b]);
+    let twice = SketchDifference::exact(&[a, a, a], &[]);
+    assert_eq!(twice.missing, vec![a, a, a]);
+    assert!(SketchDifference::exact(&[a, b], &[b, a]).is_empty());
+}
+
+#[test]
+fn diff_lists_grows_the_sketch_until_it_decodes() {
+    use dispatcher_checksum::sketch::diff_lists;
+    let expected: Vec<DispatcherId> = (0..2_000).map(|n| DispatcherId::new(n, !n)).collect();
+    let actual: Vec<DispatcherId> = expected[300..].to_vec();
+    let key = FingerprintKey::random();
+    let mut retries = Vec::new();
+    let (difference, bytes) = diff_lists(&key, &expected, &actual, 1024, 1 << 20, |bytes, _| {
+        retries.push(bytes)
+    })
+    .expect("a large enough sketch decodes 300 differences");
+    assert_eq!(difference, SketchDifference::exact(&expected, &actual));
+    assert!(!retries.is_empty() && bytes > 1024, "{retries:?} {bytes}");
+    let too_small = diff_lists(&key, &expected, &actual, 1024, 1024, |_, _| {});
+    assert!(too_small.is_err());
+}

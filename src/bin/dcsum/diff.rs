@@ -138,17 +138,3 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         ExitCode::from(1)
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exact_difference_counts_multiplicity() {
-        let a = DispatcherId::new(0, 1);
-        let b = DispatcherId::new(0, 2);
-        let difference = exact_difference(&[a, a, b], &[a, b, b]);
-        assert_eq!(difference.missing, vec![a]);
-        assert_eq!(difference.extra, vec![b]);
-    }
-}
