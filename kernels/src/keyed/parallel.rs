@@ -11,9 +11,10 @@ pub const CHUNK_IDS: usize = crate::parallel::CHUNK_IDS;
 
 /// Below this many IDs the single-thread keyed kernel runs directly: the plain family's
 /// threshold. Measured by `cargo bench --bench keyed -- keyed_parallel_threshold` (see
-/// `docs/readme/diagnosis.md`): on the 2-core reference machine the single-thread avx512 keyed
-/// kernel beat the forced rayon split at every size up to 256K IDs, and at 512K they were within
-/// noise, as for the plain kernels.
+/// `docs/readme/diagnosis.md`): on the 2-core reference machine the forced rayon split lost up to
+/// 128K IDs, tied at 256K and won at 512K when the machine was quiet, and lost up to 256K and tied
+/// at 512K under load: the plain kernels' picture, so the plain threshold and its reasoning
+/// (`crate::parallel::MIN_PARALLEL_IDS`) apply.
 pub const MIN_PARALLEL_IDS: usize = crate::parallel::MIN_PARALLEL_IDS;
 
 /// The keyed fingerprint of `ids`, split over rayon's pool.
