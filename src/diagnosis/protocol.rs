@@ -453,70 +453,45 @@ fn changefeed_from_wire(
         })
 }
 
-impl SketchRequest {
-    /// The wire message (`DispatcherSetSketchRequest`).
-    pub fn to_wire(
-        &self,
-        changefeed: &crate::protocol::ChangefeedId,
-    ) -> crate::wire::DispatcherSetSketchRequest {
-        crate::wire::DispatcherSetSketchRequest {
-            changefeed_id: Some(changefeed.into()),
-            epoch: self.epoch,
-            mode: self.mode.wire(),
-            seq: self.seq,
-            node: self.node.0,
-            sketch: self.sketch.clone(),
-        }
-    }
+/// Stamps `to_wire` / `from_wire` for a sketch message: the request and the response carry the
+/// same fields (node, mode, expected version, sketch bytes) in messages of the same shape.
+macro_rules! sketch_wire_conversions {
+    ($message:ident, $wire:ident) => {
+        impl $message {
+            #[doc = concat!("The wire message (`", stringify!($wire), "`).")]
+            pub fn to_wire(
+                &self,
+                changefeed: &crate::protocol::ChangefeedId,
+            ) -> crate::wire::$wire {
+                crate::wire::$wire {
+                    changefeed_id: Some(changefeed.into()),
+                    epoch: self.epoch,
+                    mode: self.mode.wire(),
+                    seq: self.seq,
+                    node: self.node.0,
+                    sketch: self.sketch.clone(),
+                }
+            }
 
-    /// The request a wire message carries, with its changefeed.
-    pub fn from_wire(
-        message: &crate::wire::DispatcherSetSketchRequest,
-    ) -> Result<(crate::protocol::ChangefeedId, SketchRequest), crate::wire::WireError> {
-        const NAME: &str = "DispatcherSetSketchRequest";
-        Ok((
-            changefeed_from_wire(&message.changefeed_id, NAME)?,
-            SketchRequest {
-                node: NodeId(message.node),
-                mode: mode_from_wire(message.mode, NAME)?,
-                epoch: message.epoch,
-                seq: message.seq,
-                sketch: message.sketch.clone(),
-            },
-        ))
-    }
+            /// The message a wire message carries, with its changefeed.
+            pub fn from_wire(
+                message: &crate::wire::$wire,
+            ) -> Result<(crate::protocol::ChangefeedId, $message), crate::wire::WireError> {
+                const NAME: &str = stringify!($wire);
+                Ok((
+                    changefeed_from_wire(&message.changefeed_id, NAME)?,
+                    $message {
+                        node: NodeId(message.node),
+                        mode: mode_from_wire(message.mode, NAME)?,
+                        epoch: message.epoch,
+                        seq: message.seq,
+                        sketch: message.sketch.clone(),
+                    },
+                ))
+            }
+        }
+    };
 }
 
-impl SketchResponse {
-    /// The wire message (`DispatcherSetSketchResponse`).
-    pub fn to_wire(
-        &self,
-        changefeed: &crate::protocol::ChangefeedId,
-    ) -> crate::wire::DispatcherSetSketchResponse {
-        crate::wire::DispatcherSetSketchResponse {
-            changefeed_id: Some(changefeed.into()),
-            epoch: self.epoch,
-            mode: self.mode.wire(),
-            seq: self.seq,
-            node: self.node.0,
-            sketch: self.sketch.clone(),
-        }
-    }
-
-    /// The response a wire message carries, with its changefeed.
-    pub fn from_wire(
-        message: &crate::wire::DispatcherSetSketchResponse,
-    ) -> Result<(crate::protocol::ChangefeedId, SketchResponse), crate::wire::WireError> {
-        const NAME: &str = "DispatcherSetSketchResponse";
-        Ok((
-            changefeed_from_wire(&message.changefeed_id, NAME)?,
-            SketchResponse {
-                node: NodeId(message.node),
-                mode: mode_from_wire(message.mode, NAME)?,
-                epoch: message.epoch,
-                seq: message.seq,
-                sketch: message.sketch.clone(),
-            },
-        ))
-    }
-}
+sketch_wire_conversions!(SketchRequest, DispatcherSetSketchRequest);
+sketch_wire_conversions!(SketchResponse, DispatcherSetSketchResponse);

@@ -149,3 +149,58 @@ macro_rules! runtime_kernel {
 }
 
 use runtime_kernel;
+
+/// Stamps a module's `fold_contiguous`: `VECTORS` XOR and `VECTORS` sum accumulators of
+/// `$lanes` words each over the flattened words, one block of `WORDS_PER_STEP` words per step.
+/// The AVX2 and AVX-512 forms differ only in their vector type and intrinsics.
+macro_rules! contiguous_fold {
+    (
+        feature: $feature:literal,
+        vector: $vector:ident,
+        lanes: $lanes:literal,
+        zero: $zero:ident,
+        load: $load:ident,
+        store: $store:ident,
+        xor: $xor:ident,
+        add: $add:ident $(,)?
+    ) => {
+        /// `WORDS_PER_STEP / lanes` vector XOR and sum accumulators over the flattened words.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $feature)]
+        fn fold_contiguous(ids: &[IdWords]) -> RawFingerprint {
+            use core::arch::x86_64::{$add, $load, $store, $vector, $xor, $zero};
+            const VECTORS: usize = WORDS_PER_STEP / $lanes;
+            let (blocks, tail) = ids.as_flattened().as_chunks::<WORDS_PER_STEP>();
+            let mut xor = [$zero(); VECTORS];
+            let mut sum = [$zero(); VECTORS];
+            for block in blocks {
+                for i in 0..VECTORS {
+                    // SAFETY: `block` holds WORDS_PER_STEP = lanes * VECTORS words, so words
+                    // lanes*i .. lanes*(i+1) are in bounds; `loadu` has no alignment requirement.
+                    let vector = unsafe { $load(block.as_ptr().add($lanes * i).cast::<$vector>()) };
+                    xor[i] = $xor(xor[i], vector);
+                    sum[i] = $add(sum[i], vector);
+                }
+            }
+            let mut xor_words = [0u64; WORDS_PER_STEP];
+            let mut sum_words = [0u64; WORDS_PER_STEP];
+            for i in 0..VECTORS {
+                // SAFETY: both arrays hold lanes * VECTORS words; `storeu` has no alignment
+                // requirement.
+                unsafe {
+                    $store(
+                        xor_words.as_mut_ptr().add($lanes * i).cast::<$vector>(),
+                        xor[i],
+                    );
+                    $store(
+                        sum_words.as_mut_ptr().add($lanes * i).cast::<$vector>(),
+                        sum[i],
+                    );
+                }
+            }
+            generic::fold_lanes(ids.len() as u64, xor_words, sum_words, tail)
+        }
+    };
+}
+
+use contiguous_fold;
