@@ -17,7 +17,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use dispatcher_checksum::kernels::naive;
 use dispatcher_checksum::protocol::gate::{CheckpointGate, GateDecision};
 use dispatcher_checksum::protocol::tracker::{AckOutcome, ExpectedSetTracker, TrackerConfig};
-use dispatcher_checksum::protocol::{ChangefeedId, ChecksumState, Mode, NodeId};
+use dispatcher_checksum::protocol::{
+    ChangefeedId, ChecksumAck, ChecksumHeartbeat, ChecksumState, ExpectedVersion, Mode, NodeId,
+};
 use dispatcher_checksum::store::IdStream;
 use dispatcher_checksum::{DispatcherId, Fingerprint};
 use std::hint::black_box;
@@ -229,11 +231,11 @@ fn bulk(c: &mut Criterion) {
     let node = NodeId(5);
     let seq = tracker.seq(node).expect("tracked node");
     assert_eq!(
-        tracker.handle_ack(node, 1, Mode::Default, seq),
+        tracker.handle_ack(ack(node, 1, Mode::Default, seq)),
         AckOutcome::Advanced
     );
     group.bench_function(BenchmarkId::new("handle-ack", NODES), |bench| {
-        bench.iter(|| tracker.handle_ack(black_box(node), 1, Mode::Default, seq))
+        bench.iter(|| tracker.handle_ack(ack(black_box(node), 1, Mode::Default, seq)))
     });
     assert_eq!(tracker.acked_seq(node), Some(seq));
     group.finish();
@@ -247,7 +249,7 @@ fn gate(c: &mut Criterion) {
             .collect();
         let mut gate = CheckpointGate::new();
         for (i, &(node, mode)) in required.iter().enumerate() {
-            gate.observe_heartbeat(node, mode, ChecksumState::Match, 1, Some(1_000 + i as u64));
+            gate.observe(&match_heartbeat(node, mode, 1, 1_000 + i as u64));
         }
         assert_eq!(
             gate.decide(&required),
@@ -257,21 +259,15 @@ fn gate(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("gate-decide", nodes), &required, |b, r| {
             b.iter(|| gate.decide(black_box(r)))
         });
-        let mut state_seq = 1;
+        let mut seq = 1;
         group.bench_with_input(
             BenchmarkId::new("gate-observe", nodes),
             &required,
             |b, r| {
                 b.iter(|| {
-                    state_seq += 1;
+                    seq += 1;
                     for &(node, mode) in r {
-                        gate.observe_heartbeat(
-                            node,
-                            mode,
-                            ChecksumState::Match,
-                            state_seq,
-                            Some(2_000),
-                        );
+                        gate.observe(&match_heartbeat(node, mode, seq, 2_000));
                     }
                 })
             },
@@ -286,3 +282,28 @@ fn gate(c: &mut Criterion) {
 
 criterion_group!(name = benches; config = common::criterion(); targets = apply_delta, bulk, gate);
 criterion_main!(benches);
+
+/// Heartbeat `seq` of node process 1: MATCH against epoch 1 seq 1 with `watermark`.
+fn match_heartbeat(node: NodeId, mode: Mode, seq: u64, watermark: u64) -> ChecksumHeartbeat {
+    ChecksumHeartbeat {
+        node,
+        incarnation: 1,
+        mode,
+        seq,
+        state: ChecksumState::Match,
+        state_seq: 1,
+        watermark: Some(watermark),
+        verified_against: ExpectedVersion { epoch: 1, seq: 1 },
+    }
+}
+
+/// An ack of node process 1.
+fn ack(node: NodeId, epoch: u64, mode: Mode, seq: u64) -> ChecksumAck {
+    ChecksumAck {
+        node,
+        incarnation: 1,
+        epoch,
+        mode,
+        seq,
+    }
+}

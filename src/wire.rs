@@ -14,7 +14,11 @@
 //! carries the state inside its larger heartbeat): 1 changefeedID, 2 mode `int64`, 3 state
 //! `ChecksumState`, 4 stateSeq `uint64`, 5 watermark `optional uint64`, 6 node `uint32`,
 //! 7 verifiedEpoch `uint64`, 8 verifiedSeq `uint64` (the expected value the state was computed
-//! against, see [`crate::protocol::ExpectedVersion`]).
+//! against, see [`crate::protocol::ExpectedVersion`]), 9 seq `uint64` (the heartbeat's own
+//! number), 10 incarnation `uint64` (the node process).
+//!
+//! `DispatcherSetChecksumAckResponse` is the reference message plus **our** field 5 incarnation
+//! `uint64` (a receiver that does not know it skips it, as protobuf receivers do).
 //!
 //! [`DispatcherSetSketchRequest`] and [`DispatcherSetSketchResponse`] are **ours** too (the
 //! diagnosis pair, see [`crate::diagnosis::protocol`]): both 1 changefeedID, 2 epoch `uint64`,
@@ -113,6 +117,10 @@ pub struct DispatcherSetChecksumAckResponse {
     /// The acknowledged update number.
     #[prost(uint64, tag = "4")]
     pub seq: u64,
+    /// Ours: the acknowledging node process (see [`crate::protocol::ChecksumAck`]).
+    #[prost(uint64, tag = "5")]
+    #[serde(default)]
+    pub incarnation: u64,
 }
 
 /// Node → maintainer, once per heartbeat and mode (OUR message and field numbers, see the
@@ -146,6 +154,14 @@ pub struct DispatcherSetChecksumHeartbeat {
     /// The seq of the expected value `state` was computed against.
     #[prost(uint64, tag = "8")]
     pub verified_seq: u64,
+    /// This heartbeat's number for the node process and mode.
+    #[prost(uint64, tag = "9")]
+    #[serde(default)]
+    pub seq: u64,
+    /// The sending node process.
+    #[prost(uint64, tag = "10")]
+    #[serde(default)]
+    pub incarnation: u64,
 }
 
 /// The verifier's state on the wire.
@@ -521,6 +537,7 @@ impl DispatcherSetChecksumAckResponse {
             epoch: ack.epoch,
             mode: ack.mode.wire(),
             seq: ack.seq,
+            incarnation: ack.incarnation,
         }
     }
 
@@ -531,6 +548,7 @@ impl DispatcherSetChecksumAckResponse {
         let changefeed = required(NAME, "changefeedID", self.changefeed_id.clone())?;
         let ack = ChecksumAck {
             node,
+            incarnation: self.incarnation,
             epoch: self.epoch,
             mode: mode_from_wire(NAME, self.mode)?,
             seq: self.seq,
@@ -554,6 +572,8 @@ impl DispatcherSetChecksumHeartbeat {
             node: heartbeat.node.0,
             verified_epoch: heartbeat.verified_against.epoch,
             verified_seq: heartbeat.verified_against.seq,
+            seq: heartbeat.seq,
+            incarnation: heartbeat.incarnation,
         }
     }
 
@@ -569,7 +589,9 @@ impl DispatcherSetChecksumHeartbeat {
         })?;
         let heartbeat = ChecksumHeartbeat {
             node: NodeId(self.node),
+            incarnation: self.incarnation,
             mode: mode_from_wire(NAME, self.mode)?,
+            seq: self.seq,
             state: state.into(),
             state_seq: self.state_seq,
             watermark: self.watermark,

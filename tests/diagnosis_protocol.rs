@@ -13,8 +13,9 @@ use dispatcher_checksum::diagnosis::protocol::{
 };
 use dispatcher_checksum::keyed::FingerprintKey;
 use dispatcher_checksum::protocol::{
-    ActualSet, ChangefeedId, CheckpointGate, ChecksumState, DispatcherSetVerifier,
-    ExpectedSetTracker, GateDecision, Mode, NodeId, TrackerConfig, VerifierConfig,
+    ActualSet, ChangefeedId, CheckpointGate, ChecksumHeartbeat, ChecksumState,
+    DispatcherSetVerifier, ExpectedSetTracker, GateDecision, Mode, NodeId, TrackerConfig,
+    VerifierConfig,
 };
 use dispatcher_checksum::{ComponentState, DispatcherId};
 use rand::seq::IndexedRandom;
@@ -196,14 +197,16 @@ impl Run {
             for id in node_ids {
                 let node = self.nodes.get_mut(&id).expect("known node");
                 let verdict = node.verifier.verify(self.now);
-                let watermark = verdict.carries_watermark.then_some(100);
-                self.gate.observe_heartbeat(
-                    id,
-                    Mode::Default,
-                    verdict.state,
-                    verdict.state_seq,
-                    watermark,
-                );
+                self.gate.observe(&ChecksumHeartbeat {
+                    node: id,
+                    incarnation: 1,
+                    mode: Mode::Default,
+                    seq: verdict.heartbeat_seq,
+                    state: verdict.state,
+                    state_seq: verdict.state_seq,
+                    watermark: verdict.carries_watermark.then_some(100),
+                    verified_against: verdict.verified_against,
+                });
                 if let Some(request) =
                     node.diagnoser
                         .observe(&verdict, node.verifier.actual_set(), self.now)

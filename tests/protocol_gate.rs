@@ -1,10 +1,10 @@
-//! The checkpoint gate's rules of issue 3, one test per rule, and random heartbeat orders
-//! against an oracle that keeps the highest-`state_seq` report.
+//! The checkpoint gate's rules, one test per rule, and random heartbeat orders against an oracle
+//! that keeps the newest heartbeat by `(incarnation, seq)`.
 
 use dispatcher_checksum::protocol::{
-    ActualSet, ChangefeedId, CheckpointGate, ChecksumHeartbeat, ChecksumState, ExpectedVersion,
-    GateDecision, HoldReason, MaintainerChecksums, Mode, NodeChecksums, NodeId, TrackerConfig,
-    VerifierConfig,
+    AckOutcome, ActualSet, ChangefeedId, CheckpointGate, ChecksumHeartbeat, ChecksumState,
+    ExpectedVersion, GateDecision, HoldReason, MaintainerChecksums, Mode, NodeChecksums, NodeId,
+    TrackerConfig, VerifierConfig,
 };
 use dispatcher_checksum::{ComponentState, DispatcherId};
 use proptest::prelude::*;
@@ -16,33 +16,111 @@ const B: NodeId = NodeId(2);
 const MATCH: ChecksumState = ChecksumState::Match;
 const MISMATCH: ChecksumState = ChecksumState::Mismatch;
 
+/// A heartbeat of node process 1 with no particular version (the plain rule ignores it).
+fn beat(
+    node: NodeId,
+    mode: Mode,
+    seq: u64,
+    state: ChecksumState,
+    watermark: Option<u64>,
+) -> ChecksumHeartbeat {
+    ChecksumHeartbeat {
+        node,
+        incarnation: 1,
+        mode,
+        seq,
+        state,
+        state_seq: 1,
+        watermark,
+        verified_against: ExpectedVersion::default(),
+    }
+}
+
+fn version(epoch: u64, seq: u64) -> ExpectedVersion {
+    ExpectedVersion { epoch, seq }
+}
+
+/// A MATCH heartbeat of node A (default mode) with everything given.
+fn heartbeat(
+    seq: u64,
+    state_seq: u64,
+    verified: ExpectedVersion,
+    watermark: u64,
+) -> ChecksumHeartbeat {
+    ChecksumHeartbeat {
+        node: A,
+        incarnation: 1,
+        mode: Mode::Default,
+        seq,
+        state: MATCH,
+        state_seq,
+        watermark: Some(watermark),
+        verified_against: verified,
+    }
+}
+
 #[test]
-fn gate_keeps_the_latest_state_per_node_and_mode_and_ignores_lower_state_seq() {
+fn gate_keeps_the_newest_heartbeat_whole_and_ignores_older_and_repeated_ones() {
     let mut gate = CheckpointGate::new();
-    assert!(gate.observe_heartbeat(A, Mode::Default, MATCH, 4, Some(100)));
+    assert!(gate.observe(&beat(A, Mode::Default, 4, MATCH, Some(100))));
     assert!(
-        !gate.observe_heartbeat(A, Mode::Default, MISMATCH, 3, None),
+        !gate.observe(&beat(A, Mode::Default, 3, MISMATCH, None)),
         "older"
     );
+    assert!(
+        !gate.observe(&beat(A, Mode::Default, 4, MATCH, Some(100))),
+        "repeated"
+    );
     assert_eq!(gate.report(A, Mode::Default).unwrap().state, MATCH);
-    assert!(gate.observe_heartbeat(A, Mode::Default, MATCH, 4, Some(90)));
+    assert!(gate.observe(&beat(A, Mode::Default, 5, MATCH, Some(90))));
     assert_eq!(
         gate.report(A, Mode::Default).unwrap().watermark,
-        Some(100),
-        "same state_seq: the highest watermark stays"
+        Some(90),
+        "a newer watermark replaces an older one even when it is lower"
     );
-    assert!(gate.observe_heartbeat(A, Mode::Default, MISMATCH, 5, None));
+    assert!(gate.observe(&beat(A, Mode::Default, 6, MISMATCH, None)));
     assert_eq!(gate.report(A, Mode::Default).unwrap().watermark, None);
     assert_eq!(gate.report(A, Mode::Redo), None, "modes are kept apart");
+}
+
+/// Issue 9, as its text gives it: two MATCH heartbeats of one `state_seq`, the second after a
+/// dispatcher with an older checkpoint joined.
+#[test]
+fn the_watermark_is_never_paired_with_a_version_from_another_heartbeat() {
+    let first = heartbeat(1, 3, version(1, 1), 100);
+    let second = heartbeat(2, 3, version(1, 2), 50);
+    let required = [(A, Mode::Default, version(1, 2))];
+    for order in [[first, second], [second, first]] {
+        let mut gate = CheckpointGate::new();
+        for heartbeat in &order {
+            gate.observe(heartbeat);
+        }
+        assert_eq!(
+            gate.decide_versions(&required),
+            GateDecision::Advance { checkpoint: 50 },
+            "delivered as {:?}",
+            order.map(|h| h.seq)
+        );
+    }
+    // Only the first arrived: its version is stale, so the gate holds rather than advance to 100.
+    let mut gate = CheckpointGate::new();
+    gate.observe(&first);
+    assert!(matches!(
+        gate.decide_versions(&required),
+        GateDecision::Hold {
+            reason: HoldReason::Stale { .. },
+            ..
+        }
+    ));
 }
 
 #[test]
 fn gate_advances_only_when_every_required_node_and_mode_is_match_with_a_watermark() {
     let mut gate = CheckpointGate::new();
     let required = [(A, Mode::Default), (B, Mode::Default), (A, Mode::Redo)];
-    gate.observe_heartbeat(A, Mode::Default, MATCH, 1, Some(30));
-    gate.observe_heartbeat(B, Mode::Default, MATCH, 1, Some(20));
-    gate.observe_heartbeat(A, Mode::Redo, MATCH, 1, Some(25));
+    gate.observe(&beat(A, Mode::Default, 1, MATCH, Some(30)));
+    gate.observe(&beat(B, Mode::Default, 1, MATCH, Some(20)));
+    gate.observe(&beat(A, Mode::Redo, 1, MATCH, Some(25)));
     assert_eq!(
         gate.decide(&required),
         GateDecision::Advance { checkpoint: 20 }
@@ -55,7 +133,7 @@ fn gate_advances_only_when_every_required_node_and_mode_is_match_with_a_watermar
 fn gate_holds_naming_the_node_mode_and_reason() {
     let mut gate = CheckpointGate::new();
     let required = [(A, Mode::Default), (A, Mode::Redo), (B, Mode::Default)];
-    gate.observe_heartbeat(A, Mode::Default, MATCH, 1, Some(30));
+    gate.observe(&beat(A, Mode::Default, 1, MATCH, Some(30)));
     assert_eq!(
         gate.decide(&required),
         GateDecision::Hold {
@@ -64,7 +142,7 @@ fn gate_holds_naming_the_node_mode_and_reason() {
             reason: HoldReason::NoHeartbeat
         }
     );
-    gate.observe_heartbeat(A, Mode::Redo, MISMATCH, 1, None);
+    gate.observe(&beat(A, Mode::Redo, 1, MISMATCH, None));
     assert_eq!(
         gate.decide(&required),
         GateDecision::Hold {
@@ -73,8 +151,8 @@ fn gate_holds_naming_the_node_mode_and_reason() {
             reason: HoldReason::NotMatch(MISMATCH)
         }
     );
-    gate.observe_heartbeat(A, Mode::Redo, MATCH, 2, Some(1));
-    gate.observe_heartbeat(B, Mode::Default, MATCH, 7, None);
+    gate.observe(&beat(A, Mode::Redo, 2, MATCH, Some(1)));
+    gate.observe(&beat(B, Mode::Default, 7, MATCH, None));
     let hold = gate.decide(&required);
     assert_eq!(
         hold,
@@ -119,12 +197,8 @@ fn maintainer_requires_every_tracked_node_in_every_enabled_mode() {
     );
     for (node, mode) in required {
         let heartbeat = ChecksumHeartbeat {
-            node,
-            mode,
-            state: MATCH,
-            state_seq: 1,
-            watermark: Some(9),
-            verified_against: ExpectedVersion { epoch: 1, seq: 1 },
+            verified_against: version(1, 1),
+            ..beat(node, mode, 1, MATCH, Some(9))
         };
         assert_eq!(maintainer.observe_heartbeat(heartbeat, now), (true, false));
     }
@@ -140,52 +214,37 @@ fn set(node: &mut NodeChecksums) -> &mut dispatcher_checksum::protocol::Incremen
     node.verifier_mut(Mode::Default).unwrap().actual_set_mut()
 }
 
-fn version(epoch: u64, seq: u64) -> ExpectedVersion {
-    ExpectedVersion { epoch, seq }
-}
-
-fn heartbeat(state_seq: u64, verified: ExpectedVersion, watermark: u64) -> ChecksumHeartbeat {
-    ChecksumHeartbeat {
-        node: A,
-        mode: Mode::Default,
-        state: MATCH,
-        state_seq,
-        watermark: Some(watermark),
-        verified_against: verified,
-    }
-}
-
 #[test]
 fn gate_with_versions_holds_a_match_against_an_older_update_or_epoch() {
     let mut gate = CheckpointGate::new();
     let required = [(A, Mode::Default, version(2, 6))];
-    gate.observe(&heartbeat(3, version(2, 5), 50));
+    gate.observe(&heartbeat(1, 3, version(2, 5), 50));
     assert_eq!(
         gate.decide_versions(&required),
         GateDecision::Hold {
             node: A,
             mode: Mode::Default,
             reason: HoldReason::Stale {
-                reported: Some(version(2, 5)),
+                reported: version(2, 5),
                 required: version(2, 6)
             }
         }
     );
     // Same state_seq (still MATCH), now against seq 6: the gate opens.
-    gate.observe(&heartbeat(3, version(2, 6), 60));
+    gate.observe(&heartbeat(2, 3, version(2, 6), 60));
     assert_eq!(
         gate.decide_versions(&required),
         GateDecision::Advance { checkpoint: 60 }
     );
-    // A reordered older heartbeat of the same state_seq does not take it back.
-    gate.observe(&heartbeat(3, version(2, 5), 55));
+    // A reordered older heartbeat does not take it back.
+    gate.observe(&heartbeat(1, 3, version(2, 5), 55));
     assert_eq!(
         gate.decide_versions(&required),
         GateDecision::Advance { checkpoint: 60 }
     );
     // A heartbeat from before a failover (epoch 1) is stale for the new maintainer.
     let mut fresh = CheckpointGate::new();
-    fresh.observe(&heartbeat(9, version(1, 40), 70));
+    fresh.observe(&heartbeat(9, 9, version(1, 40), 70));
     assert!(matches!(
         fresh.decide_versions(&required),
         GateDecision::Hold {
@@ -193,15 +252,72 @@ fn gate_with_versions_holds_a_match_against_an_older_update_or_epoch() {
             ..
         }
     ));
-    // A heartbeat without a version cannot satisfy a versioned requirement.
-    fresh.observe_heartbeat(A, Mode::Default, MATCH, 10, Some(80));
-    assert!(matches!(
-        fresh.decide_versions(&required),
+}
+
+#[test]
+fn a_restarted_node_process_wins_although_its_sequences_start_over() {
+    let mut gate = CheckpointGate::new();
+    let old = heartbeat(40, 12, version(1, 3), 900);
+    let restarted = ChecksumHeartbeat {
+        incarnation: 2,
+        seq: 1,
+        state: ChecksumState::Uninitialized,
+        state_seq: 1,
+        watermark: None,
+        verified_against: ExpectedVersion::default(),
+        ..old
+    };
+    assert!(gate.observe(&old));
+    assert!(
+        gate.observe(&restarted),
+        "the new process's first heartbeat"
+    );
+    assert!(
+        !gate.observe(&heartbeat(41, 12, version(1, 3), 950)),
+        "a late heartbeat of the old process"
+    );
+    let required = [(A, Mode::Default, version(1, 3))];
+    assert_eq!(
+        gate.decide_versions(&required),
         GateDecision::Hold {
-            reason: HoldReason::Stale { reported: None, .. },
-            ..
+            node: A,
+            mode: Mode::Default,
+            reason: HoldReason::NotMatch(ChecksumState::Uninitialized)
         }
-    ));
+    );
+}
+
+#[test]
+fn the_maintainer_resends_what_a_restarted_node_had_acknowledged() {
+    let x = DispatcherId::new(0, 1);
+    let mut maintainer =
+        MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
+    let now = Duration::ZERO;
+    let tracker = maintainer.tracker_mut(Mode::Default).unwrap();
+    let update = tracker.reset_full(1, &[A], [(A, vec![x])], now).updates[0];
+    let mut old: NodeChecksums = NodeChecksums::new(A, 7, false, VerifierConfig::default());
+    let ack = old.apply_update(&update).unwrap();
+    assert_eq!(maintainer.handle_ack(ack), AckOutcome::Advanced);
+    let later = Duration::from_secs(5);
+    assert!(maintainer.flush_and_resend(later).is_empty(), "acked");
+
+    // The node restarts under the same ID: a new process, empty, its sequences start over.
+    let mut restarted: NodeChecksums = NodeChecksums::new(A, 8, false, VerifierConfig::default());
+    let (first, _) = restarted.heartbeat(Mode::Default, 0, later).unwrap();
+    assert_eq!((first.seq, first.state), (1, ChecksumState::Uninitialized));
+    assert_eq!(maintainer.observe_heartbeat(first, later), (true, false));
+    let resent = maintainer.flush_and_resend(later);
+    assert_eq!(
+        resent,
+        vec![update],
+        "due at once, not a resend interval later"
+    );
+    // A late ack of the old process does not count for the new one.
+    assert_eq!(maintainer.handle_ack(ack), AckOutcome::OldIncarnation);
+    assert_eq!(
+        maintainer.handle_ack(restarted.apply_update(&resent[0]).unwrap()),
+        AckOutcome::Advanced
+    );
 }
 
 #[test]
@@ -212,8 +328,8 @@ fn maintainer_gate_stays_closed_while_a_move_is_in_flight() {
     let (x, y) = (DispatcherId::new(0, 1), DispatcherId::new(0, 2));
     let mut maintainer =
         MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
-    let mut a: NodeChecksums = NodeChecksums::new(A, false, VerifierConfig::default());
-    let mut b: NodeChecksums = NodeChecksums::new(B, false, VerifierConfig::default());
+    let mut a: NodeChecksums = NodeChecksums::new(A, 1, false, VerifierConfig::default());
+    let mut b: NodeChecksums = NodeChecksums::new(B, 1, false, VerifierConfig::default());
     for id in [x, y] {
         a.verifier_mut(Mode::Default)
             .unwrap()
@@ -284,30 +400,41 @@ fn maintainer_gate_stays_closed_while_a_move_is_in_flight() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
+    /// Heartbeats of up to three nodes, two modes and two processes each, delivered in any order,
+    /// some twice: the gate decides exactly as an oracle that keeps the newest heartbeat.
     #[test]
-    fn gate_decision_matches_the_latest_report_oracle_under_any_delivery_order(
-        heartbeats in proptest::collection::vec((0u32..3, 0usize..2, 0i32..3, 0u64..5, proptest::option::of(0u64..100)), 0..30)
+    fn gate_decision_matches_the_newest_heartbeat_oracle_under_any_delivery_order(
+        heartbeats in proptest::collection::vec(
+            (0u32..3, 0usize..2, 1u64..3, 0u64..6, 0i32..3, proptest::option::of(0u64..100)),
+            0..40,
+        )
     ) {
         let mut gate = CheckpointGate::new();
-        let mut latest: BTreeMap<(NodeId, Mode), (u64, ChecksumState, Option<u64>)> = BTreeMap::new();
-        for (n, m, s, seq, watermark) in heartbeats {
+        let mut newest: BTreeMap<(NodeId, Mode), ((u64, u64), ChecksumState, Option<u64>)> =
+            BTreeMap::new();
+        for (n, m, incarnation, seq, s, watermark) in heartbeats {
             let key = (NodeId(n), Mode::ALL[m]);
             let state = ChecksumState::from_wire(s).unwrap();
-            let kept = gate.observe_heartbeat(key.0, key.1, state, seq, watermark);
-            let entry = latest.get(&key).copied();
-            match entry {
-                Some((old, _, _)) if seq < old => prop_assert!(!kept),
-                Some((old, _, old_watermark)) if seq == old => {
-                    latest.insert(key, (seq, state, old_watermark.max(watermark)));
-                }
+            let heartbeat = ChecksumHeartbeat {
+                incarnation,
+                ..beat(key.0, key.1, seq, state, watermark)
+            };
+            let kept = gate.observe(&heartbeat);
+            let order = (incarnation, seq);
+            match newest.get(&key) {
+                Some((old, _, _)) if order <= *old => prop_assert!(!kept),
                 _ => {
-                    latest.insert(key, (seq, state, watermark));
+                    prop_assert!(kept);
+                    newest.insert(key, (order, state, watermark));
                 }
             }
+            let report = gate.report(key.0, key.1).unwrap();
+            let (order, state, watermark) = newest[&key];
+            prop_assert_eq!((report.order(), report.state, report.watermark), (order, state, watermark));
         }
         let required: Vec<(NodeId, Mode)> =
             (0..3).flat_map(|n| Mode::ALL.map(|m| (NodeId(n), m))).collect();
-        let want = required.iter().try_fold(None::<u64>, |low, key| match latest.get(key) {
+        let want = required.iter().try_fold(None::<u64>, |low, key| match newest.get(key) {
             Some((_, MATCH, Some(w))) => Ok(Some(low.map_or(*w, |l: u64| l.min(*w)))),
             _ => Err(*key),
         });
@@ -316,5 +443,49 @@ proptest! {
             (GateDecision::Hold { node, mode, .. }, Err(key)) => prop_assert_eq!((node, mode), key),
             (decision, want) => prop_assert!(false, "{decision:?} vs {want:?}"),
         }
+    }
+}
+
+/// Issue 9: a node's watermark goes *down* when a dispatcher with an older checkpoint joins. When
+/// the expected-set update for it and its Working transition both land between two heartbeats,
+/// the state stays MATCH and `state_seq` does not change; the gate must not pair the first
+/// heartbeat's higher watermark with the second heartbeat's newer version.
+#[test]
+fn a_lower_watermark_of_the_same_state_seq_is_not_paired_with_the_older_higher_one() {
+    let (x, d) = (DispatcherId::new(0, 1), DispatcherId::new(0, 4));
+    let mut maintainer =
+        MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
+    let mut node: NodeChecksums = NodeChecksums::new(A, 1, false, VerifierConfig::default());
+    set(&mut node).on_dispatcher_added(x, ComponentState::Working);
+    let now = Duration::ZERO;
+    let tracker = maintainer.tracker_mut(Mode::Default).unwrap();
+    let update = tracker.reset_full(1, &[A], [(A, vec![x])], now).updates[0];
+    maintainer.handle_ack(node.apply_update(&update).unwrap());
+    let (first, _) = node.heartbeat(Mode::Default, 100, now).unwrap();
+
+    // D joins at checkpoint 50: the maintainer adds it, the node applies the update and D
+    // becomes Working, all before the next heartbeat.
+    let tracker = maintainer.tracker_mut(Mode::Default).unwrap();
+    tracker.apply_delta(A, &[d], &[]);
+    let update = tracker.flush_dirty(now)[0];
+    maintainer.handle_ack(node.apply_update(&update).unwrap());
+    set(&mut node).on_dispatcher_added(d, ComponentState::Working);
+    let (second, _) = node.heartbeat(Mode::Default, 50, now).unwrap();
+    assert_eq!((first.state, second.state), (MATCH, MATCH));
+    assert_eq!(
+        first.state_seq, second.state_seq,
+        "the state did not change"
+    );
+
+    for order in [[first, second], [second, first]] {
+        let mut gate = maintainer.clone();
+        for heartbeat in order {
+            gate.observe_heartbeat(heartbeat, now);
+        }
+        assert_eq!(
+            gate.decide_verified(),
+            GateDecision::Advance { checkpoint: 50 },
+            "D's data between 50 and 100 would be skipped"
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! against an exact-set oracle.
 
 use dispatcher_checksum::protocol::{
-    AckOutcome, ChangefeedId, ChecksumState, ExpectedSetTracker, Mode, NodeId, TrackerConfig,
+    AckOutcome, ChangefeedId, ChecksumAck, ChecksumState, ExpectedSetTracker, Mode, NodeId,
+    TrackerConfig,
 };
 use dispatcher_checksum::{DispatcherId, Fingerprint};
 use proptest::prelude::*;
@@ -44,7 +45,7 @@ fn seeded() -> ExpectedSetTracker {
 fn reset_full_forgets_everything_sets_epoch_starts_nodes_at_seq_1_and_sends_one_update_per_node() {
     let mut tracker = tracker();
     tracker.apply_delta(C, &ids(100..105), &[]);
-    tracker.handle_ack(C, 0, Mode::Default, 1);
+    tracker.handle_ack(ack(C, 0, Mode::Default, 1));
     let report = tracker.reset_full(3, &[B, A], [(A, ids(0..4)), (B, vec![])], secs(10));
 
     assert_eq!(tracker.epoch(), 3);
@@ -220,19 +221,19 @@ fn flush_dirty_sends_one_update_per_dirty_node_with_current_seq_and_clears_the_d
 fn handle_ack_ignores_other_epoch_other_mode_unknown_node_and_seq_above_current() {
     let mut tracker = seeded();
     assert_eq!(
-        tracker.handle_ack(A, 4, Mode::Default, 1),
+        tracker.handle_ack(ack(A, 4, Mode::Default, 1)),
         AckOutcome::OtherEpoch
     );
     assert_eq!(
-        tracker.handle_ack(A, 5, Mode::Redo, 1),
+        tracker.handle_ack(ack(A, 5, Mode::Redo, 1)),
         AckOutcome::OtherMode
     );
     assert_eq!(
-        tracker.handle_ack(C, 5, Mode::Default, 1),
+        tracker.handle_ack(ack(C, 5, Mode::Default, 1)),
         AckOutcome::UnknownNode
     );
     assert_eq!(
-        tracker.handle_ack(A, 5, Mode::Default, 2),
+        tracker.handle_ack(ack(A, 5, Mode::Default, 2)),
         AckOutcome::AheadOfSeq
     );
     assert_eq!(tracker.acked_seq(A), Some(0));
@@ -244,11 +245,11 @@ fn handle_ack_keeps_the_highest_acked_seq() {
     tracker.apply_delta(A, &[id(20)], &[]);
     tracker.apply_delta(A, &[id(21)], &[]);
     assert_eq!(
-        tracker.handle_ack(A, 5, Mode::Default, 3),
+        tracker.handle_ack(ack(A, 5, Mode::Default, 3)),
         AckOutcome::Advanced
     );
     assert_eq!(
-        tracker.handle_ack(A, 5, Mode::Default, 2),
+        tracker.handle_ack(ack(A, 5, Mode::Default, 2)),
         AckOutcome::AlreadyAcked
     );
     assert_eq!(tracker.acked_seq(A), Some(3));
@@ -258,7 +259,7 @@ fn handle_ack_keeps_the_highest_acked_seq() {
 fn resend_pending_resends_unacked_latest_updates_at_most_once_per_interval_of_1s() {
     let mut tracker = seeded();
     assert_eq!(tracker.config().resend_interval, secs(1), "the default");
-    tracker.handle_ack(B, 5, Mode::Default, 1);
+    tracker.handle_ack(ack(B, 5, Mode::Default, 1));
     assert!(
         tracker
             .resend_pending(Duration::from_millis(999))
@@ -279,7 +280,7 @@ fn resend_pending_resends_unacked_latest_updates_at_most_once_per_interval_of_1s
         (resent[0].seq, resent[0].fingerprint),
         (2, tracker.expected(A).unwrap())
     );
-    tracker.handle_ack(A, 5, Mode::Default, 2);
+    tracker.handle_ack(ack(A, 5, Mode::Default, 2));
     assert!(tracker.resend_pending(secs(10)).is_empty());
 }
 
@@ -495,7 +496,7 @@ proptest! {
                     tracker.remove_nodes(&nodes);
                 }
                 Op::Ack(n, s) => {
-                    tracker.handle_ack(NodeId(*n), epoch, Mode::Default, *s);
+                    tracker.handle_ack(ack(NodeId(*n), epoch, Mode::Default, *s));
                 }
                 Op::Flush => {
                     let sent: BTreeSet<NodeId> =
@@ -526,5 +527,16 @@ proptest! {
                 oracle.dirty.clone()
             );
         }
+    }
+}
+
+/// An ack of node process 1.
+fn ack(node: NodeId, epoch: u64, mode: Mode, seq: u64) -> ChecksumAck {
+    ChecksumAck {
+        node,
+        incarnation: 1,
+        epoch,
+        mode,
+        seq,
     }
 }

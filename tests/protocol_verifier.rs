@@ -258,7 +258,7 @@ fn verify_is_o1_it_reads_the_incremental_fingerprint_without_walking() {
 
 #[test]
 fn modes_are_independent() {
-    let mut node: NodeChecksums = NodeChecksums::new(NodeId(1), true, VerifierConfig::default());
+    let mut node: NodeChecksums = NodeChecksums::new(NodeId(1), 1, true, VerifierConfig::default());
     node.verifier_mut(Mode::Redo)
         .unwrap()
         .actual_set_mut()
@@ -289,7 +289,8 @@ fn modes_are_independent() {
     assert_eq!(node.verifier(Mode::Default).unwrap().expected().seq, 3);
     assert_eq!(node.verifier(Mode::Redo).unwrap().expected().seq, 1);
     // Without redo, redo messages are dropped.
-    let mut plain: NodeChecksums = NodeChecksums::new(NodeId(2), false, VerifierConfig::default());
+    let mut plain: NodeChecksums =
+        NodeChecksums::new(NodeId(2), 1, false, VerifierConfig::default());
     assert!(plain
         .apply_update(&update(Mode::Redo, 1, Fingerprint::EMPTY))
         .is_none());
@@ -298,7 +299,8 @@ fn modes_are_independent() {
 
 #[test]
 fn node_drops_updates_of_an_older_maintainer_and_follows_a_newer_one() {
-    let mut node: NodeChecksums = NodeChecksums::new(NodeId(1), false, VerifierConfig::default());
+    let mut node: NodeChecksums =
+        NodeChecksums::new(NodeId(1), 1, false, VerifierConfig::default());
     node.maintainer_changed(5);
     let update = |epoch, seq| ChecksumUpdate {
         node: NodeId(1),
@@ -417,7 +419,8 @@ proptest! {
 fn maintainer_changed_is_idempotent_per_epoch() {
     // The bootstrap of epoch 5 may arrive after the first update of epoch 5; resetting again
     // would drop a value the maintainer already counts as acked (found by the simulator).
-    let mut node: NodeChecksums = NodeChecksums::new(NodeId(1), false, VerifierConfig::default());
+    let mut node: NodeChecksums =
+        NodeChecksums::new(NodeId(1), 1, false, VerifierConfig::default());
     node.maintainer_changed(5);
     let update = ChecksumUpdate {
         node: NodeId(1),
@@ -440,4 +443,21 @@ fn maintainer_changed_is_idempotent_per_epoch() {
         .expect("default mode")
         .verify(Duration::ZERO);
     assert_eq!(verdict.state, ChecksumState::Uninitialized);
+}
+
+#[test]
+fn every_heartbeat_gets_the_next_seq_and_resets_do_not_start_it_over() {
+    let mut node: NodeChecksums =
+        NodeChecksums::new(NodeId(3), 9, false, VerifierConfig::default());
+    let now = Duration::ZERO;
+    let seqs: Vec<(u64, u64)> = (0..3)
+        .map(|_| {
+            let (heartbeat, _) = node.heartbeat(Mode::Default, 0, now).unwrap();
+            (heartbeat.incarnation, heartbeat.seq)
+        })
+        .collect();
+    assert_eq!(seqs, [(9, 1), (9, 2), (9, 3)]);
+    node.maintainer_changed(4);
+    let (heartbeat, _) = node.heartbeat(Mode::Default, 0, now).unwrap();
+    assert_eq!(heartbeat.seq, 4, "a reset keeps numbering");
 }

@@ -88,15 +88,22 @@ fn update_and_ack_field_numbers_are_the_reference_ones() {
         update.encode_to_vec(),
         [0x0a, 2, 0x08, 1, 0x10, 2, 0x18, 1, 0x20, 3, 0x2a, 2, 0x08, 4]
     );
-    let ack = DispatcherSetChecksumAckResponse {
+    let mut ack = DispatcherSetChecksumAckResponse {
         changefeed_id: Some(changefeed),
         epoch: 2,
         mode: 1,
         seq: 3,
+        incarnation: 0,
     };
     assert_eq!(
         ack.encode_to_vec(),
-        [0x0a, 2, 0x08, 1, 0x10, 2, 0x18, 1, 0x20, 3]
+        [0x0a, 2, 0x08, 1, 0x10, 2, 0x18, 1, 0x20, 3],
+        "without our field 5 the bytes are the reference message's"
+    );
+    ack.incarnation = 6;
+    assert_eq!(
+        ack.encode_to_vec(),
+        [0x0a, 2, 0x08, 1, 0x10, 2, 0x18, 1, 0x20, 3, 0x28, 6]
     );
     // int64 mode: a negative value is a 10-byte varint, as protobuf's int64 is.
     let negative = DispatcherSetChecksumAckResponse {
@@ -142,6 +149,7 @@ fn update_round_trips_through_bytes_and_protocol_types() {
 fn ack_round_trips_through_bytes_and_protocol_types() {
     let ack = ChecksumAck {
         node: NodeId(2),
+        incarnation: 1 << 40,
         epoch: 5,
         mode: Mode::Default,
         seq: u64::MAX,
@@ -175,7 +183,9 @@ fn heartbeat_round_trips_through_bytes_and_protocol_types() {
     ] {
         let heartbeat = ChecksumHeartbeat {
             node: NodeId(8),
+            incarnation: 1_733_000_000_000,
             mode: Mode::Redo,
+            seq: 77,
             state,
             state_seq: 3,
             watermark,

@@ -78,22 +78,27 @@ impl MaintainerChecksums {
     /// Routes an ack to its mode's tracker (`OtherMode` if that mode is not enabled).
     pub fn handle_ack(&mut self, ack: ChecksumAck) -> AckOutcome {
         match self.tracker_mut(ack.mode) {
-            Some(tracker) => tracker.handle_ack(ack.node, ack.epoch, ack.mode, ack.seq),
+            Some(tracker) => tracker.handle_ack(ack),
             None => AckOutcome::OtherMode,
         }
     }
 
-    /// Feeds a heartbeat to the gate and to its mode's warning rule. Returns (whether the gate
-    /// kept it, whether to warn that the node has been non-MATCH too long).
+    /// Feeds a heartbeat to the gate and to its mode's tracker (restart detection and the
+    /// warning rule). Returns (whether the gate kept it, whether to warn that the node has been
+    /// non-MATCH too long). An older or repeated heartbeat is ignored by both.
     pub fn observe_heartbeat(
         &mut self,
         heartbeat: ChecksumHeartbeat,
         now: Duration,
     ) -> (bool, bool) {
         let kept = self.gate.observe(&heartbeat);
-        let warn = self
-            .tracker_mut(heartbeat.mode)
-            .is_some_and(|tracker| tracker.observe_heartbeat(heartbeat.node, heartbeat.state, now));
+        if !kept {
+            return (false, false);
+        }
+        let warn = self.tracker_mut(heartbeat.mode).is_some_and(|tracker| {
+            tracker.observe_incarnation(heartbeat.node, heartbeat.incarnation);
+            tracker.observe_heartbeat(heartbeat.node, heartbeat.state, now)
+        });
         (kept, warn)
     }
 
@@ -160,18 +165,32 @@ impl MaintainerChecksums {
 
 /// A node's checksum state for one changefeed: a verifier per enabled mode, and the epoch of the
 /// maintainer it follows.
+///
+/// `incarnation` names the node process. It must be higher after every restart of a node that
+/// keeps its node ID (a restarted process starts its heartbeat and state sequences over); the
+/// process start time in milliseconds since the Unix epoch is the usual choice. It travels in
+/// every heartbeat and ack, so the maintainer keeps the restarted process's heartbeats over the
+/// old one's and resends the expected value the old process had acknowledged.
 #[derive(Clone, Debug)]
 pub struct NodeChecksums<A: ActualSet = IncrementalActualSet> {
     node: NodeId,
+    incarnation: u64,
     maintainer_epoch: Option<u64>,
     default: DispatcherSetVerifier<A>,
     redo: Option<DispatcherSetVerifier<A>>,
 }
 
 impl<A: ActualSet + Default> NodeChecksums<A> {
-    /// Verifiers with empty actual sets for the default mode and, if `redo_enabled`, redo.
-    pub fn new(node: NodeId, redo_enabled: bool, config: VerifierConfig) -> Self {
-        NodeChecksums::with_actual_sets(node, config, A::default(), redo_enabled.then(A::default))
+    /// Verifiers with empty actual sets for the default mode and, if `redo_enabled`, redo, for
+    /// node process `incarnation`.
+    pub fn new(node: NodeId, incarnation: u64, redo_enabled: bool, config: VerifierConfig) -> Self {
+        NodeChecksums::with_actual_sets(
+            node,
+            incarnation,
+            config,
+            A::default(),
+            redo_enabled.then(A::default),
+        )
     }
 }
 
@@ -179,12 +198,14 @@ impl<A: ActualSet> NodeChecksums<A> {
     /// Verifiers over the given actual sets (`redo: None` disables the redo mode).
     pub fn with_actual_sets(
         node: NodeId,
+        incarnation: u64,
         config: VerifierConfig,
         default: A,
         redo: Option<A>,
     ) -> Self {
         NodeChecksums {
             node,
+            incarnation,
             maintainer_epoch: None,
             default: DispatcherSetVerifier::with_actual_set(Mode::Default, config, default),
             redo: redo
@@ -195,6 +216,11 @@ impl<A: ActualSet> NodeChecksums<A> {
     /// The node.
     pub fn node(&self) -> NodeId {
         self.node
+    }
+
+    /// The node process.
+    pub fn incarnation(&self) -> u64 {
+        self.incarnation
     }
 
     /// The epoch of the maintainer this node follows (`None` before the first one).
@@ -260,6 +286,7 @@ impl<A: ActualSet> NodeChecksums<A> {
         verifier.apply_update(update.epoch, update.seq, update.fingerprint);
         Some(ChecksumAck {
             node: self.node,
+            incarnation: self.incarnation,
             epoch: update.epoch,
             mode: update.mode,
             seq: update.seq,
@@ -274,11 +301,13 @@ impl<A: ActualSet> NodeChecksums<A> {
         watermark: u64,
         now: Duration,
     ) -> Option<(ChecksumHeartbeat, Verdict)> {
-        let node = self.node;
+        let (node, incarnation) = (self.node, self.incarnation);
         let verdict = self.verifier_mut(mode)?.verify(now);
         let heartbeat = ChecksumHeartbeat {
             node,
+            incarnation,
             mode,
+            seq: verdict.heartbeat_seq,
             state: verdict.state,
             state_seq: verdict.state_seq,
             watermark: verdict.carries_watermark.then_some(watermark),

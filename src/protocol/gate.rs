@@ -2,9 +2,21 @@
 //! required (node, mode) reports MATCH and has reported a watermark; otherwise the gate holds and
 //! names the (node, mode) that blocks it and why.
 //!
-//! Heartbeats may arrive out of order: per (node, mode) the gate keeps the report with the highest
-//! `state_seq` and ignores lower ones. Within one `state_seq` the state cannot have changed (the
-//! node bumps `state_seq` at every change), so the gate keeps the highest watermark seen for it.
+//! Heartbeats may arrive out of order, twice, or from a node process that has since restarted:
+//! per (node, mode) the gate keeps the **one heartbeat** with the highest
+//! [`order`](ChecksumHeartbeat::order) `(incarnation, seq)` and ignores older and repeated ones.
+//! Its state, version and watermark are kept together, never merged field by field with another
+//! heartbeat's: a node's watermark is the minimum checkpoint over its dispatchers, so it goes
+//! *down* when a dispatcher with an older checkpoint joins, and that can happen while the state
+//! stays MATCH and `state_seq` stays put (the update that adds the dispatcher and its Working
+//! transition both land between two heartbeats). Pairing the earlier, higher watermark with the
+//! later version would let the checkpoint pass the new dispatcher's progress.
+//!
+//! The reference system orders its watermarks by `Watermark.seq`, which the node raises when it
+//! creates a dispatcher, and within one seq keeps the higher checkpoint; it orders the checksum
+//! state separately by `checksumStateSeq`. Numbering every heartbeat gives the same protection
+//! without having to know which node events can lower the watermark, and keeps the state and the
+//! watermark of one observation together, which two separately ordered fields cannot.
 //!
 //! Which (node, mode) pairs are required is the caller's choice. [`CheckpointGate::decide`] is the
 //! issue's rule as stated (MATCH and a watermark). [`CheckpointGate::decide_versions`] also
@@ -22,15 +34,36 @@ use std::fmt;
 /// The latest heartbeat the gate kept for one (node, mode).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NodeReport {
+    /// The node process that sent it.
+    pub incarnation: u64,
+    /// Its heartbeat number.
+    pub seq: u64,
     /// The reported state.
     pub state: ChecksumState,
-    /// Its sequence number.
+    /// The state's sequence number.
     pub state_seq: u64,
     /// The watermark reported with it (`None` when the node withheld it).
     pub watermark: Option<u64>,
-    /// The expected value the state was computed against, when the heartbeat said
-    /// (through [`CheckpointGate::observe`]).
-    pub verified_against: Option<ExpectedVersion>,
+    /// The expected value the state was computed against.
+    pub verified_against: ExpectedVersion,
+}
+
+impl NodeReport {
+    fn of(heartbeat: &ChecksumHeartbeat) -> NodeReport {
+        NodeReport {
+            incarnation: heartbeat.incarnation,
+            seq: heartbeat.seq,
+            state: heartbeat.state,
+            state_seq: heartbeat.state_seq,
+            watermark: heartbeat.watermark,
+            verified_against: heartbeat.verified_against,
+        }
+    }
+
+    /// The heartbeat order it was kept by.
+    pub fn order(&self) -> (u64, u64) {
+        (self.incarnation, self.seq)
+    }
 }
 
 /// Why the gate holds.
@@ -42,11 +75,11 @@ pub enum HoldReason {
     NotMatch(ChecksumState),
     /// It reports MATCH but has not reported a watermark.
     NoWatermark,
-    /// Its MATCH was not computed against the required expected value (an older update, another
-    /// epoch, or a heartbeat that did not say).
+    /// Its MATCH was not computed against the required expected value (an older update, or
+    /// another epoch).
     Stale {
         /// What the kept heartbeat was computed against.
-        reported: Option<ExpectedVersion>,
+        reported: ExpectedVersion,
         /// What the gate requires.
         required: ExpectedVersion,
     },
@@ -58,17 +91,9 @@ impl fmt::Display for HoldReason {
             HoldReason::NoHeartbeat => f.write_str("no heartbeat yet"),
             HoldReason::NotMatch(state) => write!(f, "dispatcher set checksum is {state}"),
             HoldReason::NoWatermark => f.write_str("MATCH but no watermark reported"),
-            HoldReason::Stale {
-                reported: Some(reported),
-                required,
-            } => write!(f, "MATCH against {reported}, but the latest is {required}"),
-            HoldReason::Stale {
-                reported: None,
-                required,
-            } => write!(
-                f,
-                "MATCH against an unknown update, but the latest is {required}"
-            ),
+            HoldReason::Stale { reported, required } => {
+                write!(f, "MATCH against {reported}, but the latest is {required}")
+            }
         }
     }
 }
@@ -129,55 +154,20 @@ impl CheckpointGate {
         CheckpointGate::default()
     }
 
-    /// Takes one heartbeat; returns `false` when it is ignored because its `state_seq` is lower
-    /// than the one kept.
-    pub fn observe_heartbeat(
-        &mut self,
-        node: NodeId,
-        mode: Mode,
-        state: ChecksumState,
-        state_seq: u64,
-        watermark: Option<u64>,
-    ) -> bool {
-        let report = NodeReport {
-            state,
-            state_seq,
-            watermark,
-            verified_against: None,
-        };
-        self.record(node, mode, report)
-    }
-
-    /// Takes one heartbeat with the version its state was computed against (for
-    /// [`decide_versions`](CheckpointGate::decide_versions)); the same ordering rule as
-    /// [`observe_heartbeat`](CheckpointGate::observe_heartbeat).
+    /// Takes one heartbeat and keeps it whole if it is newer (by
+    /// [`order`](ChecksumHeartbeat::order)) than the one kept for its (node, mode); returns
+    /// `false` when it is ignored as older or repeated.
     pub fn observe(&mut self, heartbeat: &ChecksumHeartbeat) -> bool {
-        let report = NodeReport {
-            state: heartbeat.state,
-            state_seq: heartbeat.state_seq,
-            watermark: heartbeat.watermark,
-            verified_against: Some(heartbeat.verified_against),
-        };
-        self.record(heartbeat.node, heartbeat.mode, report)
-    }
-
-    /// Keeps `report` unless the kept one has a higher `state_seq`. Within one `state_seq` the
-    /// state has not changed, so the highest watermark and version seen are both still true.
-    fn record(&mut self, node: NodeId, mode: Mode, report: NodeReport) -> bool {
-        match self.reports.get_mut(&(node, mode)) {
-            None => {
-                self.reports.insert((node, mode), report);
-                true
-            }
-            Some(kept) if report.state_seq < kept.state_seq => false,
-            Some(kept) if report.state_seq == kept.state_seq => {
-                kept.state = report.state;
-                kept.watermark = kept.watermark.max(report.watermark);
-                kept.verified_against = kept.verified_against.max(report.verified_against);
-                true
-            }
+        let report = NodeReport::of(heartbeat);
+        match self.reports.get_mut(&(heartbeat.node, heartbeat.mode)) {
+            Some(kept) if report.order() <= kept.order() => false,
             Some(kept) => {
                 *kept = report;
+                true
+            }
+            None => {
+                self.reports
+                    .insert((heartbeat.node, heartbeat.mode), report);
                 true
             }
         }
@@ -228,7 +218,7 @@ impl CheckpointGate {
                 return hold(HoldReason::NotMatch(report.state));
             }
             if let Some(required) = version {
-                if report.verified_against != Some(required) {
+                if report.verified_against != required {
                     return hold(HoldReason::Stale {
                         reported: report.verified_against,
                         required,

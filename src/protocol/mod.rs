@@ -206,6 +206,9 @@ pub struct ChecksumUpdate {
 pub struct ChecksumAck {
     /// The node that acknowledges.
     pub node: NodeId,
+    /// The node process that acknowledges (see [`ChecksumHeartbeat::incarnation`]): an ack from
+    /// a process that has since restarted says nothing about what the new one holds.
+    pub incarnation: u64,
     /// The epoch of the update.
     pub epoch: u64,
     /// The mode of the update.
@@ -236,22 +239,44 @@ impl fmt::Display for ExpectedVersion {
 /// verdict was computed against, and, only when the verdict is MATCH, its watermark (otherwise
 /// the node withholds it).
 ///
-/// `verified_against` is our addition to the reference heartbeat: without it a MATCH computed
-/// against an update the maintainer has since superseded (still in flight to the node) looks
-/// the same as a current one, and the gate could open while the node's set is already wrong
-/// (see [`CheckpointGate::decide_versions`] and [`MaintainerChecksums::decide_verified`]).
+/// Three fields are our additions to the reference heartbeat:
+/// - `verified_against`: without it a MATCH computed against an update the maintainer has since
+///   superseded (still in flight to the node) looks the same as a current one, and the gate
+///   could open while the node's set is already wrong (see [`CheckpointGate::decide_versions`]
+///   and [`MaintainerChecksums::decide_verified`]);
+/// - `seq`: numbers the heartbeats of one node process and mode, +1 at every heartbeat. The gate
+///   keeps, per (node, mode), the whole heartbeat with the highest `(incarnation, seq)`: the
+///   watermark, state and version of one heartbeat always travel together, and a newer watermark
+///   replaces an older one even when it is lower (a dispatcher with an older checkpoint joined).
+///   `state_seq` cannot order them: it changes only with the state, and the watermark can fall
+///   while the state stays MATCH;
+/// - `incarnation`: the node process. A node that restarts under the same node ID starts its
+///   sequences over, so its first heartbeats would look older than its last ones before the
+///   restart; the restarted process takes a higher incarnation (for example its start time in
+///   milliseconds) and wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ChecksumHeartbeat {
     /// The node that sends it.
     pub node: NodeId,
+    /// The sending node process; higher after every restart of the node.
+    pub incarnation: u64,
     /// The mode it reports on.
     pub mode: Mode,
+    /// This heartbeat's number among the process's heartbeats for `mode` (1, 2, ...).
+    pub seq: u64,
     /// The verifier's state.
     pub state: ChecksumState,
-    /// Goes up each time `state` changes, so the gate can drop reordered heartbeats.
+    /// Goes up each time `state` changes (and at each reset).
     pub state_seq: u64,
     /// The node's checkpoint watermark; `None` unless `state` is MATCH.
     pub watermark: Option<u64>,
     /// The expected value `state` was computed against.
     pub verified_against: ExpectedVersion,
+}
+
+impl ChecksumHeartbeat {
+    /// The order of heartbeats from one node and mode: a later process, then a later heartbeat.
+    pub fn order(&self) -> (u64, u64) {
+        (self.incarnation, self.seq)
+    }
 }

@@ -19,7 +19,7 @@
 //! there, updated in those two functions.
 
 use super::packed::PackedId;
-use super::{ChangefeedId, ChecksumState, ChecksumUpdate, Mode, NodeId};
+use super::{ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, Mode, NodeId};
 use crate::{DispatcherId, Fingerprint};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -70,8 +70,11 @@ pub struct TrackedNode {
     pub node: NodeId,
     /// The latest update number (1 after a reset; +1 per changing delta).
     pub seq: u64,
-    /// The highest update number the node acknowledged in this epoch.
+    /// The highest update number the node acknowledged in this epoch (from its current process).
     pub acked_seq: u64,
+    /// The node process last heard from (`None` before its first ack or heartbeat in this
+    /// epoch). A higher one means the node restarted and lost what it had acknowledged.
+    pub incarnation: Option<u64>,
     /// The fingerprint of the node's expected set.
     pub expected: Fingerprint,
     /// When an update for this node was last handed out (`None`: never in this epoch).
@@ -91,6 +94,7 @@ impl TrackedNode {
             node,
             seq: 0,
             acked_seq: 0,
+            incarnation: None,
             expected: Fingerprint::EMPTY,
             last_sent: None,
             heartbeat: HeartbeatWatch::default(),
@@ -109,6 +113,22 @@ impl TrackedNode {
     #[inline]
     fn remove_id(&mut self, id: DispatcherId) {
         self.expected.remove(id);
+    }
+
+    /// Follows `incarnation` if it is not older than the known one; a newer one means the node
+    /// restarted, so nothing it acknowledged before still holds and the update is due now.
+    /// Returns `false` for an older incarnation.
+    fn follow_incarnation(&mut self, incarnation: u64) -> bool {
+        match self.incarnation {
+            Some(known) if incarnation < known => return false,
+            Some(known) if incarnation > known => {
+                self.acked_seq = 0;
+                self.last_sent = None;
+            }
+            _ => {}
+        }
+        self.incarnation = Some(incarnation);
+        true
     }
 
     fn update(&self, epoch: u64, mode: Mode) -> ChecksumUpdate {
@@ -183,6 +203,8 @@ pub enum AckOutcome {
     UnknownNode,
     /// Ignored: acknowledges a seq the tracker never produced for this node.
     AheadOfSeq,
+    /// Ignored: from a node process older than one already heard from (it has restarted since).
+    OldIncarnation,
 }
 
 /// The maintainer's expected dispatcher sets for one changefeed and mode. See the module docs.
@@ -392,27 +414,46 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
     }
 
     /// Records a node's acknowledgement. Ignored when it is for another epoch or mode, from an
-    /// unknown node, or for a seq above the node's current seq; otherwise
-    /// `acked_seq = max(acked_seq, seq)`.
-    pub fn handle_ack(&mut self, node: NodeId, epoch: u64, mode: Mode, seq: u64) -> AckOutcome {
-        if epoch != self.epoch {
+    /// unknown node, from an older process of the node than one already heard from, or for a seq
+    /// above the node's current seq; otherwise `acked_seq = max(acked_seq, seq)`. An ack from a
+    /// newer process first forgets what the old one acknowledged (see
+    /// [`observe_incarnation`](ExpectedSetTracker::observe_incarnation)).
+    pub fn handle_ack(&mut self, ack: ChecksumAck) -> AckOutcome {
+        if ack.epoch != self.epoch {
             return AckOutcome::OtherEpoch;
         }
-        if mode != self.mode {
+        if ack.mode != self.mode {
             return AckOutcome::OtherMode;
         }
-        let Ok(index) = self.index_of(node) else {
+        let Ok(index) = self.index_of(ack.node) else {
             return AckOutcome::UnknownNode;
         };
         let tracked = &mut self.nodes[index];
-        if seq > tracked.seq {
+        if !tracked.follow_incarnation(ack.incarnation) {
+            return AckOutcome::OldIncarnation;
+        }
+        if ack.seq > tracked.seq {
             AckOutcome::AheadOfSeq
-        } else if seq > tracked.acked_seq {
-            tracked.acked_seq = seq;
+        } else if ack.seq > tracked.acked_seq {
+            tracked.acked_seq = ack.seq;
             AckOutcome::Advanced
         } else {
             AckOutcome::AlreadyAcked
         }
+    }
+
+    /// Notes that `node`'s process `incarnation` is alive (from its heartbeat). If it is newer
+    /// than the one the tracker knew, the node restarted and lost its expected value: its
+    /// acknowledgement is forgotten and the latest update is due again at once. Returns whether
+    /// that happened.
+    pub fn observe_incarnation(&mut self, node: NodeId, incarnation: u64) -> bool {
+        let Ok(index) = self.index_of(node) else {
+            return false;
+        };
+        let tracked = &mut self.nodes[index];
+        let restarted = tracked.incarnation.is_some_and(|known| incarnation > known);
+        tracked.follow_incarnation(incarnation);
+        restarted
     }
 
     /// The latest update again for every node with `acked_seq < seq` whose last send is at least

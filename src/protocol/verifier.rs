@@ -315,6 +315,9 @@ pub struct Verdict {
     pub log: Option<MismatchLog>,
     /// The expected value the state was computed against (0, 0 when UNINITIALIZED).
     pub verified_against: ExpectedVersion,
+    /// This verification's number (1, 2, ...): the heartbeat's `seq`. It never starts over
+    /// within the verifier's life, resets included.
+    pub heartbeat_seq: u64,
 }
 
 /// The node-side verifier for one changefeed and mode. See the module docs.
@@ -326,6 +329,8 @@ pub struct DispatcherSetVerifier<A: ActualSet = IncrementalActualSet> {
     runtime: VerifierRuntime,
     /// Heartbeats whose watermark was withheld, by [`ChecksumState`] wire number.
     withheld: [u64; 3],
+    /// Verifications so far (the last heartbeat's `seq`).
+    heartbeats: u64,
     actual: A,
 }
 
@@ -345,6 +350,7 @@ impl<A: ActualSet> DispatcherSetVerifier<A> {
             expected: ExpectedChecksum::default(),
             runtime: VerifierRuntime::default(),
             withheld: [0; 3],
+            heartbeats: 0,
             actual,
         }
     }
@@ -383,6 +389,7 @@ impl<A: ActualSet> DispatcherSetVerifier<A> {
     /// The watermark rides along only at MATCH; otherwise it is withheld and the counter for the
     /// state goes up. Non-MATCH for `log_after` yields a log, then at most every `log_every`.
     pub fn verify(&mut self, now: Duration) -> Verdict {
+        self.heartbeats += 1;
         let actual = self.actual.actual_fingerprint();
         let state = if !self.expected.initialized {
             ChecksumState::Uninitialized
@@ -429,6 +436,7 @@ impl<A: ActualSet> DispatcherSetVerifier<A> {
                 epoch: self.expected.epoch,
                 seq: self.expected.seq,
             },
+            heartbeat_seq: self.heartbeats,
         }
     }
 

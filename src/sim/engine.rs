@@ -211,7 +211,7 @@ impl<'a> Simulation<'a> {
                 (*mode, state)
             })
             .collect();
-        let checksums = NodeChecksums::new(node, self.config.redo, VerifierConfig::default());
+        let checksums = NodeChecksums::new(node, 1, self.config.redo, VerifierConfig::default());
         self.nodes.insert(
             node,
             SimNode {
