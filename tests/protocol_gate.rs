@@ -397,6 +397,9 @@ fn maintainer_gate_stays_closed_while_a_move_is_in_flight() {
     );
 }
 
+/// The oracle's newest heartbeat: its order, state and watermark.
+type Newest = ((u64, u64), ChecksumState, Option<u64>);
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
@@ -410,8 +413,7 @@ proptest! {
         )
     ) {
         let mut gate = CheckpointGate::new();
-        let mut newest: BTreeMap<(NodeId, Mode), ((u64, u64), ChecksumState, Option<u64>)> =
-            BTreeMap::new();
+        let mut newest: BTreeMap<(NodeId, Mode), Newest> = BTreeMap::new();
         for (n, m, incarnation, seq, s, watermark) in heartbeats {
             let key = (NodeId(n), Mode::ALL[m]);
             let state = ChecksumState::from_wire(s).unwrap();
