@@ -23,7 +23,7 @@ import tomllib
 
 DEFAULT_LIMIT_PCT = 5.0
 BASELINE_NOTE = (
-    "Instruction counts (callgrind Ir) of benches/icount.rs, compared by scripts/bench-gate. "
+    "Instruction counts (callgrind Ir) of bench/benches/icount.rs, compared by scripts/bench-gate. "
     "Regenerate with `scripts/bench-gate --bless` (on the CI machine kind, never with "
     "-C target-cpu=native). `limit_pct` per benchmark overrides `default_limit_pct`; "
     "the toolchain below is the one these numbers came from."

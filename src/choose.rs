@@ -50,7 +50,8 @@ pub fn explain(len: usize) -> Choice {
             kernel: Kernel::Scalar,
             reason: "short input: runs the scalar loop inline, no dispatch",
         }
-    } else if len >= PARALLEL_MIN_IDS && rayon::current_num_threads() > 1 {
+    } else if len >= PARALLEL_MIN_IDS && Kernel::Parallel.is_available() && parallel::threads() > 1
+    {
         Choice {
             kernel: Kernel::Parallel,
             reason: "large input and more than one rayon thread: chunks over rayon",

@@ -1,13 +1,15 @@
 //! `DispatcherId` and its text forms.
 //!
 //! An ID is 128 bits held as two `u64` halves. The reference system makes one from a random UUID:
-//! `low` is the little-endian `u64` of bytes 0..8 and `high` of bytes 8..16. Three text forms are
-//! accepted everywhere an ID is read:
+//! `low` is the little-endian `u64` of bytes 0..8 and `high` of bytes 8..16. Two text forms parse
+//! here ([`FromStr`]):
 //!
 //! - canonical UUID text, `67e55044-10b1-426f-9247-bb680e5fe0c8` (and the other forms the `uuid`
 //!   crate reads: simple, braced, URN);
-//! - `high low`: two `u64`, each decimal or `0x`-hex, separated by white space;
-//! - a JSON object `{"low": .., "high": ..}` (other fields are ignored here; see [`crate::input`]).
+//! - `high low`: two `u64`, each decimal or `0x`-hex, separated by white space.
+//!
+//! The `dcsum` tool's ID lists also read a JSON object per line; with the `serde` feature an ID
+//! (de)serializes as `{"low": .., "high": ..}`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -113,7 +115,8 @@ impl fmt::Display for IdParseError {
 impl std::error::Error for IdParseError {}
 
 impl IdParseError {
-    pub(crate) fn new(message: impl Into<String>) -> IdParseError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> IdParseError {
         IdParseError {
             message: message.into(),
         }
@@ -139,7 +142,7 @@ pub fn parse_half(text: &str) -> Result<u64, IdParseError> {
 }
 
 /// Whether `text` looks like a UUID rather than a number (so errors can say the right thing).
-pub(crate) fn looks_like_uuid(text: &str) -> bool {
+pub fn looks_like_uuid(text: &str) -> bool {
     text.contains('-') || text.starts_with('{') || text.starts_with("urn:") || text.len() == 32
 }
 
@@ -158,20 +161,16 @@ pub fn parse_uuid(text: &str) -> Result<DispatcherId, IdParseError> {
 impl FromStr for DispatcherId {
     type Err = IdParseError;
 
-    /// Any of the three text forms: UUID, `high low`, or a JSON object.
+    /// UUID text or `high low` (the JSON object form is read by the `dcsum` tool's ID lists).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
-        if crate::input::looks_like_json(text) {
-            return crate::input::parse_json_record(text).map(|record| record.id);
-        }
         let columns: Vec<&str> = text.split_whitespace().collect();
         match columns.as_slice() {
             [one] if looks_like_uuid(one) => parse_uuid(one),
             [high, low] => Ok(DispatcherId::new(parse_half(high)?, parse_half(low)?)),
             [] => Err(IdParseError::new("empty text: expected a dispatcher ID")),
             _ => Err(IdParseError::new(format!(
-                "{text:?} is not a dispatcher ID: expected a UUID, `high low` (two u64), or \
-                 {{\"low\":..,\"high\":..}}"
+                "{text:?} is not a dispatcher ID: expected a UUID or `high low` (two u64)"
             ))),
         }
     }

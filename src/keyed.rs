@@ -54,10 +54,14 @@ impl FingerprintKey {
     }
 
     /// A fresh random key from the operating system's generator.
+    ///
+    /// # Panics
+    /// If the operating system has no random source to give (`getrandom` fails), which no
+    /// supported platform does after boot.
     pub fn random() -> FingerprintKey {
-        use rand::Rng;
-        let mut rng = rand::rng();
-        FingerprintKey::from_words([rng.random(), rng.random()])
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the operating system's random source");
+        FingerprintKey::new(u128::from_le_bytes(bytes))
     }
 
     /// A key for one context (for example a changefeed, by its 128-bit ID) derived from this
@@ -249,7 +253,10 @@ pub const PARALLEL_MIN_IDS: usize = parallel::MIN_PARALLEL_IDS;
 /// short-input bypass: the portable mixing costs more per ID than one indirect call to the cached
 /// AES kernel.
 pub fn explain(len: usize) -> Choice {
-    if len >= PARALLEL_MIN_IDS && rayon::current_num_threads() > 1 {
+    if len >= PARALLEL_MIN_IDS
+        && Kernel::Parallel.is_available()
+        && dispatcher_checksum_kernels::parallel::threads() > 1
+    {
         Choice {
             kernel: Kernel::Parallel,
             reason: "keyed: large input and more than one rayon thread: chunks over rayon",

@@ -1,16 +1,18 @@
 //! Order-independent fingerprints of dispatcher sets, and the protocol that keeps a node's
 //! checkpoint from advancing while its dispatcher set is wrong.
 //!
-//! - [`DispatcherId`] and its text forms ([`id`], [`input`]); lifecycle states ([`lifecycle`]);
+//! - [`DispatcherId`] and its text forms ([`id`]); lifecycle states ([`lifecycle`]);
 //! - [`Fingerprint`]: count, XOR and wrapping sum of the 64-bit halves, O(1) to update;
 //! - [`Fingerprint::of`] / [`choose`]: the bulk computation by the fastest kernel for the input,
 //!   chosen once from CPU features and measured thresholds; [`fingerprint_with`] for an explicit
 //!   kernel. The kernels themselves live in the `dispatcher-checksum-kernels` crate, re-exported
 //!   here as [`kernels`];
 //! - [`protocol`]: the maintainer's expected-set tracker, the node's verifier, the checkpoint
-//!   gate; [`wire`]: their prost messages; [`sim`]: the deterministic fault-injection simulator;
-//! - [`keyed`], [`sketch`], [`diagnosis`]: the keyed fingerprint and naming the IDs that differ;
-//! - [`store`], [`report`], [`profiling`]: what the benchmarks and the main job measure with.
+//!   gate; [`wire`]: their prost messages;
+//! - [`keyed`], [`sketch`], [`diagnosis`]: the keyed fingerprint and naming the IDs that differ.
+//!
+//! The simulator that judges the protocol (`dispatcher-checksum-sim`), the `dcsum` tool and the
+//! measurement harness (`dispatcher-checksum-bench`) are separate crates built on this one.
 //!
 //! ```
 //! use dispatcher_checksum::{ComponentState, DispatcherId, Fingerprint, StateSet};
@@ -28,15 +30,10 @@ pub mod choose;
 pub mod diagnosis;
 pub mod fingerprint;
 pub mod id;
-pub mod input;
 pub mod keyed;
 pub mod lifecycle;
-pub mod profiling;
 pub mod protocol;
-pub mod report;
-pub mod sim;
 pub mod sketch;
-pub mod store;
 pub mod wire;
 
 pub use choose::{fingerprint_masked_with, fingerprint_with, KernelUnavailable};

@@ -3,7 +3,6 @@
 //! automatic choice, and an independent definition written out with plain integer arithmetic.
 
 use dispatcher_checksum::choose::{self, Unavailability};
-use dispatcher_checksum::input::{IdColumns, IdRecord};
 use dispatcher_checksum::kernels::{parallel, Kernel};
 use dispatcher_checksum::{
     fingerprint_masked_with, fingerprint_with, ComponentState, DispatcherId, Fingerprint,
@@ -138,36 +137,6 @@ proptest! {
             removed.remove(*id);
         }
         prop_assert_eq!(removed, fa.subtract(fb));
-    }
-
-    /// `IdColumns` counts every unstated record and the stated ones whose state is included, by
-    /// the automatic choice and by every available kernel.
-    #[test]
-    fn records_with_and_without_states(
-        records in proptest::collection::vec(
-            (id_strategy(), proptest::option::of(state_strategy())),
-            0..120,
-        ),
-    ) {
-        let records: Vec<IdRecord> =
-            records.into_iter().map(|(id, state)| IdRecord { id, state }).collect();
-        let columns = IdColumns::from_records(&records);
-        prop_assert_eq!(columns.len(), records.len());
-        let counted: Vec<DispatcherId> = records
-            .iter()
-            .filter(|record| record.state.is_none_or(ComponentState::is_included_by_default))
-            .map(|record| record.id)
-            .collect();
-        let expected = definition(&counted);
-        prop_assert_eq!(columns.fingerprint(StateSet::DEFAULT_INCLUDED), expected);
-        for &kernel in Kernel::all().iter().filter(|kernel| kernel.is_available()) {
-            prop_assert_eq!(
-                columns.fingerprint_with(kernel, StateSet::DEFAULT_INCLUDED),
-                Ok(expected)
-            );
-        }
-        let every: Vec<DispatcherId> = records.iter().map(|record| record.id).collect();
-        prop_assert_eq!(columns.fingerprint(StateSet::ALL), definition(&every));
     }
 }
 

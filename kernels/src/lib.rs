@@ -28,11 +28,16 @@
 //! `new() -> Option<Self>` that succeeds only where the kernel can run. The cargo features
 //! `no_avx2` and `no_avx512` make those report unavailable so the fallbacks are tested on any CPU.
 //! This crate never depends on the rest of the repository.
+//!
+//! Cargo features, both on by default: `parallel` (rayon; without it [`parallel::Parallel`]
+//! reports itself unavailable and its entry points run on the calling thread) and `keyed` (the
+//! [`keyed`] family, which needs the `aes` crate).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 mod generic;
+#[cfg(feature = "keyed")]
 pub mod keyed;
 pub mod lanes;
 pub mod naive;
@@ -189,7 +194,8 @@ impl Kernel {
     /// Whether this CPU (and this build's features) can run the kernel.
     pub fn is_available(self) -> bool {
         match self {
-            Kernel::Naive | Kernel::Scalar | Kernel::Lanes | Kernel::Parallel => true,
+            Kernel::Naive | Kernel::Scalar | Kernel::Lanes => true,
+            Kernel::Parallel => parallel::is_available(),
             Kernel::Avx2 => x86_64::avx2::is_available(),
             Kernel::Avx512 => x86_64::avx512::is_available(),
         }
@@ -208,7 +214,7 @@ impl Kernel {
             Kernel::Lanes => lanes::fingerprint,
             Kernel::Avx2 => x86_64::avx2::Avx2::new()?.function(),
             Kernel::Avx512 => x86_64::avx512::Avx512::new()?.function(),
-            Kernel::Parallel => parallel::fingerprint,
+            Kernel::Parallel => parallel::Parallel::new()?.function(),
         })
     }
 
@@ -220,7 +226,7 @@ impl Kernel {
             Kernel::Lanes => lanes::fingerprint_masked,
             Kernel::Avx2 => x86_64::avx2::Avx2::new()?.masked_function(),
             Kernel::Avx512 => x86_64::avx512::Avx512::new()?.masked_function(),
-            Kernel::Parallel => parallel::fingerprint_masked,
+            Kernel::Parallel => parallel::Parallel::new()?.masked_function(),
         })
     }
 

@@ -28,7 +28,7 @@ impl Scalar {
 
 /// The fingerprint of `ids`.
 pub fn fingerprint(ids: &[IdWords]) -> RawFingerprint {
-    #[cfg(feature = "gate-self-test")]
+    #[cfg(dcsum_gate_self_test)]
     gate_self_test_extra_work(ids);
     generic::fold::<WORDS_PER_STEP>(ids)
 }
@@ -36,7 +36,7 @@ pub fn fingerprint(ids: &[IdWords]) -> RawFingerprint {
 /// A deliberate slowdown for `scripts/bench-gate --self-test` ONLY (cargo feature
 /// `gate-self-test`, never on by default): one redundant pass over the first eighth of the input,
 /// about +12% instructions at the gated sizes, which the gate must catch. The result is unchanged.
-#[cfg(feature = "gate-self-test")]
+#[cfg(dcsum_gate_self_test)]
 #[inline(never)]
 fn gate_self_test_extra_work(ids: &[IdWords]) {
     let eighth = std::hint::black_box(&ids[..ids.len() / 8]);

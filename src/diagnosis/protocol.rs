@@ -20,7 +20,7 @@
 //! sketch); it never names a wrong ID.
 //!
 //! Everything here is additive: it drives the protocol's own types ([`ExpectedSetTracker`],
-//! [`DispatcherSetVerifier`] through the [`ActualSet`] trait, [`GateDecision`]) without changing
+//! [`DispatcherSetVerifier`](crate::protocol::DispatcherSetVerifier) through the [`ActualSet`] trait, [`GateDecision`]) without changing
 //! them.
 
 use crate::keyed::FingerprintKey;

@@ -3,7 +3,9 @@
 //! the memory-bound plain loop, so it splits at the same size ([`MIN_PARALLEL_IDS`]).
 
 use super::{KeySchedule, KeyedFingerprintFn, KeyedMaskedFingerprintFn};
+use crate::parallel::threads;
 use crate::{IdWords, RawFingerprint};
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
 /// IDs per rayon task: as for the plain parallel kernel, 1 MiB of IDs.
@@ -30,13 +32,16 @@ pub fn fingerprint_with(
     chunk_kernel: KeyedFingerprintFn,
     min_parallel: usize,
 ) -> RawFingerprint {
-    if ids.len() < min_parallel || rayon::current_num_threads() <= 1 {
+    if ids.len() < min_parallel || threads() <= 1 {
         return chunk_kernel(schedule, ids);
     }
-    let chunk = chunk_size(ids.len());
-    ids.par_chunks(chunk)
+    #[cfg(feature = "parallel")]
+    return ids
+        .par_chunks(chunk_size(ids.len()))
         .map(|ids| chunk_kernel(schedule, ids))
-        .reduce(|| RawFingerprint::EMPTY, RawFingerprint::merge)
+        .reduce(|| RawFingerprint::EMPTY, RawFingerprint::merge);
+    #[cfg(not(feature = "parallel"))]
+    chunk_kernel(schedule, ids)
 }
 
 /// The keyed masked fingerprint, split over rayon's pool.
@@ -66,19 +71,24 @@ pub fn fingerprint_masked_with(
     min_parallel: usize,
 ) -> RawFingerprint {
     crate::check_columns(ids, states);
-    if ids.len() < min_parallel || rayon::current_num_threads() <= 1 {
+    if ids.len() < min_parallel || threads() <= 1 {
         return chunk_kernel(schedule, ids, states, included);
     }
-    let chunk = chunk_size(ids.len());
-    ids.par_chunks(chunk)
-        .zip(states.par_chunks(chunk))
-        .map(|(ids, states)| chunk_kernel(schedule, ids, states, included))
-        .reduce(|| RawFingerprint::EMPTY, RawFingerprint::merge)
+    #[cfg(feature = "parallel")]
+    return {
+        let chunk = chunk_size(ids.len());
+        ids.par_chunks(chunk)
+            .zip(states.par_chunks(chunk))
+            .map(|(ids, states)| chunk_kernel(schedule, ids, states, included))
+            .reduce(|| RawFingerprint::EMPTY, RawFingerprint::merge)
+    };
+    #[cfg(not(feature = "parallel"))]
+    chunk_kernel(schedule, ids, states, included)
 }
 
 /// Chunks of at most [`CHUNK_IDS`], but at least one per thread, so an input just above the
 /// threshold still splits.
+#[cfg(feature = "parallel")]
 fn chunk_size(len: usize) -> usize {
-    let threads = rayon::current_num_threads().max(1);
-    len.div_ceil(threads).clamp(1, CHUNK_IDS)
+    len.div_ceil(threads().max(1)).clamp(1, CHUNK_IDS)
 }

@@ -1,0 +1,309 @@
+//! The maintainer side: `maintainer/<operation>/<size>`.
+//! - `apply-delta-add`, `apply-delta-remove`, `apply-delta-move`: one dispatcher per call, with
+//!   1M and 10M dispatchers tracked over 64 nodes (`DCSUM_BENCH_SIZES` overrides the sizes);
+//! - `reset-full/1M`: rebuilding the expected sets of 1M dispatchers over 64 nodes;
+//! - `flush-dirty/64`: one update message per dirty node, 64 dirty nodes;
+//! - `handle-ack/64`: one acknowledgement;
+//! - `gate-observe/<nodes>` and `gate-decide/<nodes>`: the checkpoint gate over 64 and 1,024
+//!   nodes (both modes: 128 and 2,048 reports).
+//!
+//! Each routine's result is checked against exact bookkeeping (the oracle fingerprint of what the
+//! tracker should hold) outside the timed loop.
+
+mod common;
+
+use common::label;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use dispatcher_checksum::kernels::naive;
+use dispatcher_checksum::protocol::gate::{CheckpointGate, GateDecision};
+use dispatcher_checksum::protocol::tracker::{AckOutcome, ExpectedSetTracker, TrackerConfig};
+use dispatcher_checksum::protocol::{
+    ChangefeedId, ChecksumAck, ChecksumHeartbeat, ChecksumState, ExpectedVersion, Mode, NodeId,
+};
+use dispatcher_checksum::{DispatcherId, Fingerprint};
+use dispatcher_checksum_bench::fixtures::IdStream;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+const DEFAULT_TRACKED: &[usize] = &[1_000_000, 10_000_000];
+const NODES: u32 = 64;
+/// Dispatchers per untimed setup round in the per-dispatcher benches.
+const ROUND: usize = 1_000;
+
+struct Cluster {
+    nodes: Vec<NodeId>,
+    per_node: Vec<(NodeId, Vec<DispatcherId>)>,
+}
+
+impl Cluster {
+    fn new(tracked: usize) -> Cluster {
+        let nodes: Vec<NodeId> = (0..NODES).map(NodeId).collect();
+        let mut per_node: Vec<(NodeId, Vec<DispatcherId>)> = nodes
+            .iter()
+            .map(|&node| (node, Vec::with_capacity(tracked / NODES as usize + 1)))
+            .collect();
+        for (i, id) in IdStream::new(7).take(tracked).enumerate() {
+            per_node[i % NODES as usize].1.push(id);
+        }
+        Cluster { nodes, per_node }
+    }
+
+    fn tracker(&self) -> ExpectedSetTracker {
+        let mut tracker = ExpectedSetTracker::new(
+            ChangefeedId::new(1, 2, "bench", "default"),
+            Mode::Default,
+            TrackerConfig::REFERENCE,
+        );
+        self.reset(&mut tracker);
+        tracker
+    }
+
+    fn reset(&self, tracker: &mut ExpectedSetTracker) -> usize {
+        let expected = self
+            .per_node
+            .iter()
+            .map(|(node, ids)| (*node, ids.as_slice()));
+        tracker
+            .reset_full(1, &self.nodes, expected, Duration::ZERO)
+            .updates
+            .len()
+    }
+
+    /// The oracle: the naive kernel over each node's list.
+    fn expected(&self, node: NodeId) -> Fingerprint {
+        let ids = &self.per_node[node.0 as usize].1;
+        naive::fingerprint(DispatcherId::slice_words(ids)).into()
+    }
+}
+
+fn check_all(cluster: &Cluster, tracker: &ExpectedSetTracker) {
+    for &node in &cluster.nodes {
+        assert_eq!(
+            tracker.expected(node),
+            Some(cluster.expected(node)),
+            "{node}"
+        );
+    }
+}
+
+fn apply_delta(c: &mut Criterion) {
+    let mut group = c.benchmark_group("maintainer");
+    group.throughput(Throughput::Elements(1));
+    for tracked in common::sizes(DEFAULT_TRACKED) {
+        let cluster = Cluster::new(tracked);
+        let mut tracker = cluster.tracker();
+        check_all(&cluster, &tracker);
+        let mut fresh = IdStream::new(0xADD);
+        let (a, b) = (NodeId(0), NodeId(1));
+
+        // Adds are timed one call per dispatcher; each round's adds are removed untimed, so the
+        // tracker keeps its size however many iterations criterion asks for.
+        group.bench_function(
+            BenchmarkId::new("apply-delta-add", label(tracked)),
+            |bench| {
+                bench.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    let mut done = 0;
+                    while done < iters {
+                        let round: Vec<DispatcherId> = (&mut fresh)
+                            .take(ROUND.min((iters - done) as usize))
+                            .collect();
+                        let start = Instant::now();
+                        for id in &round {
+                            black_box(tracker.apply_delta(a, std::slice::from_ref(id), &[]));
+                        }
+                        total += start.elapsed();
+                        tracker.apply_delta(a, &[], &round);
+                        done += round.len() as u64;
+                    }
+                    total
+                })
+            },
+        );
+        check_all(&cluster, &tracker);
+
+        group.bench_function(
+            BenchmarkId::new("apply-delta-remove", label(tracked)),
+            |bench| {
+                bench.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    let mut done = 0;
+                    while done < iters {
+                        let round: Vec<DispatcherId> = (&mut fresh)
+                            .take(ROUND.min((iters - done) as usize))
+                            .collect();
+                        tracker.apply_delta(a, &round, &[]);
+                        let start = Instant::now();
+                        for id in &round {
+                            black_box(tracker.apply_delta(a, &[], std::slice::from_ref(id)));
+                        }
+                        total += start.elapsed();
+                        done += round.len() as u64;
+                    }
+                    total
+                })
+            },
+        );
+        check_all(&cluster, &tracker);
+
+        // Moves: node 0's first dispatchers go to node 1, then back, every call a move.
+        let node_zero = &cluster.per_node[0].1;
+        let movable: Vec<DispatcherId> = node_zero[..ROUND.min(node_zero.len())].to_vec();
+        group.bench_function(
+            BenchmarkId::new("apply-delta-move", label(tracked)),
+            |bench| {
+                bench.iter_custom(|iters| {
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        let id = &movable[i as usize % movable.len()];
+                        let to = if (i as usize / movable.len()).is_multiple_of(2) {
+                            b
+                        } else {
+                            a
+                        };
+                        black_box(tracker.apply_delta(to, std::slice::from_ref(id), &[]));
+                    }
+                    let elapsed = start.elapsed();
+                    // Put back whatever the last, partial pass left on node 1.
+                    for id in &movable {
+                        if tracker.owner(*id) == Some(b) {
+                            tracker.apply_delta(a, std::slice::from_ref(id), &[]);
+                        }
+                    }
+                    elapsed
+                })
+            },
+        );
+        check_all(&cluster, &tracker);
+    }
+    group.finish();
+}
+
+fn bulk(c: &mut Criterion) {
+    let mut group = c.benchmark_group("maintainer");
+    let cluster = Cluster::new(1_000_000);
+    let mut tracker = cluster.tracker();
+
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(1_000_000));
+    group.bench_function(BenchmarkId::new("reset-full", "1M"), |bench| {
+        bench.iter(|| cluster.reset(&mut tracker))
+    });
+    check_all(&cluster, &tracker);
+
+    // 64 dirty nodes: one move into each node marks it (and the source) dirty, untimed.
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(u64::from(NODES)));
+    let probes: Vec<DispatcherId> = cluster
+        .nodes
+        .iter()
+        .map(|&n| cluster.per_node[n.0 as usize].1[0])
+        .collect();
+    let mut round = 0usize;
+    let mut dirty = |tracker: &mut ExpectedSetTracker| {
+        round += 1;
+        for (i, node) in cluster.nodes.iter().enumerate() {
+            // Probe i goes to node i+round, so every node receives one (and every node is dirty).
+            let probe = probes[(i + round) % probes.len()];
+            tracker.apply_delta(*node, &[probe], &[]);
+        }
+    };
+    dirty(&mut tracker);
+    let updates = tracker.flush_dirty(Duration::from_secs(1));
+    assert_eq!(updates.len(), NODES as usize);
+    for update in &updates {
+        assert_eq!(tracker.expected(update.node), Some(update.fingerprint));
+    }
+    group.bench_function(BenchmarkId::new("flush-dirty", NODES), |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                dirty(&mut tracker);
+                let start = Instant::now();
+                black_box(tracker.flush_dirty(Duration::from_secs(1)));
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+
+    group.throughput(Throughput::Elements(1));
+    let node = NodeId(5);
+    let seq = tracker.seq(node).expect("tracked node");
+    assert_eq!(
+        tracker.handle_ack(ack(node, 1, Mode::Default, seq)),
+        AckOutcome::Advanced
+    );
+    group.bench_function(BenchmarkId::new("handle-ack", NODES), |bench| {
+        bench.iter(|| tracker.handle_ack(ack(black_box(node), 1, Mode::Default, seq)))
+    });
+    assert_eq!(tracker.acked_seq(node), Some(seq));
+    group.finish();
+}
+
+fn gate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("maintainer");
+    for nodes in [64u32, 1024] {
+        let required: Vec<(NodeId, Mode)> = (0..nodes)
+            .flat_map(|n| Mode::ALL.map(|mode| (NodeId(n), mode)))
+            .collect();
+        let mut gate = CheckpointGate::new();
+        for (i, &(node, mode)) in required.iter().enumerate() {
+            gate.observe(&match_heartbeat(node, mode, 1, 1_000 + i as u64));
+        }
+        assert_eq!(
+            gate.decide(&required),
+            GateDecision::Advance { checkpoint: 1_000 }
+        );
+        group.throughput(Throughput::Elements(required.len() as u64));
+        group.bench_with_input(BenchmarkId::new("gate-decide", nodes), &required, |b, r| {
+            b.iter(|| gate.decide(black_box(r)))
+        });
+        let mut seq = 1;
+        group.bench_with_input(
+            BenchmarkId::new("gate-observe", nodes),
+            &required,
+            |b, r| {
+                b.iter(|| {
+                    seq += 1;
+                    for &(node, mode) in r {
+                        gate.observe(&match_heartbeat(node, mode, seq, 2_000));
+                    }
+                })
+            },
+        );
+        assert_eq!(
+            gate.decide(&required),
+            GateDecision::Advance { checkpoint: 2_000 }
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(name = benches; config = common::criterion(); targets = apply_delta, bulk, gate);
+criterion_main!(benches);
+
+/// Heartbeat `seq` of node process 1: MATCH against epoch 1 seq 1 with `watermark`.
+fn match_heartbeat(node: NodeId, mode: Mode, seq: u64, watermark: u64) -> ChecksumHeartbeat {
+    ChecksumHeartbeat {
+        node,
+        incarnation: 1,
+        mode,
+        seq,
+        state: ChecksumState::Match,
+        state_seq: 1,
+        watermark: Some(watermark),
+        verified_against: ExpectedVersion { epoch: 1, seq: 1 },
+    }
+}
+
+/// An ack of node process 1.
+fn ack(node: NodeId, epoch: u64, mode: Mode, seq: u64) -> ChecksumAck {
+    ChecksumAck {
+        node,
+        incarnation: 1,
+        epoch,
+        mode,
+        seq,
+    }
+}

@@ -1,0 +1,632 @@
+//! Turns [`HeadlineResults`] into the committed report: `summary.md` (the headline tables and
+//! charts), `kernels.md` (the evidence the automatic choice's thresholds cite), the SVG charts,
+//! and `headline.json` (everything, machine-readable).
+
+use super::svg::{Chart, Series};
+use crate::measure::{format_count, format_seconds, Measurement};
+use crate::rows::{HeadlineResults, KernelRow};
+use dispatcher_checksum::Kernel;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// The files [`write_report`] writes into the output directory.
+pub const FILES: &[&str] = &[
+    "summary.md",
+    "performance.md",
+    "kernels.md",
+    "heartbeat.svg",
+    "kernels-contiguous.svg",
+    "kernels-masked.svg",
+    "headline.json",
+];
+
+fn cell(m: &Measurement) -> String {
+    m.display()
+}
+
+fn ratio(numerator: f64, denominator: f64) -> String {
+    let r = numerator / denominator;
+    if r >= 100.0 {
+        format!("{r:.0}×")
+    } else {
+        format!("{r:.1}×")
+    }
+}
+
+fn percent(fraction: f64) -> String {
+    format!("{:.0}%", fraction * 100.0)
+}
+
+fn command(results: &HeadlineResults) -> &'static str {
+    match results.profile {
+        "quick" => "cargo run --release -- --quick",
+        "default" => "cargo run --release",
+        _ => "cargo run --release -- (custom --sizes/--threads)",
+    }
+}
+
+/// The per-heartbeat table.
+pub fn heartbeat_table(results: &HeadlineResults) -> String {
+    let widest = &results.thresholds.widest_single_thread;
+    let mut out = format!(
+        "| dispatchers | recompute, std map | recompute, ahash map | columnar, 1 thread ({widest}) \
+         | columnar, parallel | columnar, auto | incremental verify | map ÷ best columnar \
+         | map ÷ incremental |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    );
+    for row in &results.heartbeat {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            format_count(row.dispatchers),
+            cell(&row.recompute_std),
+            cell(&row.recompute_ahash),
+            cell(&row.columnar_single_thread),
+            cell(&row.columnar_parallel),
+            cell(&row.columnar_auto),
+            cell(&row.incremental_verify),
+            ratio(row.recompute_map_best(), row.columnar_best()),
+            ratio(row.recompute_map_best(), row.incremental_verify.median),
+        );
+    }
+    out
+}
+
+/// The churn-loop table.
+pub fn churn_table(results: &HeadlineResults) -> String {
+    let mut out = String::from(
+        "| dispatchers | changes per interval | recompute, map | recompute, columnar | incremental \
+         | map ÷ incremental |\n|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for row in &results.churn {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            format_count(row.dispatchers),
+            row.changes,
+            cell(&row.recompute_map),
+            cell(&row.recompute_columnar),
+            cell(&row.incremental),
+            ratio(row.recompute_map.median, row.incremental.median),
+        );
+    }
+    out
+}
+
+fn rows_at<'a>(
+    results: &'a HeadlineResults,
+    form: &'a str,
+    ids: usize,
+) -> impl Iterator<Item = &'a KernelRow> {
+    results
+        .kernels
+        .iter()
+        .filter(move |r| r.form == form && r.ids == ids)
+}
+
+/// Each kernel's GB/s and share of the read ceiling at `ids`, both forms side by side.
+pub fn ceiling_table(results: &HeadlineResults, ids: usize) -> String {
+    let mut out = String::from(
+        "| kernel | contiguous GB/s | of 1-thread ceiling | of all-threads ceiling | masked GB/s \
+         | of 1-thread ceiling | of all-threads ceiling |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for contiguous in rows_at(results, "contiguous", ids) {
+        let Some(masked) = rows_at(results, "masked", ids).find(|r| r.kernel == contiguous.kernel)
+        else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} | {} | {} | {:.1} | {} | {} |",
+            contiguous.kernel,
+            contiguous.gigabytes_per_second,
+            percent(contiguous.of_single_thread_ceiling),
+            percent(contiguous.of_all_threads_ceiling),
+            masked.gigabytes_per_second,
+            percent(masked.of_single_thread_ceiling),
+            percent(masked.of_all_threads_ceiling),
+        );
+    }
+    out
+}
+
+fn kernel_sizes(results: &HeadlineResults) -> Vec<usize> {
+    let mut sizes: Vec<usize> = results.kernels.iter().map(|r| r.ids).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}
+
+/// The automatic choice against the fastest kernel at every size.
+pub fn choice_table(results: &HeadlineResults) -> String {
+    let mut out = String::from(
+        "| form | IDs | automatic choice runs | fastest measured | auto ÷ fastest (best batches) | within 5% |\n\
+         |---|---:|---|---|---:|---|\n",
+    );
+    for check in &results.choice {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.3} | {} |",
+            check.form,
+            format_count(check.ids),
+            check.chosen,
+            check.fastest,
+            check.ratio,
+            if check.within_target { "yes" } else { "**no**" },
+        );
+    }
+    out
+}
+
+fn choice_verdict(results: &HeadlineResults) -> String {
+    let total = results.choice.len();
+    let within = results.choice.iter().filter(|c| c.within_target).count();
+    let worst = results
+        .choice
+        .iter()
+        .max_by(|a, b| a.ratio.total_cmp(&b.ratio));
+    match worst {
+        Some(worst) => format!(
+            "The automatic choice is within 5% of the fastest kernel at {within} of {total} \
+             size/form points (worst: {:.3}× at {} {}).",
+            worst.ratio,
+            worst.form,
+            format_count(worst.ids)
+        ),
+        None => "No kernel sizes were measured.".into(),
+    }
+}
+
+fn thresholds_text(results: &HeadlineResults) -> String {
+    let t = &results.thresholds;
+    let show = |value: Option<usize>| match value {
+        Some(v) => format!("{v} IDs"),
+        None => "none (never pays off in the measured range)".into(),
+    };
+    format!(
+        "- single-thread kernel: `{}` (widest available); fastest measured single-thread kernel \
+         per size: {}\n- short-input bypass: measured crossover {} (compiled `SHORT_INPUT_IDS` = \
+         {})\n- parallel threshold: measured crossover {} with {} rayon threads (compiled \
+         `MIN_PARALLEL_IDS` = {})\n",
+        t.widest_single_thread,
+        t.fastest_single_thread.join(", "),
+        show(t.short_input_ids),
+        t.compiled_short_input_ids,
+        show(t.parallel_min_ids),
+        results.machine.rayon_threads,
+        t.compiled_parallel_min_ids,
+    )
+}
+
+const METHOD: &str = "Each routine first runs once and its fingerprint is compared with the naive \
+oracle (outside the timed region); then it runs for a warm-up period, a batch size is chosen so \
+a batch lasts a fixed time, and several batches are timed. Tables show the median per call and \
+± half the interquartile range of the batches. Routines that are compared with one \
+another (the kernels at one size, the columnar variants, the two maps) are timed interleaved, \
+batch by batch, and decisions (the thresholds, the automatic-choice check) compare their fastest \
+batches: on a shared machine noise only ever adds time. GB/s are 10^9 bytes per second of \
+input (16 bytes per ID; 17 when masked, the state byte included). The read ceiling is an XOR of \
+every input word as wide as the CPU allows (`src/report/ceiling.rs`), on one thread and on all \
+of rayon's threads: no kernel can read its input faster.";
+
+/// `summary.md`: the headline tables and charts.
+pub fn summary_markdown(results: &HeadlineResults) -> String {
+    let largest = kernel_sizes(results).last().copied().unwrap_or(0);
+    let churn_n = results.churn.first().map_or(0, |r| r.dispatchers);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "# What verifying a node's dispatcher set costs per heartbeat\n\n\
+         Generated by `{}` ({} profile, {:.0} s). Kernel evidence behind the automatic choice: \
+         [kernels.md](kernels.md); raw numbers: `headline.json`.\n\n## Machine\n\n{}\n\
+         ## Per-heartbeat verification\n\nOne heartbeat's verification on a node holding N \
+         dispatchers (97% in an included state). *Recompute* walks every dispatcher as the \
+         reference node does, over a hash map of dispatcher objects or over a columnar ID + state \
+         store with the masked kernel; *incremental* keeps the fingerprint up to date per \
+         lifecycle event, so `verify` is a comparison.\n\n{}\n![per-heartbeat cost](heartbeat.svg)\
+         \n\n## The whole loop under churn ({} dispatchers)\n\nOne heartbeat interval: C \
+         lifecycle changes (a quarter each: create, promote to Working, Working↔Stopped, remove) \
+         applied to the node's dispatcher map and to the strategy's own bookkeeping, then the \
+         heartbeat's verification.\n\n{}\n## Kernels against the memory-read ceiling ({} IDs)\n\n\
+         Read ceiling: `{}` XOR, one thread and all threads.\n\n{}\n\
+         ![contiguous kernels](kernels-contiguous.svg)\n![masked kernels](kernels-masked.svg)\n\n\
+         ## The automatic choice\n\n{}\n\n{}\n## Method\n\n{}\n",
+        command(results),
+        results.profile,
+        results.elapsed_seconds,
+        results.machine.markdown(),
+        heartbeat_table(results),
+        format_count(churn_n),
+        churn_table(results),
+        format_count(largest),
+        results.ceiling_width,
+        ceiling_table(results, largest),
+        choice_verdict(results),
+        thresholds_text(results),
+        METHOD,
+    );
+    out
+}
+
+fn best_row<'a>(
+    results: &'a HeadlineResults,
+    form: &'a str,
+    ids: usize,
+    single_thread: bool,
+) -> Option<&'a KernelRow> {
+    rows_at(results, form, ids)
+        .filter(|r| {
+            Kernel::from_name(&r.kernel).is_some_and(|k| k.is_single_thread() == single_thread)
+        })
+        .max_by(|a, b| a.gigabytes_per_second.total_cmp(&b.gigabytes_per_second))
+}
+
+fn ceiling_reading(results: &HeadlineResults) -> String {
+    let sizes = kernel_sizes(results);
+    let (Some(&largest), Some(&smallest)) = (sizes.last(), sizes.first()) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for form in ["contiguous", "masked"] {
+        let (Some(single), Some(ceiling)) = (
+            best_row(results, form, largest, true),
+            rows_at(results, form, largest).find(|r| r.kernel == "ceiling-1t"),
+        ) else {
+            continue;
+        };
+        let all = rows_at(results, form, largest).find(|r| r.kernel == "ceiling-all");
+        let parallel = best_row(results, form, largest, false);
+        let _ = write!(
+            out,
+            "- **{form}, {} IDs** (out of cache): the fastest single-thread kernel, `{}`, reads \
+             {:.1} GB/s, {} of the single-thread read ceiling ({:.1} GB/s)",
+            format_count(largest),
+            single.kernel,
+            single.gigabytes_per_second,
+            percent(single.of_single_thread_ceiling),
+            ceiling.gigabytes_per_second,
+        );
+        if let (Some(all), Some(parallel)) = (all, parallel) {
+            let _ = write!(
+                out,
+                "; with all threads the ceiling is {:.1} GB/s and `{}` reaches {}",
+                all.gigabytes_per_second,
+                parallel.kernel,
+                percent(parallel.of_all_threads_ceiling),
+            );
+        }
+        out.push_str(".\n");
+        if let (Some(small), Some(small_ceiling)) = (
+            best_row(results, form, smallest, true),
+            rows_at(results, form, smallest).find(|r| r.kernel == "ceiling-1t"),
+        ) {
+            let _ = writeln!(
+                out,
+                "  At {} IDs (in L1/L2) `{}` runs {:.0} GB/s against a {:.0} GB/s read: {}.",
+                format_count(smallest),
+                small.kernel,
+                small.gigabytes_per_second,
+                small_ceiling.gigabytes_per_second,
+                percent(small.of_single_thread_ceiling),
+            );
+        }
+    }
+    out
+}
+
+fn growth_reading(results: &HeadlineResults) -> String {
+    let (Some(first), Some(last)) = (results.heartbeat.first(), results.heartbeat.last()) else {
+        return String::new();
+    };
+    let per = |seconds: f64, n: usize| seconds / n as f64 * 1e9;
+    format!(
+        "- **Recompute grows with N, and faster than N once the store leaves the cache.** The \
+         hash-map walk costs {} at {} dispatchers and {} at {} ({:.1} ns then {:.1} ns per \
+         dispatcher: every entry is a cache line or two of dispatcher object, so the walk is a \
+         stream of cache misses). The columnar store with the masked kernel costs {} and {} \
+         ({:.2} and {:.2} ns per dispatcher), {} to {} cheaper than the map walk; it reads 17 \
+         bytes per dispatcher where the map walk touches its whole object.\n",
+        format_seconds(first.recompute_map_best()),
+        format_count(first.dispatchers),
+        format_seconds(last.recompute_map_best()),
+        format_count(last.dispatchers),
+        per(first.recompute_map_best(), first.dispatchers),
+        per(last.recompute_map_best(), last.dispatchers),
+        format_seconds(first.columnar_best()),
+        format_seconds(last.columnar_best()),
+        per(first.columnar_best(), first.dispatchers),
+        per(last.columnar_best(), last.dispatchers),
+        ratio(first.recompute_map_best(), first.columnar_best()),
+        ratio(last.recompute_map_best(), last.columnar_best()),
+    )
+}
+
+fn incremental_reading(results: &HeadlineResults) -> String {
+    let verify: Vec<f64> = results
+        .heartbeat
+        .iter()
+        .map(|r| r.incremental_verify.median)
+        .collect();
+    let (Some(low), Some(high)) = (
+        verify.iter().copied().reduce(f64::min),
+        verify.iter().copied().reduce(f64::max),
+    ) else {
+        return String::new();
+    };
+    let mut out = format!(
+        "- **The incremental loop's `verify` does not depend on N**: {} to {} at every size \
+         (one fingerprint comparison and the state bookkeeping).",
+        format_seconds(low),
+        format_seconds(high),
+    );
+    if let Some(busiest) = results.churn.iter().max_by_key(|r| r.changes) {
+        if busiest.changes > 0 {
+            let _ = write!(
+                out,
+                " Its cost moves to the lifecycle events: with {} changes per heartbeat interval \
+                 on {} dispatchers the whole loop (events applied to the node's dispatcher map \
+                 and to the actual set, then `verify`) costs {}, about {} per change, against {} \
+                 for the map-walking loop ({}).",
+                busiest.changes,
+                format_count(busiest.dispatchers),
+                format_seconds(busiest.incremental.median),
+                format_seconds(busiest.incremental.median / busiest.changes as f64),
+                format_seconds(busiest.recompute_map.median),
+                ratio(busiest.recompute_map.median, busiest.incremental.median),
+            );
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// `performance.md`: the README's Performance section, generated from the same results (copied
+/// to `docs/readme/performance.md`).
+pub fn performance_markdown(results: &HeadlineResults) -> String {
+    let largest = kernel_sizes(results).last().copied().unwrap_or(0);
+    let churn_n = results.churn.first().map_or(0, |r| r.dispatchers);
+    let m = &results.machine;
+    format!(
+        "## Performance\n\n\
+         What verifying a node's dispatcher set costs per heartbeat, measured by the main job. \
+         Regenerate every number, table and chart here with\n\n\
+         ```sh\ncargo run --release            # about 2 minutes on 2 cores; --quick: ~15 s\n```\n\n\
+         It writes `reports/summary.md`, `reports/kernels.md` (the evidence behind the automatic \
+         choice), the SVG charts, `reports/headline.json`, and `reports/performance.md`: this section \
+         up to the hand-written notes that follow it. These numbers: `{}` ({} profile) \
+         on {} ({} logical CPUs, {}), {}, git {}, {}. Load average when the run started: {} \
+         (a value near or above the CPU count means other work shared the machine: read the \
+         ratios, not the third digit).\n\n\
+         ### Per-heartbeat verification\n\n{}\n![per-heartbeat cost vs N](reports/heartbeat.svg)\n\n\
+         ### The whole loop under churn ({} dispatchers)\n\n{}\n\
+         ### Kernels against the memory-read ceiling ({} IDs)\n\n{}\n\
+         ![contiguous kernels](reports/kernels-contiguous.svg)\n\
+         ![masked kernels](reports/kernels-masked.svg)\n\n\
+         ### Reading\n\n{}{}{}- **The automatic choice.** {}\n\n{}\n\
+         The criterion benches measure the same things with statistics and cover the maintainer \
+         side: `cargo bench` runs `kernels`, `heartbeat`, `maintainer` and `memory` \
+         (`DCSUM_BENCH_SIZES=1K,1M,100M` replaces any bench's sizes).\n",
+        command(results),
+        results.profile,
+        m.cpu_model,
+        m.logical_cpus,
+        m.memory,
+        m.rustc,
+        m.git_revision,
+        m.date,
+        m.load_average,
+        heartbeat_table(results),
+        format_count(churn_n),
+        churn_table(results),
+        format_count(largest),
+        ceiling_table(results, largest),
+        ceiling_reading(results),
+        growth_reading(results),
+        incremental_reading(results),
+        choice_verdict(results),
+        thresholds_text(results),
+    )
+}
+
+fn kernel_size_table(results: &HeadlineResults, form: &str) -> String {
+    let mut out = String::from(
+        "| IDs | kernel | time per call | GB/s | of 1-thread ceiling | of all-threads ceiling |\n\
+         |---:|---|---:|---:|---:|---:|\n",
+    );
+    for ids in kernel_sizes(results) {
+        for row in rows_at(results, form, ids) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.2} | {} | {} |",
+                format_count(ids),
+                row.kernel,
+                cell(&row.time),
+                row.gigabytes_per_second,
+                percent(row.of_single_thread_ceiling),
+                percent(row.of_all_threads_ceiling),
+            );
+        }
+    }
+    out
+}
+
+/// `kernels.md`: the evidence for the kernel order, the short-input bypass and the parallel
+/// threshold, and the check of the automatic choice against the fastest kernel.
+pub fn kernels_markdown(results: &HeadlineResults) -> String {
+    let mut short = String::from(
+        "| IDs | inline scalar | cached widest | masked: inline scalar | masked: cached widest \
+         |\n\
+         |---:|---:|---:|---:|---:|\n",
+    );
+    for row in &results.short_input {
+        let _ = writeln!(
+            short,
+            "| {} | {} | {} | {} | {} |",
+            row.ids,
+            format_seconds(row.inline_scalar.min),
+            format_seconds(row.cached_widest.min),
+            format_seconds(row.inline_scalar_masked.min),
+            format_seconds(row.cached_widest_masked.min),
+        );
+    }
+    let mut threads = String::from(
+        "| IDs | one thread | rayon (forced) | rayon ÷ one (best batches) | masked: one thread \
+         | masked: rayon | rayon ÷ one (best batches) |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for row in &results.parallel {
+        let _ = writeln!(
+            threads,
+            "| {} | {} | {} | {:.2} | {} | {} | {:.2} |",
+            row.ids,
+            cell(&row.single_thread),
+            cell(&row.forced_parallel),
+            row.forced_parallel.min / row.single_thread.min,
+            cell(&row.single_thread_masked),
+            cell(&row.forced_parallel_masked),
+            row.forced_parallel_masked.min / row.single_thread_masked.min,
+        );
+    }
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "# Kernel evidence for the automatic choice\n\n\
+         Generated by `{}` ({} profile). The thresholds in `src/choose.rs` (`SHORT_INPUT_IDS`, \
+         the kernel order) and `kernels/src/parallel.rs` (`MIN_PARALLEL_IDS`) cite this file; \
+         `cargo bench --bench kernels` re-checks the same comparisons with criterion.\n\n\
+         ## Machine\n\n{}\n## Recommended thresholds\n\n{}\n\
+         ## Decision 1: which single-thread kernel\n\nEvery kernel at every size, contiguous \
+         and masked, with the read ceiling. `auto` is the automatic choice (`Fingerprint::of` / \
+         `of_masked`).\n\n### Contiguous\n\n{}\n### Masked\n\n{}\n\
+         ## Decision 2: the short-input bypass\n\nBelow `SHORT_INPUT_IDS` the automatic choice \
+         calls the scalar loop directly instead of the cached widest kernel through its function \
+         pointer. The crossover is the smallest length from which the cached kernel is faster at \
+         every larger measured length. Times are each routine's fastest batch.\n\n{}\n\
+         ## Decision 3: when rayon pays off\n\nThe widest single-thread kernel against the parallel \
+         kernel with its threshold forced to zero (`parallel::fingerprint_with(.., 0)`), {} rayon \
+         threads, {}-ID chunks. The crossover is the smallest length from which rayon is faster \
+         at every larger measured length, contiguous and masked. One run measures one state of the \
+         machine: whether rayon wins depends on the second core being free, so the compiled \
+         threshold weighs several runs (loaded and idle); the reasoning is on \
+         `kernels/src/parallel.rs` `MIN_PARALLEL_IDS`.\n\n{}\n\
+         ## Check: the automatic choice against the fastest kernel\n\n{}\n\n{}\n",
+        command(results),
+        results.profile,
+        results.machine.markdown(),
+        thresholds_text(results),
+        kernel_size_table(results, "contiguous"),
+        kernel_size_table(results, "masked"),
+        short,
+        results.machine.rayon_threads,
+        dispatcher_checksum::kernels::parallel::CHUNK_IDS,
+        threads,
+        choice_verdict(results),
+        choice_table(results),
+    );
+    out
+}
+
+fn size_format(x: f64) -> String {
+    format_count(x.round() as usize)
+}
+
+fn seconds_format(y: f64) -> String {
+    // Axis ticks are whole decades: `10 ns`, `1 µs`, not `10.0 ns`, `1.00 µs`.
+    format_seconds(y).replace(".00 ", " ").replace(".0 ", " ")
+}
+
+fn gigabytes_format(y: f64) -> String {
+    format!("{y:.0}")
+}
+
+/// Per-heartbeat cost against N on log-log axes, one line per strategy.
+pub fn heartbeat_chart(results: &HeadlineResults) -> Chart {
+    type Pick = fn(&crate::rows::HeartbeatRow) -> f64;
+    let lines: [(&str, Pick); 6] = [
+        ("recompute, std map", |r| r.recompute_std.median),
+        ("recompute, ahash map", |r| r.recompute_ahash.median),
+        ("columnar, 1 thread", |r| r.columnar_single_thread.median),
+        ("columnar, parallel", |r| r.columnar_parallel.median),
+        ("columnar, auto", |r| r.columnar_auto.median),
+        ("incremental verify", |r| r.incremental_verify.median),
+    ];
+    Chart {
+        title: "Per-heartbeat verification cost".into(),
+        x_label: "dispatchers on the node".into(),
+        y_label: "time per heartbeat".into(),
+        y_log: true,
+        x_format: size_format,
+        y_format: seconds_format,
+        series: lines
+            .iter()
+            .map(|(name, pick)| Series {
+                name: (*name).into(),
+                points: results
+                    .heartbeat
+                    .iter()
+                    .map(|row| (row.dispatchers as f64, pick(row)))
+                    .collect(),
+                dashed: false,
+            })
+            .collect(),
+    }
+}
+
+/// Kernel throughput against size for one form, with both read ceilings dashed.
+pub fn kernel_chart(results: &HeadlineResults, form: &str) -> Chart {
+    let mut names: Vec<String> = Kernel::all().iter().map(|k| k.name().to_string()).collect();
+    names.extend(["auto", "ceiling-1t", "ceiling-all"].map(String::from));
+    let series = names
+        .iter()
+        .filter_map(|name| {
+            let points: Vec<(f64, f64)> = results
+                .kernels
+                .iter()
+                .filter(|r| r.form == form && &r.kernel == name)
+                .map(|r| (r.ids as f64, r.gigabytes_per_second))
+                .collect();
+            (!points.is_empty()).then(|| Series {
+                name: match name.as_str() {
+                    "ceiling-1t" => "read ceiling, 1 thread".into(),
+                    "ceiling-all" => "read ceiling, all threads".into(),
+                    other => other.into(),
+                },
+                points,
+                dashed: name.starts_with("ceiling"),
+            })
+        })
+        .collect();
+    Chart {
+        title: format!("Kernel throughput, {form} input"),
+        x_label: "IDs per call".into(),
+        y_label: "GB/s of input".into(),
+        y_log: false,
+        x_format: size_format,
+        y_format: gigabytes_format,
+        series,
+    }
+}
+
+/// Writes every file of [`FILES`] into `dir` (created if missing); returns their paths.
+pub fn write_report(results: &HeadlineResults, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(results).map_err(std::io::Error::other)?;
+    let contents = [
+        summary_markdown(results),
+        performance_markdown(results),
+        kernels_markdown(results),
+        heartbeat_chart(results).render(),
+        kernel_chart(results, "contiguous").render(),
+        kernel_chart(results, "masked").render(),
+        json + "\n",
+    ];
+    FILES
+        .iter()
+        .zip(contents)
+        .map(|(name, text)| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|error| {
+                std::io::Error::new(error.kind(), format!("{}: {error}", path.display()))
+            })?;
+            Ok(path)
+        })
+        .collect()
+}

@@ -1,0 +1,110 @@
+//! The main job (`cargo run --release`, no subcommand): the headline comparison of what one
+//! heartbeat's verification costs a node under each strategy, the kernels against the read
+//! ceiling, and the evidence for the automatic choice; prints the tables and writes the report.
+
+use dispatcher_checksum_bench::config::HeadlineConfig;
+use dispatcher_checksum_bench::experiments;
+use dispatcher_checksum_bench::measure::parse_count;
+use dispatcher_checksum_bench::profiling::FlamegraphRecorder;
+use dispatcher_checksum_bench::report::summary;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::error::Error;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A shorter run (under 30 s): sizes up to 1M, shorter batches.
+    #[arg(long)]
+    quick: bool,
+    /// Dispatchers per node for the per-heartbeat comparison, comma-separated (`10K,1M,10M`);
+    /// also the largest kernel size measured.
+    #[arg(long, value_name = "N,N,..", value_delimiter = ',', value_parser = parse_count)]
+    sizes: Vec<usize>,
+    /// rayon threads for the parallel kernel and the all-threads ceiling (default: all CPUs).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Print the results as JSON on stdout instead of the tables.
+    #[arg(long)]
+    json: bool,
+    /// Where to write summary.md, kernels.md, the SVG charts and headline.json.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    out_dir: PathBuf,
+    /// Profile the whole run and write a flamegraph SVG here.
+    #[arg(long, value_name = "FILE")]
+    flamegraph: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
+    if let Some(threads) = args.threads {
+        if threads == 0 {
+            return Err("--threads must be at least 1".into());
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|error| format!("--threads {threads}: {error}"))?;
+    }
+    let mut config = if args.quick {
+        HeadlineConfig::quick()
+    } else {
+        HeadlineConfig::default_run()
+    };
+    if !args.sizes.is_empty() {
+        let sizes = args.sizes;
+        if sizes.contains(&0) {
+            return Err("--sizes: expected sizes above zero, such as 10K,1M".into());
+        }
+        let largest = sizes.iter().copied().max().unwrap_or(1);
+        config.kernel_sizes.retain(|&n| n < largest);
+        config.kernel_sizes.push(largest);
+        config.churn_size = config.churn_size.min(largest);
+        config.heartbeat_sizes = sizes;
+        config.profile = "custom";
+    }
+
+    let bar = ProgressBar::new(config.step_count());
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} {msg}")
+            .map_err(|error| format!("progress bar template: {error}"))?
+            .progress_chars("=> "),
+    );
+    let profiler = args
+        .flamegraph
+        .as_deref()
+        .map(FlamegraphRecorder::start)
+        .transpose()?;
+    let results = experiments::run(&config, &mut |message: &str| {
+        bar.set_message(message.to_string());
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
+    if let Some(profiler) = profiler {
+        eprintln!("{}", profiler.finish()?);
+    }
+
+    let written = summary::write_report(&results, &args.out_dir)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        let largest = config.kernel_sizes.last().copied().unwrap_or(0);
+        println!("Per-heartbeat verification (median ± half the interquartile range)\n");
+        println!("{}", summary::heartbeat_table(&results));
+        println!("The whole loop under churn\n");
+        println!("{}", summary::churn_table(&results));
+        println!("Kernels against the read ceiling at {largest} IDs\n");
+        println!("{}", summary::ceiling_table(&results, largest));
+        println!("The automatic choice against the fastest kernel\n");
+        println!("{}", summary::choice_table(&results));
+    }
+    eprintln!(
+        "wrote {} in {:.0} s",
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        results.elapsed_seconds
+    );
+    Ok(ExitCode::SUCCESS)
+}
