@@ -17,6 +17,7 @@
 use crate::{DispatcherId, Fingerprint};
 use std::fmt;
 
+#[cfg(all(feature = "keyed", feature = "wire"))]
 pub mod protocol;
 
 /// What two fingerprints say about a difference of one ID.

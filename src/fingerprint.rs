@@ -9,12 +9,15 @@ use crate::choose;
 use crate::lifecycle::{ComponentState, StateSet};
 use crate::DispatcherId;
 use dispatcher_checksum_kernels::RawFingerprint;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The fingerprint of a multiset of dispatcher IDs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
 pub struct Fingerprint {
     /// Number of IDs, wrapping.
     pub count: u64,

@@ -11,7 +11,6 @@
 //! The `dcsum` tool's ID lists also read a JSON object per line; with the `serde` feature an ID
 //! (de)serializes as `{"low": .., "high": ..}`.
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
@@ -27,11 +26,10 @@ use std::str::FromStr;
     Hash,
     PartialOrd,
     Ord,
-    Serialize,
-    Deserialize,
     bytemuck::Pod,
     bytemuck::Zeroable,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(C)]
 pub struct DispatcherId {
     /// Little-endian `u64` of UUID bytes 0..8.

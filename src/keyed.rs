@@ -28,7 +28,6 @@ use dispatcher_checksum_kernels::keyed::{
     self as kernels, parallel, KeySchedule, KeyedFingerprintFn, KeyedMaskedFingerprintFn,
 };
 use dispatcher_checksum_kernels::{IdWords, Kernel, RawFingerprint};
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
@@ -105,8 +104,9 @@ impl fmt::Debug for FingerprintKey {
 ///
 /// A distinct type, so a keyed value is never compared with a plain one by mistake; it
 /// serializes exactly as a [`Fingerprint`] (the same five field names).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct KeyedFingerprint(Fingerprint);
 
 impl KeyedFingerprint {

@@ -30,10 +30,13 @@ pub mod choose;
 pub mod diagnosis;
 pub mod fingerprint;
 pub mod id;
+#[cfg(feature = "keyed")]
 pub mod keyed;
 pub mod lifecycle;
 pub mod protocol;
+#[cfg(feature = "keyed")]
 pub mod sketch;
+#[cfg(feature = "wire")]
 pub mod wire;
 
 pub use choose::{fingerprint_masked_with, fingerprint_with, KernelUnavailable};

@@ -79,6 +79,25 @@ impl fmt::Display for ComponentState {
     }
 }
 
+/// The protobuf zero value (what an absent `component_status` field means).
+impl Default for ComponentState {
+    fn default() -> Self {
+        ComponentState::Working
+    }
+}
+
+/// The wire's `i32` (what prost reads an `enumeration` field through).
+impl TryFrom<i32> for ComponentState {
+    type Error = UnknownState;
+
+    fn try_from(number: i32) -> Result<Self, Self::Error> {
+        u8::try_from(number)
+            .ok()
+            .and_then(ComponentState::from_number)
+            .ok_or_else(|| UnknownState(number.to_string()))
+    }
+}
+
 /// Why a state name did not parse.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownState(pub String);

@@ -7,8 +7,11 @@
 //! | `ChangefeedID` | 1 high `uint64`, 2 low `uint64`, 3 name `string`, 4 keyspace `string` |
 //! | `DispatcherSetChecksumUpdateRequest` | 1 changefeedID, 2 epoch `uint64`, 3 mode `int64`, 4 seq `uint64`, 5 checksum |
 //! | `DispatcherSetChecksumAckResponse` | 1 changefeedID, 2 epoch `uint64`, 3 mode `int64`, 4 seq `uint64` |
-//! | enum `ChecksumState` | UNINITIALIZED 0, MISMATCH 1, MATCH 2 |
-//! | enum `ComponentState` | Working 0, Stopped 1, Removed 2, Initializing 3, Preparing 4, MergeReady 5, WaitingMerge 6 |
+//! | enum `ChecksumState` | UNINITIALIZED 0, MISMATCH 1, MATCH 2 ([`protocol::ChecksumState`]) |
+//! | enum `ComponentState` | Working 0, Stopped 1, Removed 2, Initializing 3, Preparing 4, MergeReady 5, WaitingMerge 6 ([`crate::ComponentState`]) |
+//!
+//! The two enumerations are the domain types themselves: an `enumeration` field is an `i32` on
+//! the wire and prost reads it through their `TryFrom<i32>`, so each is defined once.
 //!
 //! [`DispatcherSetChecksumHeartbeat`] is **ours, not the reference system's** (the reference
 //! carries the state inside its larger heartbeat): 1 changefeedID, 2 mode `int64`, 3 state
@@ -30,18 +33,20 @@
 //! form with the reference field names (`count`, `xorHigh`, ..., `changefeedID`), which
 //! `dcsum decode` prints.
 
-use crate::lifecycle::ComponentState as LifecycleState;
 use crate::protocol::{
     self, ChecksumAck, ChecksumHeartbeat, ChecksumUpdate, ExpectedVersion, Mode, NodeId,
 };
 use crate::Fingerprint;
 use prost::Message;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A fingerprint on the wire.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
 pub struct DispatcherSetChecksum {
     /// Number of IDs.
     #[prost(uint64, tag = "1")]
@@ -61,8 +66,9 @@ pub struct DispatcherSetChecksum {
 }
 
 /// A changefeed's identity on the wire (the reference system's `ChangefeedID`).
-#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct ChangefeedIdMessage {
     /// High half of the 128-bit ID.
     #[prost(uint64, tag = "1")]
@@ -79,12 +85,16 @@ pub struct ChangefeedIdMessage {
 }
 
 /// Maintainer → node: the node's expected fingerprint as of update `seq`.
-#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
 pub struct DispatcherSetChecksumUpdateRequest {
     /// The changefeed.
     #[prost(message, optional, tag = "1")]
-    #[serde(rename = "changefeedID")]
+    #[cfg_attr(feature = "serde", serde(rename = "changefeedID"))]
     pub changefeed_id: Option<ChangefeedIdMessage>,
     /// The maintainer's epoch.
     #[prost(uint64, tag = "2")]
@@ -101,12 +111,16 @@ pub struct DispatcherSetChecksumUpdateRequest {
 }
 
 /// Node → maintainer: "I have applied update `seq`".
-#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
 pub struct DispatcherSetChecksumAckResponse {
     /// The changefeed.
     #[prost(message, optional, tag = "1")]
-    #[serde(rename = "changefeedID")]
+    #[cfg_attr(feature = "serde", serde(rename = "changefeedID"))]
     pub changefeed_id: Option<ChangefeedIdMessage>,
     /// The epoch of the acknowledged update.
     #[prost(uint64, tag = "2")]
@@ -119,25 +133,29 @@ pub struct DispatcherSetChecksumAckResponse {
     pub seq: u64,
     /// Ours: the acknowledging node process (see [`crate::protocol::ChecksumAck`]).
     #[prost(uint64, tag = "5")]
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub incarnation: u64,
 }
 
 /// Node → maintainer, once per heartbeat and mode (OUR message and field numbers, see the
 /// module docs): the verifier's state and, only at MATCH, the watermark.
-#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
 pub struct DispatcherSetChecksumHeartbeat {
     /// The changefeed.
     #[prost(message, optional, tag = "1")]
-    #[serde(rename = "changefeedID")]
+    #[cfg_attr(feature = "serde", serde(rename = "changefeedID"))]
     pub changefeed_id: Option<ChangefeedIdMessage>,
     /// The mode (0 default, 1 redo).
     #[prost(int64, tag = "2")]
     pub mode: i64,
     /// A [`ChecksumState`] number.
-    #[prost(enumeration = "ChecksumState", tag = "3")]
-    #[serde(with = "checksum_state_json")]
+    #[prost(enumeration = "protocol::ChecksumState", tag = "3")]
+    #[cfg_attr(feature = "serde", serde(with = "checksum_state_json"))]
     pub state: i32,
     /// Goes up at each change of `state`.
     #[prost(uint64, tag = "4")]
@@ -156,74 +174,12 @@ pub struct DispatcherSetChecksumHeartbeat {
     pub verified_seq: u64,
     /// This heartbeat's number for the node process and mode.
     #[prost(uint64, tag = "9")]
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub seq: u64,
     /// The sending node process.
     #[prost(uint64, tag = "10")]
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub incarnation: u64,
-}
-
-/// The verifier's state on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
-#[repr(i32)]
-pub enum ChecksumState {
-    /// Nothing expected has arrived.
-    Uninitialized = 0,
-    /// The fingerprints differ.
-    Mismatch = 1,
-    /// The fingerprints agree.
-    Match = 2,
-}
-
-impl ChecksumState {
-    /// The protobuf enum value name (`UNINITIALIZED`, `MISMATCH`, `MATCH`).
-    pub fn as_str_name(self) -> &'static str {
-        protocol::ChecksumState::from(self).name()
-    }
-
-    /// The value with this protobuf name.
-    pub fn from_str_name(name: &str) -> Option<ChecksumState> {
-        protocol::ChecksumState::ALL
-            .into_iter()
-            .find(|state| state.name() == name)
-            .map(ChecksumState::from)
-    }
-}
-
-/// A dispatcher's lifecycle state on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
-#[repr(i32)]
-pub enum ComponentState {
-    /// See [`LifecycleState::Working`].
-    Working = 0,
-    /// See [`LifecycleState::Stopped`].
-    Stopped = 1,
-    /// See [`LifecycleState::Removed`].
-    Removed = 2,
-    /// See [`LifecycleState::Initializing`].
-    Initializing = 3,
-    /// See [`LifecycleState::Preparing`].
-    Preparing = 4,
-    /// See [`LifecycleState::MergeReady`].
-    MergeReady = 5,
-    /// See [`LifecycleState::WaitingMerge`].
-    WaitingMerge = 6,
-}
-
-impl ComponentState {
-    /// The protobuf enum value name (`Working`, ..., `WaitingMerge`).
-    pub fn as_str_name(self) -> &'static str {
-        LifecycleState::from(self).name()
-    }
-
-    /// The value with this protobuf name.
-    pub fn from_str_name(name: &str) -> Option<ComponentState> {
-        LifecycleState::ALL
-            .into_iter()
-            .find(|state| state.name() == name)
-            .map(ComponentState::from)
-    }
 }
 
 /// Why bytes or a decoded message could not be used.
@@ -341,42 +297,6 @@ impl From<ChangefeedIdMessage> for protocol::ChangefeedId {
     }
 }
 
-impl From<protocol::ChecksumState> for ChecksumState {
-    fn from(state: protocol::ChecksumState) -> Self {
-        match state {
-            protocol::ChecksumState::Uninitialized => ChecksumState::Uninitialized,
-            protocol::ChecksumState::Mismatch => ChecksumState::Mismatch,
-            protocol::ChecksumState::Match => ChecksumState::Match,
-        }
-    }
-}
-
-impl From<ChecksumState> for protocol::ChecksumState {
-    fn from(state: ChecksumState) -> Self {
-        match state {
-            ChecksumState::Uninitialized => protocol::ChecksumState::Uninitialized,
-            ChecksumState::Mismatch => protocol::ChecksumState::Mismatch,
-            ChecksumState::Match => protocol::ChecksumState::Match,
-        }
-    }
-}
-
-impl From<LifecycleState> for ComponentState {
-    fn from(state: LifecycleState) -> Self {
-        ComponentState::try_from(i32::from(state.number()))
-            .expect("lifecycle and wire numbers are the same")
-    }
-}
-
-impl From<ComponentState> for LifecycleState {
-    fn from(state: ComponentState) -> Self {
-        u8::try_from(state as i32)
-            .ok()
-            .and_then(LifecycleState::from_number)
-            .expect("lifecycle and wire numbers are the same")
-    }
-}
-
 impl DispatcherSetChecksumUpdateRequest {
     /// The message for `update` of `changefeed`.
     pub fn from_update(changefeed: &protocol::ChangefeedId, update: &ChecksumUpdate) -> Self {
@@ -446,7 +366,7 @@ impl DispatcherSetChecksumHeartbeat {
         DispatcherSetChecksumHeartbeat {
             changefeed_id: Some(changefeed.into()),
             mode: heartbeat.mode.wire(),
-            state: ChecksumState::from(heartbeat.state) as i32,
+            state: heartbeat.state.wire(),
             state_seq: heartbeat.state_seq,
             watermark: heartbeat.watermark,
             node: heartbeat.node.0,
@@ -461,7 +381,7 @@ impl DispatcherSetChecksumHeartbeat {
     pub fn to_heartbeat(&self) -> Result<(protocol::ChangefeedId, ChecksumHeartbeat), WireError> {
         const NAME: &str = "DispatcherSetChecksumHeartbeat";
         let changefeed = required(NAME, "changefeedID", self.changefeed_id.clone())?;
-        let state = ChecksumState::try_from(self.state).map_err(|_| {
+        let state = protocol::ChecksumState::try_from(self.state).map_err(|_| {
             WireError::new(format!(
                 "{NAME}.state is {}: expected 0 (UNINITIALIZED), 1 (MISMATCH) or 2 (MATCH)",
                 self.state
@@ -472,7 +392,7 @@ impl DispatcherSetChecksumHeartbeat {
             incarnation: self.incarnation,
             mode: mode_from_wire(NAME, self.mode)?,
             seq: self.seq,
-            state: state.into(),
+            state,
             state_seq: self.state_seq,
             watermark: self.watermark,
             verified_against: ExpectedVersion {
@@ -486,13 +406,14 @@ impl DispatcherSetChecksumHeartbeat {
 
 /// JSON form of a `ChecksumState` field: its name (`MATCH`), or the number when it has none;
 /// either form is read back.
+#[cfg(feature = "serde")]
 mod checksum_state_json {
-    use super::ChecksumState;
+    use crate::protocol::ChecksumState;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(state: &i32, serializer: S) -> Result<S::Ok, S::Error> {
         match ChecksumState::try_from(*state) {
-            Ok(known) => serializer.serialize_str(known.as_str_name()),
+            Ok(known) => serializer.serialize_str(known.name()),
             Err(_) => serializer.serialize_i32(*state),
         }
     }
@@ -507,8 +428,8 @@ mod checksum_state_json {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
         match NameOrNumber::deserialize(deserializer)? {
             NameOrNumber::Number(number) => Ok(number),
-            NameOrNumber::Name(name) => ChecksumState::from_str_name(&name)
-                .map(|state| state as i32)
+            NameOrNumber::Name(name) => ChecksumState::from_name(&name)
+                .map(ChecksumState::wire)
                 .ok_or_else(|| {
                     serde::de::Error::custom(format!(
                         "unknown ChecksumState {name:?}: expected UNINITIALIZED, MISMATCH or MATCH"
@@ -526,12 +447,16 @@ mod checksum_state_json {
 /// Node → maintainer (ours): "I have been MISMATCH for a while; here is my actual sketch, send
 /// yours". Fields: 1 changefeedID, 2 epoch `uint64`, 3 mode `int64`, 4 seq `uint64` (the expected
 /// version the node holds), 5 node `uint32`, 6 sketch `bytes` (the node's actual sketch).
-#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
 pub struct DispatcherSetSketchRequest {
     /// The changefeed.
     #[prost(message, optional, tag = "1")]
-    #[serde(rename = "changefeedID")]
+    #[cfg_attr(feature = "serde", serde(rename = "changefeedID"))]
     pub changefeed_id: Option<ChangefeedIdMessage>,
     /// The epoch of the expected value the node holds.
     #[prost(uint64, tag = "2")]
@@ -553,12 +478,16 @@ pub struct DispatcherSetSketchRequest {
 /// Maintainer → node (ours): the difference sketch of the node's expected set. Fields:
 /// 1 changefeedID, 2 epoch `uint64`, 3 mode `int64`, 4 seq `uint64` (the maintainer's current
 /// version for the node), 5 node `uint32`, 6 sketch `bytes` (the expected sketch).
-#[derive(Clone, PartialEq, Eq, Hash, prost::Message, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
 pub struct DispatcherSetSketchResponse {
     /// The changefeed.
     #[prost(message, optional, tag = "1")]
-    #[serde(rename = "changefeedID")]
+    #[cfg_attr(feature = "serde", serde(rename = "changefeedID"))]
     pub changefeed_id: Option<ChangefeedIdMessage>,
     /// The maintainer's epoch.
     #[prost(uint64, tag = "2")]

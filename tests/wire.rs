@@ -6,7 +6,7 @@ use dispatcher_checksum::protocol::{
     Mode, NodeId,
 };
 use dispatcher_checksum::wire::{
-    self, decode, ChangefeedIdMessage, DispatcherSetChecksum, DispatcherSetChecksumAckResponse,
+    decode, ChangefeedIdMessage, DispatcherSetChecksum, DispatcherSetChecksumAckResponse,
     DispatcherSetChecksumHeartbeat, DispatcherSetChecksumUpdateRequest,
 };
 use dispatcher_checksum::{ComponentState, Fingerprint};
@@ -113,24 +113,29 @@ fn update_and_ack_field_numbers_are_the_reference_ones() {
 
 #[test]
 fn enum_numbers_are_the_reference_ones() {
-    assert_eq!(wire::ChecksumState::Uninitialized as i32, 0);
-    assert_eq!(wire::ChecksumState::Mismatch as i32, 1);
-    assert_eq!(wire::ChecksumState::Match as i32, 2);
-    for state in ComponentState::ALL {
-        let on_wire = wire::ComponentState::from(state);
-        assert_eq!(on_wire as i32, i32::from(state.number()));
-        assert_eq!(ComponentState::from(on_wire), state);
-        assert_eq!(on_wire.as_str_name(), state.name());
-        assert_eq!(
-            wire::ComponentState::from_str_name(state.name()),
-            Some(on_wire)
-        );
-    }
+    // The wire's enumerations are the domain enums; prost reads the `i32` through `TryFrom`.
+    let numbers: Vec<i32> = ChecksumState::ALL.iter().map(|s| s.wire()).collect();
+    assert_eq!(numbers, [0, 1, 2]);
     for state in ChecksumState::ALL {
-        let on_wire = wire::ChecksumState::from(state);
-        assert_eq!(on_wire as i32, state.wire());
-        assert_eq!(ChecksumState::from(on_wire), state);
+        assert_eq!(ChecksumState::try_from(state.wire()), Ok(state));
+        assert_eq!(ChecksumState::from_name(state.name()), Some(state));
     }
+    assert!(ChecksumState::try_from(3).is_err());
+    for (number, state) in ComponentState::ALL.into_iter().enumerate() {
+        assert_eq!(i32::from(state.number()), number as i32);
+        assert_eq!(ComponentState::try_from(number as i32), Ok(state));
+    }
+    assert!(ComponentState::try_from(7).is_err() && ComponentState::try_from(-1).is_err());
+    assert_eq!(
+        ComponentState::default(),
+        ComponentState::Working,
+        "the protobuf zero value"
+    );
+    let heartbeat = DispatcherSetChecksumHeartbeat {
+        state: 2,
+        ..Default::default()
+    };
+    assert_eq!(heartbeat.state(), ChecksumState::Match, "prost's getter");
 }
 
 #[test]

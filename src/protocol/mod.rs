@@ -35,14 +35,12 @@ pub use verifier::{
 };
 
 use crate::Fingerprint;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A node (a capture in the reference system), named by a small number.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct NodeId(pub u32);
 
 /// `node-7`.
@@ -54,10 +52,9 @@ impl fmt::Display for NodeId {
 
 /// Which of a changefeed's two independent dispatcher sets: the default one, or the redo log's.
 /// On the wire it is an `int64` (0 or 1).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Mode {
     /// The default dispatcher set (wire 0).
     #[default]
@@ -100,7 +97,8 @@ impl fmt::Display for Mode {
 }
 
 /// A changefeed's identity as the reference system sends it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChangefeedId {
     /// High half of the changefeed's 128-bit ID.
     pub high: u64,
@@ -132,10 +130,9 @@ impl fmt::Display for ChangefeedId {
 }
 
 /// What a node's verifier concluded, with the reference system's wire numbers.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "SCREAMING_SNAKE_CASE"))]
 pub enum ChecksumState {
     /// No expected fingerprint has arrived since the last reset (wire 0).
     #[default]
@@ -169,6 +166,13 @@ impl ChecksumState {
         }
     }
 
+    /// The state with this reference name (`UNINITIALIZED`, `MISMATCH`, `MATCH`), if any.
+    pub fn from_name(name: &str) -> Option<ChecksumState> {
+        ChecksumState::ALL
+            .into_iter()
+            .find(|state| state.name() == name)
+    }
+
     /// The reference system's name: `UNINITIALIZED`, `MISMATCH`, `MATCH`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -176,6 +180,19 @@ impl ChecksumState {
             ChecksumState::Mismatch => "MISMATCH",
             ChecksumState::Match => "MATCH",
         }
+    }
+}
+
+/// A wire number that names no state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownChecksumState(pub i32);
+
+/// The wire's `i32` (what prost reads an `enumeration` field through).
+impl TryFrom<i32> for ChecksumState {
+    type Error = UnknownChecksumState;
+
+    fn try_from(number: i32) -> Result<Self, Self::Error> {
+        ChecksumState::from_wire(number).ok_or(UnknownChecksumState(number))
     }
 }
 
@@ -187,7 +204,8 @@ impl fmt::Display for ChecksumState {
 
 /// The maintainer's message to one node: "in this epoch and mode, your expected set as of update
 /// `seq` has this fingerprint". The changefeed travels beside it (see [`crate::wire`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChecksumUpdate {
     /// The node it is for.
     pub node: NodeId,
@@ -202,7 +220,8 @@ pub struct ChecksumUpdate {
 }
 
 /// A node's acknowledgement of the update it applied (or already had).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChecksumAck {
     /// The node that acknowledges.
     pub node: NodeId,
@@ -219,9 +238,8 @@ pub struct ChecksumAck {
 
 /// Which expected value a verdict was computed against: the maintainer's epoch and the update's
 /// seq (both 0 before any update). Ordered by epoch, then seq.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ExpectedVersion {
     /// The maintainer's epoch.
     pub epoch: u64,
@@ -254,7 +272,8 @@ impl fmt::Display for ExpectedVersion {
 ///   sequences over, so its first heartbeats would look older than its last ones before the
 ///   restart; the restarted process takes a higher incarnation (for example its start time in
 ///   milliseconds) and wins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChecksumHeartbeat {
     /// The node that sends it.
     pub node: NodeId,
