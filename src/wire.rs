@@ -18,7 +18,8 @@
 //! `ChecksumState`, 4 stateSeq `uint64`, 5 watermark `optional uint64`, 6 node `uint32`,
 //! 7 verifiedEpoch `uint64`, 8 verifiedSeq `uint64` (the expected value the state was computed
 //! against, see [`crate::protocol::ExpectedVersion`]), 9 seq `uint64` (the heartbeat's own
-//! number), 10 incarnation `uint64` (the node process).
+//! number), 10 incarnation `uint64` (the node process), 11 actual `DispatcherSetChecksum` (the
+//! node's actual fingerprint at the same instant as the watermark).
 //!
 //! `DispatcherSetChecksumAckResponse` is the reference message plus **our** field 5 incarnation
 //! `uint64` (a receiver that does not know it skips it, as protobuf receivers do).
@@ -180,6 +181,10 @@ pub struct DispatcherSetChecksumHeartbeat {
     #[prost(uint64, tag = "10")]
     #[cfg_attr(feature = "serde", serde(default))]
     pub incarnation: u64,
+    /// The node's actual fingerprint at the same instant as the watermark.
+    #[prost(message, optional, tag = "11")]
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub actual: Option<DispatcherSetChecksum>,
 }
 
 /// Why bytes or a decoded message could not be used.
@@ -374,6 +379,7 @@ impl DispatcherSetChecksumHeartbeat {
             verified_seq: heartbeat.verified_against.seq,
             seq: heartbeat.seq,
             incarnation: heartbeat.incarnation,
+            actual: heartbeat.actual.map(DispatcherSetChecksum::from),
         }
     }
 
@@ -399,22 +405,26 @@ impl DispatcherSetChecksumHeartbeat {
                 epoch: self.verified_epoch,
                 seq: self.verified_seq,
             },
+            actual: self.actual.map(Fingerprint::from),
         };
         Ok((changefeed.into(), heartbeat))
     }
 }
 
-/// JSON form of a `ChecksumState` field: its name (`MATCH`), or the number when it has none;
-/// either form is read back.
+/// JSON form of an enumeration field: the value's name (`MATCH`, `Working`), or the number when
+/// it has none; either form is read back.
 #[cfg(feature = "serde")]
-mod checksum_state_json {
-    use crate::protocol::ChecksumState;
+mod enum_json {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(state: &i32, serializer: S) -> Result<S::Ok, S::Error> {
-        match ChecksumState::try_from(*state) {
-            Ok(known) => serializer.serialize_str(known.name()),
-            Err(_) => serializer.serialize_i32(*state),
+    pub fn serialize<S: Serializer>(
+        number: i32,
+        name: Option<&'static str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match name {
+            Some(name) => serializer.serialize_str(name),
+            None => serializer.serialize_i32(number),
         }
     }
 
@@ -425,16 +435,266 @@ mod checksum_state_json {
         Number(i32),
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        by_name: impl Fn(&str) -> Option<i32>,
+        expected: &str,
+    ) -> Result<i32, D::Error> {
         match NameOrNumber::deserialize(deserializer)? {
             NameOrNumber::Number(number) => Ok(number),
-            NameOrNumber::Name(name) => ChecksumState::from_name(&name)
-                .map(ChecksumState::wire)
-                .ok_or_else(|| {
-                    serde::de::Error::custom(format!(
-                        "unknown ChecksumState {name:?}: expected UNINITIALIZED, MISMATCH or MATCH"
-                    ))
-                }),
+            NameOrNumber::Name(name) => by_name(&name).ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown value {name:?}: expected {expected}"))
+            }),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+mod checksum_state_json {
+    use crate::protocol::ChecksumState;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(state: &i32, serializer: S) -> Result<S::Ok, S::Error> {
+        let name = ChecksumState::try_from(*state)
+            .ok()
+            .map(ChecksumState::name);
+        super::enum_json::serialize(*state, name, serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+        super::enum_json::deserialize(
+            deserializer,
+            |name| ChecksumState::from_name(name).map(ChecksumState::wire),
+            "UNINITIALIZED, MISMATCH or MATCH",
+        )
+    }
+}
+
+#[cfg(feature = "serde")]
+mod component_state_json {
+    use crate::ComponentState;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(state: &i32, serializer: S) -> Result<S::Ok, S::Error> {
+        let name = ComponentState::try_from(*state)
+            .ok()
+            .map(ComponentState::name);
+        super::enum_json::serialize(*state, name, serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+        super::enum_json::deserialize(
+            deserializer,
+            |name| {
+                crate::ComponentState::ALL
+                    .into_iter()
+                    .find(|state| state.name() == name)
+                    .map(|state| i32::from(state.number()))
+            },
+            "Working, Stopped, Removed, Initializing, Preparing, MergeReady or WaitingMerge",
+        )
+    }
+}
+
+// ---- The reference heartbeat (TiCDC's HeartBeatRequest as its pull request 3782 lays it out) ---
+// Node → maintainer. `dcsum decode --type HeartBeatRequest` prints it with these field names; the
+// simulator's `--protocol reference` heartbeats are these messages.
+
+/// A dispatcher's ID on the wire (the reference system's `DispatcherID`): 1 high, 2 low.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct DispatcherIdMessage {
+    /// High half.
+    #[prost(uint64, tag = "1")]
+    pub high: u64,
+    /// Low half.
+    #[prost(uint64, tag = "2")]
+    pub low: u64,
+}
+
+/// A node's watermark for one mode: 1 checkpointTs, 2 resolvedTs, 3 seq, 4 lastSyncedTs (all
+/// `uint64`). The node raises `seq` when it creates a dispatcher; the maintainer keeps a
+/// watermark with a higher seq even when its checkpoint is lower, and within one seq only a
+/// higher checkpoint.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
+pub struct Watermark {
+    /// The lowest checkpoint over the node's dispatchers of the mode.
+    #[prost(uint64, tag = "1")]
+    pub checkpoint_ts: u64,
+    /// The lowest resolved ts.
+    #[prost(uint64, tag = "2")]
+    pub resolved_ts: u64,
+    /// Orders watermarks of one node (see above).
+    #[prost(uint64, tag = "3")]
+    pub seq: u64,
+    /// The highest last-synced ts.
+    #[prost(uint64, tag = "4")]
+    pub last_synced_ts: u64,
+}
+
+/// One dispatcher's status in a heartbeat: 1 ID, 2 component_status, 3 checkpoint_ts,
+/// 4 event_size_per_second (`float`), 5 mode (`int64`).
+#[derive(Clone, Copy, PartialEq, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct TableSpanStatus {
+    /// The dispatcher.
+    #[prost(message, optional, tag = "1")]
+    #[cfg_attr(feature = "serde", serde(rename = "ID"))]
+    pub id: Option<DispatcherIdMessage>,
+    /// A [`ComponentState`](crate::ComponentState) number.
+    #[prost(enumeration = "crate::ComponentState", tag = "2")]
+    #[cfg_attr(feature = "serde", serde(with = "component_state_json"))]
+    pub component_status: i32,
+    /// Its checkpoint.
+    #[prost(uint64, tag = "3")]
+    pub checkpoint_ts: u64,
+    /// Its event rate.
+    #[prost(float, tag = "4")]
+    pub event_size_per_second: f32,
+    /// The mode (0 default, 1 redo).
+    #[prost(int64, tag = "5")]
+    pub mode: i64,
+}
+
+/// An error a node reports: 1 time, 2 node, 3 code, 4 message (all `string`).
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct RunningError {
+    /// When.
+    #[prost(string, tag = "1")]
+    pub time: String,
+    /// Which node.
+    #[prost(string, tag = "2")]
+    pub node: String,
+    /// The error code.
+    #[prost(string, tag = "3")]
+    pub code: String,
+    /// The message.
+    #[prost(string, tag = "4")]
+    pub message: String,
+}
+
+/// The reference node's heartbeat: 1 changefeedID, 2 watermark, 3 redoWatermark (each left out
+/// when that mode's checksum state is not MATCH), 4 statuses (repeated), 5 compeleteStatus
+/// (`bool`; the reference's spelling), 6 err, 7 checksumState, 8 redoChecksumState
+/// (`ChecksumState`), 9 checksumStateSeq, 10 redoChecksumStateSeq (`uint64`).
+#[derive(Clone, PartialEq, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
+pub struct HeartBeatRequest {
+    /// The changefeed.
+    #[prost(message, optional, tag = "1")]
+    #[cfg_attr(feature = "serde", serde(rename = "changefeedID"))]
+    pub changefeed_id: Option<ChangefeedIdMessage>,
+    /// The default mode's watermark, present only at MATCH.
+    #[prost(message, optional, tag = "2")]
+    pub watermark: Option<Watermark>,
+    /// The redo mode's watermark, present only at MATCH.
+    #[prost(message, optional, tag = "3")]
+    pub redo_watermark: Option<Watermark>,
+    /// Dispatcher statuses (changes, or every dispatcher when `compeleteStatus`).
+    #[prost(message, repeated, tag = "4")]
+    pub statuses: Vec<TableSpanStatus>,
+    /// Whether `statuses` lists every dispatcher.
+    #[prost(bool, tag = "5")]
+    #[cfg_attr(feature = "serde", serde(rename = "compeleteStatus"))]
+    pub compelete_status: bool,
+    /// An error, if any.
+    #[prost(message, optional, tag = "6")]
+    pub err: Option<RunningError>,
+    /// The default mode's checksum state.
+    #[prost(enumeration = "protocol::ChecksumState", tag = "7")]
+    #[cfg_attr(feature = "serde", serde(with = "checksum_state_json"))]
+    pub checksum_state: i32,
+    /// The redo mode's checksum state.
+    #[prost(enumeration = "protocol::ChecksumState", tag = "8")]
+    #[cfg_attr(feature = "serde", serde(with = "checksum_state_json"))]
+    pub redo_checksum_state: i32,
+    /// Goes up when `checksumState` changes.
+    #[prost(uint64, tag = "9")]
+    pub checksum_state_seq: u64,
+    /// Goes up when `redoChecksumState` changes.
+    #[prost(uint64, tag = "10")]
+    pub redo_checksum_state_seq: u64,
+}
+
+/// A checksum state with its seq: 1 state, 2 checksumStateSeq. Declared by the reference's
+/// pull request and used nowhere in it; here for completeness of `dcsum decode`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, prost::Message)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
+pub struct ChecksumMeta {
+    /// The state.
+    #[prost(enumeration = "protocol::ChecksumState", tag = "1")]
+    #[cfg_attr(feature = "serde", serde(with = "checksum_state_json"))]
+    pub state: i32,
+    /// Its seq.
+    #[prost(uint64, tag = "2")]
+    pub checksum_state_seq: u64,
+}
+
+impl Named for DispatcherIdMessage {
+    const NAME: &'static str = "DispatcherID";
+}
+impl Named for Watermark {
+    const NAME: &'static str = "Watermark";
+}
+impl Named for TableSpanStatus {
+    const NAME: &'static str = "TableSpanStatus";
+}
+impl Named for RunningError {
+    const NAME: &'static str = "RunningError";
+}
+impl Named for HeartBeatRequest {
+    const NAME: &'static str = "HeartBeatRequest";
+}
+impl Named for ChecksumMeta {
+    const NAME: &'static str = "ChecksumMeta";
+}
+
+impl From<crate::DispatcherId> for DispatcherIdMessage {
+    fn from(id: crate::DispatcherId) -> Self {
+        DispatcherIdMessage {
+            high: id.high,
+            low: id.low,
+        }
+    }
+}
+
+impl From<DispatcherIdMessage> for crate::DispatcherId {
+    fn from(id: DispatcherIdMessage) -> Self {
+        crate::DispatcherId::new(id.high, id.low)
+    }
+}
+
+impl TableSpanStatus {
+    /// The status of dispatcher `id` in `state` at `checkpoint_ts`, for `mode`.
+    pub fn new(
+        id: crate::DispatcherId,
+        state: crate::ComponentState,
+        checkpoint_ts: u64,
+        mode: Mode,
+    ) -> TableSpanStatus {
+        TableSpanStatus {
+            id: Some(id.into()),
+            component_status: i32::from(state.number()),
+            checkpoint_ts,
+            event_size_per_second: 0.0,
+            mode: mode.wire(),
         }
     }
 }

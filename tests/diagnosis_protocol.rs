@@ -206,6 +206,7 @@ impl Run {
                     state_seq: verdict.state_seq,
                     watermark: verdict.carries_watermark.then_some(100),
                     verified_against: verdict.verified_against,
+                    actual: None,
                 });
                 if let Some(request) =
                     node.diagnoser

@@ -33,6 +33,7 @@ fn beat(
         state_seq: 1,
         watermark,
         verified_against: ExpectedVersion::default(),
+        actual: None,
     }
 }
 
@@ -56,6 +57,7 @@ fn heartbeat(
         state_seq,
         watermark: Some(watermark),
         verified_against: verified,
+        actual: None,
     }
 }
 
@@ -490,4 +492,102 @@ fn a_lower_watermark_of_the_same_state_seq_is_not_paired_with_the_older_higher_o
             "D's data between 50 and 100 would be skipped"
         );
     }
+}
+
+#[test]
+fn the_explained_gate_passes_a_mismatch_made_of_in_flight_ids_only() {
+    use dispatcher_checksum::protocol::{CheckpointRule, WatermarkPolicy};
+    let (x, y, d) = (
+        DispatcherId::new(0, 1),
+        DispatcherId::new(0, 2),
+        DispatcherId::new(0, 4),
+    );
+    let mut maintainer =
+        MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default())
+            .with_rule(CheckpointRule::Explained);
+    let mut node: NodeChecksums = NodeChecksums::new(A, 1, false, VerifierConfig::default())
+        .with_watermark_policy(WatermarkPolicy::Always);
+    set(&mut node).on_dispatcher_added(x, ComponentState::Working);
+    set(&mut node).on_dispatcher_added(y, ComponentState::Working);
+    let now = Duration::ZERO;
+    let tracker = maintainer.tracker_mut(Mode::Default).unwrap();
+    let update = tracker.reset_full(1, &[A], [(A, vec![x, y])], now).updates[0];
+    maintainer.handle_ack(node.apply_update(&update).unwrap());
+    maintainer.set_checkpoint(10);
+    // An add of d to A is in flight (the reference ordering: not expected yet). The node already
+    // runs d: MISMATCH, but explained.
+    maintainer
+        .tracker_mut(Mode::Default)
+        .unwrap()
+        .begin_transition(A, d);
+    set(&mut node).on_dispatcher_added(d, ComponentState::Working);
+    let (heartbeat, _) = node.heartbeat(Mode::Default, 40, now).unwrap();
+    assert_eq!(heartbeat.state, MISMATCH);
+    assert_eq!(heartbeat.watermark, Some(40), "sent although not MATCH");
+    maintainer.observe_heartbeat(heartbeat, now);
+    assert_eq!(maintainer.decide_verified().checkpoint(), None);
+    let step = maintainer.advance_checkpoint(Some(35));
+    assert_eq!(step.decision, GateDecision::Advance { checkpoint: 40 });
+    assert_eq!(
+        (step.checkpoint, step.advanced),
+        (Some(35), true),
+        "held by the floor"
+    );
+    // The node loses y, which is settled: unexplained, so the gate holds and the checkpoint stays.
+    set(&mut node).on_dispatcher_removed(y);
+    let (heartbeat, _) = node.heartbeat(Mode::Default, 50, now).unwrap();
+    maintainer.observe_heartbeat(heartbeat, now);
+    let step = maintainer.advance_checkpoint(None);
+    assert!(matches!(
+        step.decision,
+        GateDecision::Hold {
+            reason: HoldReason::Unexplained {
+                in_flight: 1,
+                too_many: false
+            },
+            ..
+        }
+    ));
+    assert_eq!((step.checkpoint, step.advanced), (Some(35), false));
+}
+
+#[test]
+fn the_checkpoint_never_goes_backwards() {
+    let mut maintainer =
+        MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
+    let now = Duration::ZERO;
+    maintainer.tracker_mut(Mode::Default).unwrap().reset_full(
+        1,
+        &[A],
+        [(A, Vec::<DispatcherId>::new())],
+        now,
+    );
+    maintainer.set_checkpoint(100);
+    let beat = |seq, watermark| ChecksumHeartbeat {
+        verified_against: version(1, 1),
+        ..super_beat(seq, watermark)
+    };
+    maintainer.observe_heartbeat(beat(1, 90), now);
+    let step = maintainer.advance_checkpoint(None);
+    assert_eq!(
+        (step.checkpoint, step.advanced),
+        (Some(100), false),
+        "90 < 100: stays"
+    );
+    maintainer.observe_heartbeat(beat(2, 130), now);
+    assert_eq!(
+        maintainer.advance_checkpoint(Some(120)).checkpoint,
+        Some(120)
+    );
+    maintainer.set_checkpoint(50);
+    assert_eq!(
+        maintainer.checkpoint(),
+        Some(120),
+        "set_checkpoint does not go back either"
+    );
+}
+
+/// A MATCH heartbeat of node A (default mode) with no particular version.
+fn super_beat(seq: u64, watermark: u64) -> ChecksumHeartbeat {
+    beat(A, Mode::Default, seq, MATCH, Some(watermark))
 }

@@ -377,13 +377,15 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// The exact model: each node's set of IDs, its seq and acked seq, and which nodes are dirty.
+/// The exact model: each node's set of IDs, its seq and acked seq, which nodes are dirty, and
+/// the last seq of every node forgotten in this epoch (met again, it numbers on from there).
 #[derive(Default)]
 struct Oracle {
     sets: BTreeMap<NodeId, BTreeSet<u64>>,
     seq: HashMap<NodeId, u64>,
     acked: HashMap<NodeId, u64>,
     dirty: BTreeSet<NodeId>,
+    forgotten: HashMap<NodeId, u64>,
 }
 
 impl Oracle {
@@ -434,7 +436,11 @@ impl Oracle {
                                 changed.insert(o);
                             }
                             self.sets.entry(node).or_default().insert(*x);
-                            self.seq.entry(node).or_insert(0);
+                            let floor = self.forgotten.get(&node).copied().unwrap_or(0);
+                            if !self.seq.contains_key(&node) {
+                                self.forgotten.remove(&node);
+                            }
+                            self.seq.entry(node).or_insert(floor);
                             self.acked.entry(node).or_insert(0);
                             changed.insert(node);
                         }
@@ -449,7 +455,9 @@ impl Oracle {
                 for n in nodes {
                     let node = NodeId(*n);
                     self.sets.remove(&node);
-                    self.seq.remove(&node);
+                    if let Some(seq) = self.seq.remove(&node) {
+                        self.forgotten.insert(node, seq);
+                    }
                     self.acked.remove(&node);
                     self.dirty.remove(&node);
                 }
@@ -539,4 +547,85 @@ fn ack(node: NodeId, epoch: u64, mode: Mode, seq: u64) -> ChecksumAck {
         mode,
         seq,
     }
+}
+
+#[test]
+fn a_forgotten_node_met_again_numbers_its_updates_above_what_it_was_sent() {
+    let mut tracker = tracker();
+    tracker.reset_full(3, &[A, B], [(A, vec![id(1)])], secs(0));
+    for x in 2..6 {
+        tracker.apply_delta(A, &[id(x)], &[]);
+    }
+    assert_eq!(tracker.seq(A), Some(5));
+    tracker.remove_nodes(&[A]);
+    // An update with seq 5 may still be on its way to A; the new numbering must outrank it.
+    tracker.apply_delta(A, &[id(9)], &[]);
+    assert_eq!(tracker.seq(A), Some(6));
+    // A node never forgotten starts from 0 as before.
+    tracker.apply_delta(C, &[id(10)], &[]);
+    assert_eq!(tracker.seq(C), Some(1));
+    // A new epoch forgets the floors.
+    tracker.reset_full(4, &[A], [(A, vec![id(9)])], secs(0));
+    tracker.remove_nodes(&[A]);
+    tracker.reset_full(5, &[B], [(B, vec![id(1)])], secs(0));
+    tracker.apply_delta(A, &[id(2)], &[]);
+    assert_eq!(tracker.seq(A), Some(1));
+}
+
+#[test]
+fn remove_ids_takes_each_id_from_whichever_node_expects_it() {
+    let mut tracker = tracker();
+    tracker.reset_full(
+        1,
+        &[A, B],
+        [(A, vec![id(1), id(2)]), (B, vec![id(3)])],
+        secs(0),
+    );
+    // A move rebinds id(2) to B in the scheduler before its delta: a removal addressed to B
+    // would miss it. remove_ids does not.
+    assert_eq!(tracker.apply_delta(B, &[], &[id(2)]).not_owned, 1);
+    let summary = tracker.remove_ids(&[id(2), id(3), id(77)]);
+    assert_eq!(
+        (summary.removed, summary.not_owned, summary.changed_nodes),
+        (2, 1, 2)
+    );
+    assert_eq!(tracker.expected(A), Some(Fingerprint::from_ids([id(1)])));
+    assert_eq!(tracker.expected(B), Some(Fingerprint::EMPTY));
+    assert_eq!((tracker.seq(A), tracker.seq(B)), (Some(2), Some(2)));
+    assert_eq!(tracker.owner(id(2)), None);
+}
+
+#[test]
+fn transitions_take_ids_out_of_the_settled_fingerprint_until_they_end() {
+    let mut tracker = tracker();
+    tracker.reset_full(1, &[A], [(A, vec![id(1), id(2)])], secs(0));
+    let node = |t: &ExpectedSetTracker| t.node(A).unwrap().clone();
+    assert_eq!(node(&tracker).settled, node(&tracker).expected);
+    // id(2) leaves A, id(5) comes to A (a move away and an add), both in flight.
+    assert!(tracker.begin_transition(A, id(2)));
+    assert!(
+        !tracker.begin_transition(A, id(2)),
+        "marking twice is one mark"
+    );
+    assert!(tracker.begin_transition(A, id(5)));
+    assert_eq!(node(&tracker).settled, Fingerprint::from_ids([id(1)]));
+    // The deltas land while in flight: the settled part does not move.
+    tracker.apply_delta(A, &[id(5)], &[id(2)]);
+    assert_eq!(node(&tracker).settled, Fingerprint::from_ids([id(1)]));
+    assert_eq!(tracker.transitions(), 2);
+    // Ending: id(5) is now expected, so it is settled; id(2) is not expected any more.
+    assert!(tracker.end_transition(A, id(5)));
+    assert!(tracker.end_transition(A, id(2)));
+    assert!(!tracker.end_transition(A, id(2)));
+    assert_eq!(
+        node(&tracker).settled,
+        Fingerprint::from_ids([id(1), id(5)])
+    );
+    assert_eq!(node(&tracker).settled, node(&tracker).expected);
+    assert_eq!(tracker.transitions(), 0);
+    // A node met first through a transition is tracked with seq 0 (nothing expected of it).
+    tracker.begin_transition(C, id(8));
+    assert_eq!(tracker.seq(C), Some(0));
+    tracker.remove_nodes(&[C]);
+    assert_eq!(tracker.transitions(), 0);
 }

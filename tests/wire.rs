@@ -193,6 +193,7 @@ fn heartbeat_round_trips_through_bytes_and_protocol_types() {
             state_seq: 3,
             watermark,
             verified_against: ExpectedVersion { epoch: 6, seq: 2 },
+            actual: None,
         };
         let message = DispatcherSetChecksumHeartbeat::from_heartbeat(&changefeed(), &heartbeat);
         let decoded: DispatcherSetChecksumHeartbeat = decode(&message.encode_to_vec()).unwrap();

@@ -294,6 +294,7 @@ fn match_heartbeat(node: NodeId, mode: Mode, seq: u64, watermark: u64) -> Checks
         state_seq: 1,
         watermark: Some(watermark),
         verified_against: ExpectedVersion { epoch: 1, seq: 1 },
+        actual: None,
     }
 }
 

@@ -1,35 +1,88 @@
-//! `dcsum simulate`: the fault-injection simulator over many seeds (see
-//! `dispatcher_checksum_sim`). Prints the summary; exits 1 on any violation.
+//! `dcsum simulate`: the fault-injection simulator over many seeds (see `dispatcher_checksum_sim`).
+//! Prints the summary and exits 1 on any violation; `--trace SEED` prints one run's event trace
+//! up to its first violation instead.
 
-use dispatcher_checksum::protocol::TrackerConfig;
-use dispatcher_checksum_sim::network::NetworkConfig;
-use dispatcher_checksum_sim::{run_seeds, GateRule, Sabotage, SimConfig};
+use dispatcher_checksum_sim::{
+    run_seeds, trace_seed_from, Checks, FaultConfig, GateKind, NetworkConfig, Ordering, Protocol,
+    Sabotage, SimConfig, Timing, ViolationKind, WorkloadConfig,
+};
 use std::error::Error;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// The gate rule, as a command-line value.
+/// The protocol, as a command-line value.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum GateRuleArg {
-    /// MATCH must refer to the maintainer's latest (epoch, seq) of the node (recommended).
-    VerifiedSeq,
-    /// The protocol's gate alone (shows the stale-MATCH race).
+pub enum ProtocolArg {
+    /// This project's protocol.
+    Ours,
+    /// TiCDC's pull request 3782 as written.
+    Reference,
+}
+
+/// The operator ordering, as a command-line value.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum OrderingArg {
+    /// The expected set changes before the command.
+    Eager,
+    /// The expected set changes in the operator's PostFinish (TiCDC's order).
+    Reference,
+}
+
+/// The checkpoint gate, as a command-line value.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum GateArg {
+    /// The protocol's own gate.
+    Plain,
+    /// Ours only: a mismatch explained by the operators in flight passes.
+    Explained,
+    /// No checksum gate (the baseline).
+    None,
+    /// Ours' heartbeats with issue 3's rule (MATCH from every tracked node, any version).
     Contract,
 }
 
 /// A deliberate bug to plant, to see the checks fire.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum PlantedBug {
-    /// The maintainer treats MISMATCH heartbeats as MATCH (caught by safety).
+    /// The gate merges heartbeats of one state_seq field by field (checkpoint-ahead).
+    GateKeepsMaxWatermarkWithinStateSeq,
+    /// The maintainer takes MISMATCH as MATCH (gate-opened-on-unequal-sets).
     GateTrustsMismatch,
-    /// Nodes do not tell the incremental set when a dispatcher starts Working (equivalence).
+    /// The checkpoint ignores the scheduler's floors (checkpoint-ahead).
+    IgnoreFloors,
+    /// The checkpoint may go backwards (checkpoint-regressed).
+    NoMonotoneGuard,
+    /// Nodes do not tell the incremental set about Working (equivalence).
     IncrementalMissesWorking,
-    /// The maintainer never resends unacknowledged updates (liveness, under loss).
+    /// Nodes say MATCH when the counts agree (match-truthful).
+    MatchOnEqualCounts,
+    /// The maintainer's tracker misses remove deltas (tracker-oracle).
+    TrackerMissesRemove,
+    /// The maintainer never resends (liveness-no-match under loss).
     NoResend,
-    /// Nodes reset their verifiers on every bootstrap, even for the epoch they follow (liveness).
+    /// Nodes reset on every bootstrap (liveness-no-match).
     ResetOnEveryBootstrap,
 }
 
+impl PlantedBug {
+    fn sabotage(self) -> Sabotage {
+        match self {
+            PlantedBug::GateKeepsMaxWatermarkWithinStateSeq => {
+                Sabotage::GateKeepsMaxWatermarkWithinStateSeq
+            }
+            PlantedBug::GateTrustsMismatch => Sabotage::GateTrustsMismatch,
+            PlantedBug::IgnoreFloors => Sabotage::IgnoreFloors,
+            PlantedBug::NoMonotoneGuard => Sabotage::NoMonotoneGuard,
+            PlantedBug::IncrementalMissesWorking => Sabotage::IncrementalMissesWorking,
+            PlantedBug::MatchOnEqualCounts => Sabotage::MatchOnEqualCounts,
+            PlantedBug::TrackerMissesRemove => Sabotage::TrackerMissesRemove,
+            PlantedBug::NoResend => Sabotage::NoResend,
+            PlantedBug::ResetOnEveryBootstrap => Sabotage::ResetOnEveryBootstrap,
+        }
+    }
+}
+
+/// `dcsum simulate`'s arguments.
 #[derive(clap::Args)]
 pub struct Args {
     /// First seed.
@@ -38,58 +91,99 @@ pub struct Args {
     /// Number of seeds (runs): seed, seed+1, ...
     #[arg(long, default_value_t = 1000)]
     seeds: u64,
+    /// Print the event trace of this one seed, up to its first violation, instead of a summary.
+    #[arg(long, value_name = "SEED")]
+    trace: Option<u64>,
+    /// With --trace: print every event from the start, not only from the last moment every node
+    /// was at MATCH.
+    #[arg(long, requires = "trace")]
+    whole_trace: bool,
+    /// With --trace: stop at the first violation of this kind (e.g. checkpoint-ahead) rather
+    /// than the first of any kind.
+    #[arg(long, requires = "trace", value_parser = violation_kind)]
+    until: Option<ViolationKind>,
+    /// The protocol under test.
+    #[arg(long, value_enum, default_value_t = ProtocolArg::Ours)]
+    protocol: ProtocolArg,
+    /// When the maintainer changes its expected sets.
+    #[arg(long, value_enum, default_value_t = OrderingArg::Eager)]
+    ordering: OrderingArg,
+    /// The checkpoint gate.
+    #[arg(long, value_enum, default_value_t = GateArg::Plain)]
+    gate: GateArg,
     /// Nodes at the start.
-    #[arg(long, default_value_t = 4)]
-    nodes: usize,
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..=100_000))]
+    nodes: u64,
     /// Dispatchers per mode at the start.
     #[arg(long, default_value_t = 32)]
     dispatchers: usize,
-    /// Probability that a protocol message is lost.
-    #[arg(long, default_value_t = 0.1, value_parser = probability)]
-    loss: f64,
-    /// Probability that a protocol message is duplicated.
-    #[arg(long, default_value_t = 0.1, value_parser = probability)]
-    dup: f64,
-    /// Probability that a message gets a random delay up to --max-delay (and so is reordered).
-    #[arg(long, default_value_t = 0.1, value_parser = probability)]
-    reorder: f64,
-    /// Longest network delay in ticks.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1000))]
-    max_delay: u64,
-    /// Maintainer failovers per run.
-    #[arg(long, default_value_t = 3)]
-    failovers: usize,
-    /// Nodes leaving per run.
-    #[arg(long, default_value_t = 1)]
-    leaves: usize,
-    /// Silent drifts per run: a node loses or keeps a dispatcher without telling anyone; the
-    /// summary says whether the difference sketch named exactly the planted IDs.
-    #[arg(long, default_value_t = 1)]
-    drifts: usize,
-    /// Ticks of the fault phase (operators and faults); the quiet phase follows.
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(2..))]
-    ticks: u64,
-    /// Probability that an operator starts in a tick.
-    #[arg(long, default_value_t = 0.3, value_parser = probability)]
-    operator_rate: f64,
-    /// Heartbeat period (one tick) in milliseconds.
-    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..))]
-    tick_ms: u64,
-    /// The trackers' resend interval in milliseconds.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-    resend_ms: u64,
     /// Run the redo mode beside the default mode.
     #[arg(long)]
     redo: bool,
-    /// Which gate rule the maintainer applies.
-    #[arg(long, value_enum, default_value_t = GateRuleArg::VerifiedSeq)]
-    gate_rule: GateRuleArg,
+    /// Probability that a checksum message (update, ack, heartbeat) is lost.
+    #[arg(long, default_value_t = 0.1, value_parser = probability)]
+    loss: f64,
+    /// Probability that a checksum message is duplicated.
+    #[arg(long, default_value_t = 0.1, value_parser = probability)]
+    dup: f64,
+    /// Probability that a message takes a random delay up to --max-delay-ms (reordering).
+    #[arg(long, default_value_t = 0.3, value_parser = probability)]
+    reorder: f64,
+    /// Longest network delay in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(5..=60_000))]
+    max_delay_ms: u64,
+    /// Maintainer failovers per run.
+    #[arg(long, default_value_t = 3)]
+    failovers: usize,
+    /// Clean maintainer moves per run.
+    #[arg(long, default_value_t = 1)]
+    moves: usize,
+    /// Node restarts (same node ID) per run.
+    #[arg(long, default_value_t = 1)]
+    restarts: usize,
+    /// Nodes leaving per run.
+    #[arg(long, default_value_t = 1)]
+    leaves: usize,
+    /// Table drops replacing a running move, split or merge, per run.
+    #[arg(long, default_value_t = 2)]
+    replacements: usize,
+    /// Probability that a failed maintainer lingers as a zombie.
+    #[arg(long, default_value_t = 0.2, value_parser = probability)]
+    zombie: f64,
+    /// Length of the fault phase in seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    fault_seconds: u64,
+    /// Operators started per second in the fault phase.
+    #[arg(long, default_value_t = 1.0)]
+    operators_per_second: f64,
+    /// Fraction of the dispatchers a rebalance moves per minute.
+    #[arg(long, default_value_t = 0.0)]
+    rebalance_per_minute: f64,
+    /// Use the scale experiment's timings (heartbeat 1 s) instead of the reference's (200 ms).
+    #[arg(long)]
+    realistic_timing: bool,
+    /// Check only the checkpoint properties (for large clusters).
+    #[arg(long)]
+    progress_checks_only: bool,
     /// Plant a deliberate bug (the run must then report violations).
     #[arg(long, value_enum)]
     plant_bug: Option<PlantedBug>,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+}
+
+fn violation_kind(text: &str) -> Result<ViolationKind, String> {
+    ViolationKind::ALL
+        .into_iter()
+        .find(|kind| kind.name() == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = ViolationKind::ALL.iter().map(|k| k.name()).collect();
+            format!(
+                "unknown violation kind {text:?}: expected one of {}",
+                names.join(", ")
+            )
+        })
 }
 
 fn probability(text: &str) -> Result<f64, String> {
@@ -105,47 +199,96 @@ fn probability(text: &str) -> Result<f64, String> {
     }
 }
 
-pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
-    if args.nodes == 0 {
-        return Err("--nodes must be at least 1".into());
+impl Args {
+    fn config(&self) -> Result<SimConfig, Box<dyn Error>> {
+        if self.operators_per_second < 0.0 || self.rebalance_per_minute < 0.0 {
+            return Err(
+                "--operators-per-second and --rebalance-per-minute must not be negative".into(),
+            );
+        }
+        Ok(SimConfig {
+            nodes: self.nodes as usize,
+            dispatchers: self.dispatchers,
+            redo: self.redo,
+            protocol: match self.protocol {
+                ProtocolArg::Ours => Protocol::Ours,
+                ProtocolArg::Reference => Protocol::Reference,
+            },
+            ordering: match self.ordering {
+                OrderingArg::Eager => Ordering::Eager,
+                OrderingArg::Reference => Ordering::Reference,
+            },
+            gate: match self.gate {
+                GateArg::Plain => GateKind::Plain,
+                GateArg::Explained => GateKind::Explained,
+                GateArg::None => GateKind::None,
+                GateArg::Contract => GateKind::Contract,
+            },
+            timing: if self.realistic_timing {
+                Timing::realistic()
+            } else {
+                Timing::REFERENCE
+            },
+            network: NetworkConfig {
+                loss: self.loss,
+                duplicate: self.dup,
+                reorder: self.reorder,
+                max_delay_ms: self.max_delay_ms,
+                ..NetworkConfig::default()
+            },
+            faults: FaultConfig {
+                failovers: self.failovers,
+                moves: self.moves,
+                restarts: self.restarts,
+                leaves: self.leaves,
+                replacements: self.replacements,
+                zombie: self.zombie,
+            },
+            workload: WorkloadConfig {
+                operators_per_second: self.operators_per_second,
+                rebalance_per_minute: self.rebalance_per_minute,
+            },
+            fault_phase_ms: self.fault_seconds * 1000,
+            checks: if self.progress_checks_only {
+                Checks::Progress
+            } else {
+                Checks::Full
+            },
+            sabotage: self.plant_bug.map_or(Sabotage::None, PlantedBug::sabotage),
+            trace: false,
+        })
     }
-    let config = SimConfig {
-        nodes: args.nodes,
-        dispatchers: args.dispatchers,
-        redo: args.redo,
-        network: NetworkConfig {
-            loss: args.loss,
-            duplicate: args.dup,
-            reorder: args.reorder,
-            max_delay: args.max_delay,
-        },
-        failovers: args.failovers,
-        leaves: args.leaves,
-        drifts: args.drifts,
-        fault_ticks: args.ticks,
-        operator_rate: args.operator_rate,
-        heartbeat_period: Duration::from_millis(args.tick_ms),
-        tracker: TrackerConfig {
-            resend_interval: Duration::from_millis(args.resend_ms),
-            ..TrackerConfig::default()
-        },
-        gate_rule: match args.gate_rule {
-            GateRuleArg::VerifiedSeq => GateRule::VerifiedSeq,
-            GateRuleArg::Contract => GateRule::Contract,
-        },
-        sabotage: match args.plant_bug {
-            None => Sabotage::None,
-            Some(PlantedBug::GateTrustsMismatch) => Sabotage::GateTrustsMismatch,
-            Some(PlantedBug::IncrementalMissesWorking) => Sabotage::IncrementalMissesWorking,
-            Some(PlantedBug::NoResend) => Sabotage::NoResend,
-            Some(PlantedBug::ResetOnEveryBootstrap) => Sabotage::ResetOnEveryBootstrap,
-        },
-        ..SimConfig::default()
-    };
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
+    let config = args.config()?;
+    if let Some(seed) = args.trace {
+        let (outcome, lines) = trace_seed_from(&config, seed, args.whole_trace, args.until);
+        println!("trace of seed {seed}: {}", config.describe());
+        for line in &lines {
+            println!("{line}");
+        }
+        return Ok(if outcome.violations.is_empty() {
+            println!("no violation in this run");
+            ExitCode::SUCCESS
+        } else {
+            for violation in &outcome.violations {
+                println!("{violation}");
+            }
+            ExitCode::FAILURE
+        });
+    }
     let started = Instant::now();
     let summary = run_seeds(&config, args.seed, args.seeds, args.threads);
     print!("{summary}");
-    println!("wall time: {:.2?}", started.elapsed());
+    let wall = started.elapsed();
+    let simulated: u64 = summary.outcomes.iter().map(|o| o.simulated_ms).sum();
+    println!(
+        "wall time: {:.2?} ({:.0} simulated seconds per wall second)",
+        wall,
+        simulated as f64 / 1000.0 / wall.as_secs_f64().max(1e-9)
+    );
     Ok(if summary.violation_count() == 0 {
         ExitCode::SUCCESS
     } else {

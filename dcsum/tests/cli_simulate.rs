@@ -1,35 +1,71 @@
-//! `dcsum simulate`: the summary, the exit status, and bad arguments.
+//! `dcsum simulate`: the summary, the exit status, the trace, and bad arguments.
 
 use std::process::Command;
 
-fn dcsum(args: &[&str]) -> (i32, String) {
+fn dcsum(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_dcsum"))
         .arg("simulate")
         .args(args)
         .output()
         .expect("run dcsum");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    (output.status.code().unwrap_or(-1), text)
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn the_cli_prints_a_summary_and_exits_nonzero_on_violations() {
-    let (code, text) = dcsum(&["--seed", "5", "--seeds", "20", "--redo", "--ticks", "80"]);
+    let (code, text, _) = dcsum(&[
+        "--seed",
+        "5",
+        "--seeds",
+        "20",
+        "--redo",
+        "--fault-seconds",
+        "20",
+    ]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("violations: none"), "{text}");
     assert!(text.contains("p50") && text.contains("p99"), "{text}");
+    assert!(text.contains("simulated seconds per wall second"), "{text}");
 
-    let (code, text) = dcsum(&["--seeds", "5", "--ticks", "80", "--gate-rule", "contract"]);
+    let (code, text, _) = dcsum(&["--seeds", "20", "--plant-bug", "no-monotone-guard"]);
     assert_eq!(code, 1, "{text}");
     assert!(
-        text.contains("safety:") && text.contains("--seed"),
+        text.contains("checkpoint-regressed:") && text.contains("--seed"),
         "{text}"
     );
+}
 
-    let bad = Command::new(env!("CARGO_BIN_EXE_dcsum"))
-        .args(["simulate", "--loss", "1.5"])
-        .output()
-        .expect("run dcsum");
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("probability"));
+#[test]
+fn the_trace_of_a_violating_seed_ends_with_the_violation() {
+    let (code, text, _) = dcsum(&["--seeds", "10", "--plant-bug", "no-monotone-guard"]);
+    assert_eq!(code, 1);
+    let seed = text
+        .split("--seed ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a replay seed");
+    let (code, trace, _) = dcsum(&["--trace", seed, "--plant-bug", "no-monotone-guard"]);
+    assert_eq!(code, 1, "{trace}");
+    assert!(
+        trace.starts_with(&format!("trace of seed {seed}")),
+        "{trace}"
+    );
+    assert!(trace.contains("VIOLATION checkpoint-regressed"), "{trace}");
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    let (code, _, error) = dcsum(&["--loss", "1.5"]);
+    assert_ne!(code, 0);
+    assert!(error.contains("probability"), "{error}");
+    let (code, _, error) = dcsum(&["--trace", "1", "--until", "nonsense"]);
+    assert_ne!(code, 0);
+    assert!(error.contains("unknown violation kind"), "{error}");
+    let (code, _, error) = dcsum(&["--nodes", "1"]);
+    assert_ne!(code, 0);
+    assert!(error.contains("nodes"), "{error}");
 }

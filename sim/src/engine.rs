@@ -1,1046 +1,1771 @@
-//! One seeded run: the maintainer, the nodes, the network and the checks, tick by tick.
+//! The event loop of one seeded run: a queue of timed events (messages arriving, heartbeats,
+//! lifecycle steps, maintainer periods, faults, operators), dispatched in time order, with ties
+//! broken by the order they were scheduled, so a seed replays bit for bit.
 //!
-//! Within a tick the order is fixed (see [`super`] for why it matters to the bound):
-//! 1. the network delivers every message due (updates, acks, heartbeats, commands, bootstraps);
-//! 2. nodes run the lifecycle steps that fall due;
-//! 3. faults and the scheduler act: a failover, a node leaving or joining, a new maintainer
-//!    starting, or an operator (the maintainer applies its deltas and flushes *before* it sends
-//!    the commands that change the nodes);
-//! 4. the maintainer resends unacknowledged updates;
-//! 5. every node verifies and heartbeats, per mode;
-//! 6. the checks run on exact sets.
+//! The checks run at every maintainer period, right after the checkpoint step (see
+//! [`crate::invariants`] for what each means); the MATCH-is-truthful check runs at each node
+//! heartbeat, where the verdict is made.
 
-use super::invariants::{
-    describe_difference, fingerprint_of, liveness_bound, Violation, ViolationKind,
-};
-use super::network::{Delivery, Network};
-use super::rng::SimRng;
-use super::workload::{Command, FaultKind, Plan, StepAction, Workload, WorkloadConfig};
-use super::{
-    DriftDiagnosis, GateRule, Sabotage, SeedOutcome, SimConfig, DRIFT_DIAGNOSIS_AFTER_TICKS,
-};
-use dispatcher_checksum::keyed::FingerprintKey;
+use crate::config::{Checks, GateKind, Protocol, SimConfig};
+use crate::faults::{self, FaultKind};
+use crate::invariants::{liveness_bound_ms, Violation, ViolationKind};
+use crate::maintainer::{fingerprint_of, short, Command, OperatorKind, Outbox, SimMaintainer};
+use crate::network::{Delivery, Network};
+use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, NodeOutput, Reported, SimNode, Step};
+use crate::rng::SimRng;
+use crate::trace::Tracer;
+use crate::world::{upstream_ts, World, ORIGIN_TS};
+use crate::{RunMetrics, SeedOutcome};
 use dispatcher_checksum::protocol::{
-    ActualSet, ChangefeedId, ChecksumAck, ChecksumHeartbeat, ChecksumState, ChecksumUpdate,
-    ExpectedVersion, GateDecision, MaintainerChecksums, Mode, NodeChecksums, NodeId,
-    RecomputeActualSet, VerifierConfig,
+    ActualSet, ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, Mode, NodeId,
 };
-use dispatcher_checksum::sketch::{
-    DifferenceSketch, SketchDifference, SketchShape, DEFAULT_BYTE_BUDGET,
-};
-use dispatcher_checksum::{ComponentState, DispatcherId, Fingerprint};
+use dispatcher_checksum::{ComponentState, DispatcherId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
-use std::time::Duration;
 
+/// What a message to a node carries.
 #[derive(Clone, Debug)]
-enum Message {
-    /// Maintainer to node; `oracle` is the exact set the fingerprint stands for (invisible to the
-    /// protocol, used only by the checks).
-    Update {
-        update: ChecksumUpdate,
-        oracle: Rc<BTreeSet<DispatcherId>>,
+enum ToNode {
+    Bootstrap,
+    Update(ChecksumUpdate, Option<Rc<BTreeSet<DispatcherId>>>),
+    Create {
+        id: DispatcherId,
+        mode: Mode,
+        start_ts: u64,
     },
-    /// Scheduler to node.
-    Command(Command),
-    /// A new maintainer introduces itself.
-    Bootstrap { node: NodeId, epoch: u64 },
-    /// Node to maintainer.
-    Ack(ChecksumAck),
-    /// Node to maintainer (it names the expected version its verdict was computed against).
-    Heartbeat(ChecksumHeartbeat),
+    Remove {
+        id: DispatcherId,
+        mode: Mode,
+    },
+    Merge {
+        sources: Vec<DispatcherId>,
+        merged: DispatcherId,
+        mode: Mode,
+    },
 }
 
-/// A lifecycle step waiting on a node's timer.
+/// What a message to a maintainer carries.
 #[derive(Clone, Debug)]
-struct PendingStep {
-    script: Rc<super::workload::Script>,
-    step: usize,
+enum ToMaintainer {
+    BootstrapResponse {
+        node: NodeId,
+        reported: Vec<Reported>,
+    },
+    Ack(ChecksumAck),
+    Heartbeat(Box<Heartbeat>),
 }
 
-#[derive(Debug)]
-struct NodeMode {
-    /// The exact truth: every dispatcher on the node and its state.
-    states: BTreeMap<DispatcherId, ComponentState>,
-    /// The reference strategy, fed the same events as the verifier's incremental set.
-    recompute: RecomputeActualSet,
-    /// The exact set of the expected version the verifier holds.
-    held: Option<(ExpectedVersion, Rc<BTreeSet<DispatcherId>>)>,
-    /// The state of this tick's verdict.
-    verdict: ChecksumState,
+#[derive(Clone, Debug)]
+enum Event {
+    ToNode {
+        node: NodeId,
+        from: MaintainerRef,
+        body: ToNode,
+        reliable: bool,
+    },
+    ToMaintainer {
+        instance: u64,
+        body: ToMaintainer,
+        reliable: bool,
+    },
+    NodeHeartbeat {
+        node: NodeId,
+        incarnation: u64,
+    },
+    NodeStatusFlush {
+        node: NodeId,
+        incarnation: u64,
+    },
+    NodeStep {
+        node: NodeId,
+        incarnation: u64,
+        step: Step,
+    },
+    NodeMergeCheck {
+        node: NodeId,
+        incarnation: u64,
+    },
+    MaintainerTick {
+        instance: u64,
+    },
+    MaintainerStart {
+        host: Option<NodeId>,
+    },
+    ZombieEnd {
+        instance: u64,
+    },
+    Fault(FaultKind),
+    WorkloadTick,
+    NodeUp {
+        node: NodeId,
+        fresh: bool,
+    },
+    Membership(Membership),
+    FaultPhaseEnd,
 }
 
-impl NodeMode {
-    fn included(&self) -> BTreeSet<DispatcherId> {
-        self.states
-            .iter()
-            .filter(|(_, state)| state.is_included_by_default())
-            .map(|(id, _)| *id)
-            .collect()
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Membership {
+    Restarted { node: NodeId, incarnation: u64 },
+    Left { node: NodeId },
+    Joined { node: NodeId },
 }
 
-#[derive(Debug)]
-struct SimNode {
-    checksums: NodeChecksums,
-    modes: BTreeMap<Mode, NodeMode>,
-    timers: BTreeMap<(u64, u64), PendingStep>,
-}
-
-struct SimMaintainer {
-    checksums: MaintainerChecksums,
-}
-
-/// What a silent drift planted on one (node, mode): dispatchers it lost and ones it kept.
-#[derive(Debug, Default)]
-struct Drift {
-    lost: BTreeSet<DispatcherId>,
-    kept: BTreeSet<DispatcherId>,
-    /// The node's `(state_seq, state was MATCH)` when the drift began.
-    at_drift: (u64, bool),
-    /// Whether the maintainer has received a non-MATCH heartbeat computed after the drift.
-    /// Until then the gate may still hold the node's last MATCH: nothing told anyone about the
-    /// change, so the exact safety check does not apply to this (node, mode) yet.
-    seen: bool,
-}
-
-/// Whether the checkpoint may advance this tick.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Decision {
-    Open,
-    Closed(String),
-}
-
-pub(super) struct Simulation<'a> {
+pub(crate) struct Simulation<'a> {
     config: &'a SimConfig,
     seed: u64,
+    now: u64,
+    queue: BTreeMap<(u64, u64), Event>,
+    serial: u64,
     workload_rng: SimRng,
     network_rng: SimRng,
-    network: Network<Message>,
-    workload: Workload,
+    node_rng: SimRng,
+    network: Network,
+    world: World,
+    modes: Vec<Mode>,
     nodes: BTreeMap<NodeId, SimNode>,
+    down: BTreeSet<NodeId>,
+    /// Each node's latest process, kept while it is down.
+    incarnations: BTreeMap<NodeId, u64>,
     maintainer: Option<SimMaintainer>,
+    zombies: Vec<SimMaintainer>,
+    next_instance: u64,
     epoch: u64,
-    down_until: u64,
-    /// Faults still to inject, by tick (one that cannot happen yet moves to the next tick).
-    scheduled: BTreeMap<u64, Vec<FaultKind>>,
-    joins: BTreeMap<u64, usize>,
-    timer_serial: u64,
-    violations: BTreeMap<ViolationKind, Violation>,
-    faults: BTreeMap<FaultKind, u64>,
-    gate_open_fault_ticks: u64,
+    next_node: u32,
+    /// Per mode, the highest checkpoint any maintainer reported (what the coordinator persists).
+    persisted: [u64; 2],
+    last_reported: [Option<u64>; 2],
+    changefeed: ChangefeedId,
+    reliable_in_flight: usize,
+    membership_pending: usize,
+    violations: BTreeMap<ViolationKind, (Violation, usize)>,
+    tracer: Tracer,
+    fault_end: u64,
     quiet_at: Option<u64>,
+    target: Option<u64>,
     converged_after: Option<u64>,
     bound: u64,
-    /// Silent drifts in effect, by (node, mode).
-    drifts: BTreeMap<(NodeId, Mode), Drift>,
-    /// What the difference sketch named for each drift, once the faults stopped.
-    diagnoses: Vec<DriftDiagnosis>,
+    metrics: RunMetrics,
+    fault_counts: BTreeMap<FaultKind, u64>,
+    operator_counts: BTreeMap<OperatorKind, u64>,
+    watermark_always: bool,
 }
 
+/// How many absent spans a maintainer places per period.
+const PLACE_BATCH: usize = 64;
+/// How long after the fault phase a run may take to become quiet before that is a violation.
+const QUIET_CAP_MS: u64 = 300_000;
+/// An operator waiting for a node resends its command this often (the reference's throttle).
+const OPERATOR_RESEND_MS: u64 = 10_000;
+
 impl<'a> Simulation<'a> {
-    pub(super) fn new(config: &'a SimConfig, seed: u64) -> Simulation<'a> {
-        let mut workload_rng = SimRng::new(seed, 0);
-        let network_rng = SimRng::new(seed, 1);
+    pub(crate) fn new(config: &'a SimConfig, seed: u64) -> Simulation<'a> {
         let mut modes = vec![Mode::Default];
         if config.redo {
             modes.push(Mode::Redo);
         }
-        let (workload, placement) = Workload::new(
-            WorkloadConfig {
-                modes: modes.clone(),
-                dispatchers: config.dispatchers,
-                max_step_delay: config.max_step_delay.max(1),
-            },
-            config.nodes.max(1),
-            &mut workload_rng,
-        );
+        let watermark_always = matches!(config.gate, GateKind::Explained | GateKind::None)
+            || config.sabotage == crate::config::Sabotage::GateTrustsMismatch;
         let mut simulation = Simulation {
             config,
             seed,
-            workload_rng,
-            network_rng,
+            now: 0,
+            queue: BTreeMap::new(),
+            serial: 0,
+            workload_rng: SimRng::new(seed, 0),
+            network_rng: SimRng::new(seed, 1),
+            node_rng: SimRng::new(seed, 2),
             network: Network::new(config.network),
-            workload,
+            world: World::new(),
+            modes,
             nodes: BTreeMap::new(),
+            down: BTreeSet::new(),
+            incarnations: BTreeMap::new(),
             maintainer: None,
+            zombies: Vec::new(),
+            next_instance: 1,
             epoch: 0,
-            down_until: 0,
-            scheduled: BTreeMap::new(),
-            joins: BTreeMap::new(),
-            timer_serial: 0,
+            next_node: config.nodes.max(1) as u32,
+            persisted: [ORIGIN_TS; 2],
+            last_reported: [Some(ORIGIN_TS), config.redo.then_some(ORIGIN_TS)],
+            changefeed: ChangefeedId::new(seed, 0, "simulated", "default"),
+            reliable_in_flight: 0,
+            membership_pending: 0,
             violations: BTreeMap::new(),
-            faults: BTreeMap::new(),
-            gate_open_fault_ticks: 0,
+            tracer: Tracer::new(config.trace),
+            fault_end: config.fault_phase_ms,
             quiet_at: None,
+            target: None,
             converged_after: None,
-            bound: liveness_bound(
-                config.tracker.resend_interval,
-                config.heartbeat_period,
-                config.network.max_delay,
-            ),
-            drifts: BTreeMap::new(),
-            diagnoses: Vec::new(),
+            bound: liveness_bound_ms(&config.timing, &config.network),
+            metrics: RunMetrics::default(),
+            fault_counts: BTreeMap::new(),
+            operator_counts: BTreeMap::new(),
+            watermark_always,
         };
-        for node in simulation.workload.members().clone() {
-            simulation.add_node(node);
-        }
-        for (node, mode, id) in placement {
-            simulation.run_action(node, mode, id, StepAction::Create(ComponentState::Working));
-        }
-        let last_fault_tick = config.fault_ticks.saturating_sub(1).max(1);
-        for kind in FaultKind::ALL {
-            for _ in 0..config.fault_count(kind) {
-                let tick = simulation.workload_rng.inclusive(1, last_fault_tick);
-                simulation.scheduled.entry(tick).or_default().push(kind);
-            }
-        }
+        simulation.setup();
         simulation
     }
 
-    fn add_node(&mut self, node: NodeId) {
-        let modes = self
-            .workload
-            .modes()
-            .iter()
-            .map(|mode| {
-                let state = NodeMode {
-                    states: BTreeMap::new(),
-                    recompute: RecomputeActualSet::new(),
-                    held: None,
-                    verdict: ChecksumState::Uninitialized,
-                };
-                (*mode, state)
-            })
-            .collect();
-        let checksums = NodeChecksums::new(node, 1, self.config.redo, VerifierConfig::default());
-        self.nodes.insert(
-            node,
-            SimNode {
-                checksums,
-                modes,
-                timers: BTreeMap::new(),
+    fn setup(&mut self) {
+        let count = self.config.nodes.max(1) as u32;
+        for n in 0..count {
+            self.spawn_node(NodeId(n), 1);
+        }
+        let members: Vec<NodeId> = self.nodes.keys().copied().collect();
+        for mode in self.modes.clone() {
+            for _ in 0..self.config.dispatchers {
+                let id = self.workload_rng.dispatcher_id();
+                let node = *self.workload_rng.pick(&members).expect("a node");
+                self.world.add(id, mode, ORIGIN_TS);
+                let sim_node = self.nodes.get_mut(&node).expect("spawned");
+                let output =
+                    sim_node.create(id, mode, ORIGIN_TS, &self.config.timing, &mut self.node_rng);
+                drop(output);
+                sim_node.step(Step::Working(id));
+            }
+        }
+        // The initial Working statuses were never reported: nobody was listening yet.
+        for node in self.nodes.values_mut() {
+            let _ = node.status_heartbeat(0, &self.changefeed);
+        }
+        self.schedule(
+            0,
+            Event::MaintainerStart {
+                host: Some(NodeId(0)),
+            },
+        );
+        for (at, kind) in faults::schedule(
+            &self.config.faults,
+            self.config.fault_phase_ms,
+            &mut self.workload_rng,
+        ) {
+            self.schedule(at, Event::Fault(kind));
+        }
+        self.schedule(self.config.timing.maintainer_tick_ms, Event::WorkloadTick);
+        self.schedule(self.config.fault_phase_ms, Event::FaultPhaseEnd);
+    }
+
+    fn spawn_node(&mut self, id: NodeId, incarnation: u64) {
+        let node = SimNode::new(
+            id,
+            incarnation,
+            self.config.protocol,
+            &self.modes,
+            self.watermark_always,
+            self.config.sabotage,
+        );
+        let mut node = node;
+        node.now = self.now;
+        self.nodes.insert(id, node);
+        self.incarnations.insert(id, incarnation);
+        let phase = self
+            .node_rng
+            .inclusive(1, self.config.timing.heartbeat_ms.max(1));
+        self.schedule(
+            self.now + phase,
+            Event::NodeHeartbeat {
+                node: id,
+                incarnation,
             },
         );
     }
 
-    fn now(&self, tick: u64) -> Duration {
-        self.config
-            .heartbeat_period
-            .saturating_mul(u32::try_from(tick).unwrap_or(u32::MAX))
+    fn schedule(&mut self, at: u64, event: Event) {
+        self.queue.insert((at, self.serial), event);
+        self.serial += 1;
     }
 
-    fn violation(&mut self, kind: ViolationKind, tick: u64, detail: impl FnOnce() -> String) {
-        let seed = self.seed;
-        self.violations.entry(kind).or_insert_with(|| Violation {
+    fn violation(&mut self, kind: ViolationKind, detail: impl FnOnce() -> String) {
+        if self.violations.contains_key(&kind) {
+            return;
+        }
+        let detail = detail();
+        let (seed, at_ms) = (self.seed, self.now);
+        self.tracer
+            .log(at_ms, "check", || format!("VIOLATION {kind}: {detail}"));
+        let index = self.tracer.len().saturating_sub(1);
+        self.violations.insert(
             kind,
-            seed,
-            tick,
-            detail: detail(),
-        });
+            (
+                Violation {
+                    kind,
+                    seed,
+                    at_ms,
+                    detail,
+                },
+                index,
+            ),
+        );
     }
 
     /// Runs to the end and reports.
-    pub(super) fn run(mut self) -> SeedOutcome {
-        let cap = self.config.fault_ticks + 10_000;
-        let mut tick = 0;
-        loop {
-            self.deliver(tick);
-            self.run_timers(tick);
-            self.act(tick);
-            self.resend(tick);
-            self.heartbeat(tick);
-            self.check(tick);
+    pub(crate) fn run(mut self) -> (SeedOutcome, Tracer) {
+        let cap = self.fault_end + QUIET_CAP_MS;
+        while let Some(((at, _), event)) = self.queue.pop_first() {
+            self.now = at;
             if let Some(quiet) = self.quiet_at {
-                if tick >= quiet + self.bound + 2 {
+                if at > quiet + self.bound + 2 * self.config.timing.heartbeat_ms {
                     break;
                 }
             }
-            if tick >= cap {
-                self.violation(ViolationKind::Liveness, tick, || {
-                    "the workload never became quiet".to_string()
+            if at > cap {
+                let pending = self.what_is_pending();
+                self.violation(ViolationKind::LivenessNeverQuiet, || {
+                    format!("the workload never became quiet after the faults stopped: {pending}")
                 });
                 break;
             }
-            tick += 1;
+            self.dispatch(event);
         }
-        SeedOutcome {
+        let first_violation = self.violations.values().map(|(_, index)| *index).min();
+        let outcome = SeedOutcome {
             seed: self.seed,
-            violations: self.violations.into_values().collect(),
-            convergence: self.converged_after.filter(|after| *after != u64::MAX),
-            operators: self.workload.operator_counts().clone(),
-            faults: self.faults,
+            violations: self.violations.into_values().map(|(v, _)| v).collect(),
+            convergence_ms: self.converged_after,
+            quiet_at_ms: self.quiet_at,
+            faults: self.fault_counts,
+            operators: self.operator_counts,
             network: self.network.stats(),
-            gate_open_fault_ticks: self.gate_open_fault_ticks,
-            fault_ticks: self.config.fault_ticks,
-            ticks: tick + 1,
-            diagnoses: self.diagnoses,
+            metrics: self.metrics,
+            simulated_ms: self.now,
+        };
+        let _ = first_violation;
+        (outcome, self.tracer)
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::ToNode {
+                node,
+                from,
+                body,
+                reliable,
+            } => {
+                if reliable {
+                    self.reliable_in_flight -= 1;
+                }
+                self.node_receives(node, from, body);
+            }
+            Event::ToMaintainer {
+                instance,
+                body,
+                reliable,
+            } => {
+                if reliable {
+                    self.reliable_in_flight -= 1;
+                }
+                self.maintainer_receives(instance, body);
+            }
+            Event::NodeHeartbeat { node, incarnation } => self.node_heartbeat(node, incarnation),
+            Event::NodeStatusFlush { node, incarnation } => {
+                let (now, changefeed) = (self.now, self.changefeed.clone());
+                let Some(sim_node) = self.live_node(node, incarnation) else {
+                    return;
+                };
+                if let Some(heartbeat) = sim_node.status_heartbeat(now, &changefeed) {
+                    self.check_match_truthful(node);
+                    self.send_heartbeat(node, heartbeat);
+                }
+            }
+            Event::NodeStep {
+                node,
+                incarnation,
+                step,
+            } => {
+                let Some(sim_node) = self.live_node(node, incarnation) else {
+                    return;
+                };
+                let output = sim_node.step(step);
+                self.node_output(node, incarnation, output);
+            }
+            Event::NodeMergeCheck { node, incarnation } => {
+                let timing = self.config.timing;
+                let Some(sim_node) = self
+                    .nodes
+                    .get_mut(&node)
+                    .filter(|n| n.incarnation == incarnation)
+                else {
+                    return;
+                };
+                let output = sim_node.merge_check(&timing, &mut self.node_rng);
+                self.node_output(node, incarnation, output);
+            }
+            Event::MaintainerTick { instance } => self.maintainer_tick(instance),
+            Event::MaintainerStart { host } => self.start_maintainer(host),
+            Event::ZombieEnd { instance } => {
+                self.zombies.retain(|z| z.me.instance != instance);
+                self.tracer.log(self.now, "maintainer", || {
+                    format!("zombie maintainer#{instance} stops")
+                });
+            }
+            Event::Fault(kind) => {
+                if self.now >= self.fault_end {
+                    return;
+                }
+                if self.inject(kind) {
+                    *self.fault_counts.entry(kind).or_default() += 1;
+                } else {
+                    let retry = self.now + self.config.timing.maintainer_tick_ms;
+                    self.schedule(retry, Event::Fault(kind));
+                }
+            }
+            Event::WorkloadTick => self.workload_tick(),
+            Event::NodeUp { node, fresh } => self.node_up(node, fresh),
+            Event::Membership(change) => {
+                self.membership_pending -= 1;
+                self.membership(change);
+            }
+            Event::FaultPhaseEnd => {
+                self.tracer.log(self.now, "check", || {
+                    "the fault phase ends: no more operators or faults".to_string()
+                });
+            }
         }
     }
 
-    fn send(&mut self, tick: u64, message: Message, delivery: Delivery) {
-        self.network
-            .send(tick, message, delivery, &mut self.network_rng);
+    fn live_node(&mut self, node: NodeId, incarnation: u64) -> Option<&mut SimNode> {
+        let now = self.now;
+        let node = self
+            .nodes
+            .get_mut(&node)
+            .filter(|n| n.incarnation == incarnation)?;
+        node.now = now;
+        Some(node)
     }
 
-    fn send_update(&mut self, tick: u64, update: ChecksumUpdate) {
-        let oracle = Rc::new(self.workload.expected_set(update.mode, update.node));
-        if fingerprint_of(&oracle) != update.fingerprint {
-            self.violation(ViolationKind::TrackerOracle, tick, || {
+    // ---- messages ----------------------------------------------------------------------------
+
+    fn send_to_node(&mut self, node: NodeId, from: MaintainerRef, body: ToNode) {
+        let reliable = !matches!(body, ToNode::Update(..));
+        let delivery = if reliable {
+            Delivery::Reliable
+        } else {
+            Delivery::Lossy
+        };
+        if let ToNode::Update(update, _) = &body {
+            self.metrics.updates_sent += 1;
+            self.tracer.log(self.now, "maintainer", || {
                 format!(
-                    "update {} ({}) seq {} carries {} but the exact expected set has {}",
-                    update.node,
-                    update.mode,
-                    update.seq,
-                    update.fingerprint,
-                    fingerprint_of(&oracle)
+                    "-> {node}: update {} seq {} ({} IDs)",
+                    update.mode, update.seq, update.fingerprint.count
                 )
             });
         }
-        self.send(tick, Message::Update { update, oracle }, Delivery::Lossy);
-    }
-
-    fn send_updates(&mut self, tick: u64, mut updates: Vec<ChecksumUpdate>) {
-        // The protocol's containers may iterate in hash order; sorting keeps a run replayable.
-        updates.sort_by_key(|update| (update.mode, update.node, update.seq));
-        for update in updates {
-            self.send_update(tick, update);
-        }
-    }
-
-    // ---- step 1: delivery -------------------------------------------------------------------
-
-    fn deliver(&mut self, tick: u64) {
-        for message in self.network.deliver_due(tick) {
-            match message {
-                Message::Update { update, oracle } => {
-                    self.node_receives_update(tick, update, oracle)
-                }
-                Message::Command(command) => self.node_receives_command(tick, command),
-                Message::Bootstrap { node, epoch } => {
-                    if let Some(sim_node) = self.nodes.get_mut(&node) {
-                        // `maintainer_changed` is idempotent per epoch: an update of this epoch
-                        // may have arrived first, and resetting again would drop its acked value.
-                        // The planted bug resets anyway, to show liveness catches it.
-                        if self.config.sabotage == Sabotage::ResetOnEveryBootstrap {
-                            for mode in [Mode::Default, Mode::Redo] {
-                                if let Some(verifier) = sim_node.checksums.verifier_mut(mode) {
-                                    verifier.reset();
-                                }
-                            }
-                        }
-                        sim_node.checksums.maintainer_changed(epoch);
-                    }
-                }
-                Message::Ack(ack) => {
-                    if self.workload.members().contains(&ack.node) {
-                        if let Some(maintainer) = &mut self.maintainer {
-                            maintainer.checksums.handle_ack(ack);
-                        }
-                    }
-                }
-                Message::Heartbeat(heartbeat) => {
-                    self.maintainer_receives_heartbeat(tick, heartbeat)
-                }
+        for at in self
+            .network
+            .arrivals(self.now, delivery, &mut self.network_rng)
+            .times()
+        {
+            if reliable {
+                self.reliable_in_flight += 1;
             }
+            self.schedule(
+                at,
+                Event::ToNode {
+                    node,
+                    from,
+                    body: body.clone(),
+                    reliable,
+                },
+            );
         }
     }
 
-    fn node_receives_update(
-        &mut self,
-        tick: u64,
-        update: ChecksumUpdate,
-        oracle: Rc<BTreeSet<DispatcherId>>,
-    ) {
-        let Some(node) = self.nodes.get_mut(&update.node) else {
-            return;
+    fn send_to_maintainer(&mut self, instance: u64, body: ToMaintainer) {
+        let reliable = matches!(body, ToMaintainer::BootstrapResponse { .. });
+        let delivery = if reliable {
+            Delivery::Reliable
+        } else {
+            Delivery::Lossy
         };
-        let Some(ack) = node.checksums.apply_update(&update) else {
+        for at in self
+            .network
+            .arrivals(self.now, delivery, &mut self.network_rng)
+            .times()
+        {
+            if reliable {
+                self.reliable_in_flight += 1;
+            }
+            self.schedule(
+                at,
+                Event::ToMaintainer {
+                    instance,
+                    body: body.clone(),
+                    reliable,
+                },
+            );
+        }
+    }
+
+    fn send_outbox(&mut self, from: MaintainerRef, outbox: Outbox) {
+        for command in outbox.commands {
+            let (node, body) = match command {
+                Command::Bootstrap { node } => (node, ToNode::Bootstrap),
+                Command::Create {
+                    node,
+                    id,
+                    mode,
+                    start_ts,
+                } => (node, ToNode::Create { id, mode, start_ts }),
+                Command::Remove { node, id, mode } => (node, ToNode::Remove { id, mode }),
+                Command::Merge {
+                    node,
+                    sources,
+                    merged,
+                    mode,
+                } => (
+                    node,
+                    ToNode::Merge {
+                        sources,
+                        merged,
+                        mode,
+                    },
+                ),
+            };
+            self.send_to_node(node, from, body);
+        }
+        for (update, oracle) in outbox.updates {
+            self.send_to_node(update.node, from, ToNode::Update(update, oracle));
+        }
+    }
+
+    fn node_receives(&mut self, node: NodeId, from: MaintainerRef, body: ToNode) {
+        if self.down.contains(&node) {
             return;
-        };
-        let held = node
-            .checksums
-            .verifier(update.mode)
-            .map(|verifier| *verifier.expected());
-        if let (Some(held), Some(mode)) = (held, node.modes.get_mut(&update.mode)) {
-            if held.initialized && (held.epoch, held.seq) == (update.epoch, update.seq) {
-                let version = ExpectedVersion {
-                    epoch: update.epoch,
-                    seq: update.seq,
-                };
-                mode.held = Some((version, oracle));
-            }
         }
-        self.send(tick, Message::Ack(ack), Delivery::Lossy);
-    }
-
-    fn node_receives_command(&mut self, tick: u64, command: Command) {
-        if !self.nodes.contains_key(&command.node) {
-            return;
-        }
-        for script in command.scripts {
-            let pending = PendingStep {
-                script: Rc::new(script),
-                step: 0,
-            };
-            self.run_step(tick, command.node, pending);
-        }
-    }
-
-    // ---- step 2: lifecycle --------------------------------------------------------------------
-
-    fn run_timers(&mut self, tick: u64) {
-        let nodes: Vec<NodeId> = self.nodes.keys().copied().collect();
-        for node in nodes {
-            let due: Vec<PendingStep> = {
-                let sim_node = self.nodes.get_mut(&node).expect("listed");
-                let later = sim_node.timers.split_off(&(tick + 1, 0));
-                std::mem::replace(&mut sim_node.timers, later)
-                    .into_values()
-                    .collect()
-            };
-            for pending in due {
-                self.run_step(tick, node, pending);
-            }
-        }
-    }
-
-    /// Runs `pending`'s step now, then schedules the next one (steps with delay 0 run at once).
-    fn run_step(&mut self, tick: u64, node: NodeId, mut pending: PendingStep) {
-        loop {
-            let script = Rc::clone(&pending.script);
-            let Some(step) = script.steps.get(pending.step) else {
-                self.workload.script_finished(script.operator, node);
-                return;
-            };
-            self.run_action(node, script.mode, script.id, step.action);
-            pending.step += 1;
-            match script.steps.get(pending.step) {
-                None => {
-                    self.workload.script_finished(script.operator, node);
-                    return;
-                }
-                Some(next) if next.delay == 0 => continue,
-                Some(next) => {
-                    let serial = self.timer_serial;
-                    self.timer_serial += 1;
-                    if let Some(sim_node) = self.nodes.get_mut(&node) {
-                        sim_node.timers.insert((tick + next.delay, serial), pending);
-                    }
-                    return;
-                }
-            }
-        }
-    }
-
-    fn run_action(&mut self, node: NodeId, mode: Mode, id: DispatcherId, action: StepAction) {
-        let sabotage = self.config.sabotage;
+        let timing = self.config.timing;
+        let now = self.now;
         let Some(sim_node) = self.nodes.get_mut(&node) else {
             return;
         };
-        // A commanded step that brings back a dispatcher the node silently lost is the drift's
-        // doing too: the node's set changes where the maintainer did not plan it, so the gate
-        // cannot see it before the next heartbeat. Restart the drift's "seen" window.
-        if let Some(drift) = self.drifts.get_mut(&(node, mode)) {
-            let returns = !matches!(action, StepAction::Delete)
-                && drift.lost.contains(&id)
-                && sim_node
-                    .modes
-                    .get(&mode)
-                    .is_some_and(|state| !state.states.contains_key(&id));
-            if returns {
-                if let Some(verifier) = sim_node.checksums.verifier(mode) {
-                    let runtime = verifier.runtime();
-                    drift.at_drift = (runtime.state_seq, runtime.state == ChecksumState::Match);
-                    drift.seen = false;
-                }
-            }
-        }
-        let (Some(state), Some(verifier)) = (
-            sim_node.modes.get_mut(&mode),
-            sim_node.checksums.verifier_mut(mode),
-        ) else {
-            return;
-        };
-        let incremental = verifier.actual_set_mut();
-        match action {
-            StepAction::Create(new_state) => {
-                state.states.insert(id, new_state);
-                state.recompute.on_dispatcher_added(id, new_state);
-                incremental.on_dispatcher_added(id, new_state);
-            }
-            StepAction::Set(new_state) => {
-                state.states.insert(id, new_state);
-                state.recompute.on_state_changed(id, new_state);
-                let skip = sabotage == Sabotage::IncrementalMissesWorking
-                    && new_state == ComponentState::Working;
-                if !skip {
-                    incremental.on_state_changed(id, new_state);
-                }
-            }
-            StepAction::Delete => {
-                state.states.remove(&id);
-                state.recompute.on_dispatcher_removed(id);
-                incremental.on_dispatcher_removed(id);
-            }
-        }
-    }
-
-    // ---- step 3: faults and the scheduler -----------------------------------------------------
-
-    fn act(&mut self, tick: u64) {
-        let in_fault_phase = tick < self.config.fault_ticks;
-        if let Some(count) = self.joins.remove(&tick) {
-            for _ in 0..count {
-                let node = self.workload.join();
-                self.add_node(node);
-            }
-        }
-        if in_fault_phase {
-            let due = self.scheduled.remove(&tick).unwrap_or_default();
-            for kind in due {
-                if self.inject(tick, kind) {
-                    *self.faults.entry(kind).or_default() += 1;
-                } else {
-                    self.scheduled.entry(tick + 1).or_default().push(kind);
-                }
-            }
-        } else {
-            self.scheduled.clear();
-        }
-        if self.maintainer.is_none() && tick >= self.down_until {
-            self.start_maintainer(tick);
-        }
-        if in_fault_phase
-            && self.maintainer.is_some()
-            && self.workload_rng.chance(self.config.operator_rate)
-        {
-            if let Some(plan) = self.workload.plan_operator(&mut self.workload_rng) {
-                self.execute(tick, plan, &[]);
-            }
-        }
-    }
-
-    /// Injects one fault; `false` when it cannot happen now (no maintainer to fail or to
-    /// reschedule a leaving node's dispatchers; every node busy), so it is retried next tick.
-    fn inject(&mut self, tick: u64, kind: FaultKind) -> bool {
-        match kind {
-            FaultKind::Failover => {
-                if self.maintainer.take().is_none() {
-                    return false;
-                }
-                let pause = self
-                    .workload_rng
-                    .inclusive(1, self.config.network.max_delay.max(1));
-                self.down_until = tick + pause;
-                true
-            }
-            FaultKind::NodeLeave => {
-                if self.maintainer.is_none() {
-                    return false;
-                }
-                match self.workload.plan_leave(&mut self.workload_rng) {
-                    Some((leaving, plan)) => {
-                        self.node_leaves(tick, leaving, plan);
-                        true
-                    }
-                    None => false,
-                }
-            }
-            FaultKind::SilentDrift => self.drift(),
-        }
-    }
-
-    /// A node silently loses a dispatcher it should run (one it runs in an included state) or
-    /// keeps one nobody assigned to it (a fresh ID, Working); nothing tells the maintainer.
-    fn drift(&mut self) -> bool {
-        let nodes: Vec<NodeId> = self.nodes.keys().copied().collect();
-        let Some(&node) = self.workload_rng.pick(&nodes) else {
-            return false;
-        };
-        let mode = Mode::Default;
-        let expected = self.workload.expected_set(mode, node);
-        let sim_node = &self.nodes[&node];
-        // Only a settled dispatcher: a later step of a pending script would silently re-create
-        // a lost one, which is a second drift nobody planted.
-        let pending: BTreeSet<DispatcherId> = sim_node
-            .timers
-            .values()
-            .filter(|pending| pending.script.mode == mode)
-            .map(|pending| pending.script.id)
-            .collect();
-        let candidates: Vec<DispatcherId> = sim_node
-            .modes
-            .get(&mode)
-            .map(|state| {
-                state
-                    .included()
-                    .intersection(&expected)
-                    .filter(|id| !pending.contains(id))
-                    .copied()
-                    .collect()
-            })
-            .unwrap_or_default();
-        let at_drift = self.nodes[&node]
-            .checksums
-            .verifier(mode)
-            .map(|verifier| {
-                let runtime = verifier.runtime();
-                (runtime.state_seq, runtime.state == ChecksumState::Match)
-            })
-            .unwrap_or_default();
-        // Every drift is unseen until a heartbeat computed after it reaches the maintainer.
-        let drift = self.drifts.entry((node, mode)).or_default();
-        drift.at_drift = at_drift;
-        drift.seen = false;
-        if self.workload_rng.chance(0.5) && !candidates.is_empty() {
-            let id = *self.workload_rng.pick(&candidates).expect("not empty");
-            self.run_action(node, mode, id, StepAction::Delete);
-            self.drifts.entry((node, mode)).or_default().lost.insert(id);
-        } else {
-            let id = self.workload_rng.dispatcher_id();
-            self.run_action(node, mode, id, StepAction::Create(ComponentState::Working));
-            self.drifts.entry((node, mode)).or_default().kept.insert(id);
-        }
-        true
-    }
-
-    /// Once the faults stopped and every drifted node has been non-MATCH for
-    /// [`DRIFT_DIAGNOSIS_AFTER_TICKS`]: sketches the maintainer's expected set and the node's
-    /// actual set, decodes the difference, records whether it named exactly the planted IDs, and
-    /// lets the node repair them. `false` while some drifted node must still wait.
-    fn diagnose_drifts(&mut self, tick: u64) -> bool {
-        let now = self.now(tick);
-        let wait = self
-            .config
-            .heartbeat_period
-            .saturating_mul(u32::try_from(DRIFT_DIAGNOSIS_AFTER_TICKS).unwrap_or(u32::MAX));
-        let Some(maintainer) = &self.maintainer else {
-            return self.drifts.is_empty();
-        };
-        let key = FingerprintKey::new(u128::from(self.seed) << 64 | 0x5e7c);
-        let shape = SketchShape::with_byte_budget(DEFAULT_BYTE_BUDGET).expect("4 KiB");
-        let mut repairs = Vec::new();
-        let mut diagnoses = Vec::new();
-        for ((node, mode), drift) in &self.drifts {
-            let (Some(sim_node), Some(tracker)) =
-                (self.nodes.get(node), maintainer.checksums.tracker(*mode))
-            else {
-                continue;
-            };
-            let (Some(state), Some(verifier)) =
-                (sim_node.modes.get(mode), sim_node.checksums.verifier(*mode))
-            else {
-                continue;
-            };
-            let expected: BTreeSet<DispatcherId> =
-                tracker.ids_owned_by(*node).into_iter().collect();
-            let included = state.included();
-            let missing: Vec<DispatcherId> = expected.difference(&included).copied().collect();
-            let extra: Vec<DispatcherId> = included.difference(&expected).copied().collect();
-            if missing.is_empty() && extra.is_empty() {
-                // Healed by the workload (the lost dispatcher moved away or came back).
-                continue;
-            }
-            let waited = verifier
-                .runtime()
-                .non_ok_since
-                .is_some_and(|since| now.saturating_sub(since) >= wait);
-            if !waited {
-                return false;
-            }
-            let planted = SketchDifference {
-                missing: drift
-                    .lost
-                    .intersection(&expected)
-                    .filter(|id| !included.contains(id))
-                    .copied()
-                    .collect(),
-                extra: drift
-                    .kept
-                    .intersection(&included)
-                    .filter(|id| !expected.contains(id))
-                    .copied()
-                    .collect(),
-            };
-            let expected_ids: Vec<DispatcherId> = expected.iter().copied().collect();
-            let included_ids: Vec<DispatcherId> = included.iter().copied().collect();
-            let decoded = DifferenceSketch::decode(
-                &DifferenceSketch::of(&key, shape, &expected_ids),
-                &DifferenceSketch::of(&key, shape, &included_ids),
-            );
-            let named_exactly = decoded.as_ref() == Ok(&planted)
-                && planted.missing == missing
-                && planted.extra == extra;
-            diagnoses.push(DriftDiagnosis {
-                planted: planted.missing.len() + planted.extra.len(),
-                named_exactly,
-                detail: format!(
-                    "seed {} {node} ({mode}): planted {planted}; sketch {}",
-                    self.seed,
-                    match &decoded {
-                        Ok(difference) => difference.to_string(),
-                        Err(error) => error.to_string(),
-                    }
-                ),
+        sim_node.now = now;
+        let incarnation = sim_node.incarnation;
+        let command = matches!(
+            body,
+            ToNode::Create { .. } | ToNode::Remove { .. } | ToNode::Merge { .. }
+        );
+        if command && sim_node.fences(from) {
+            self.tracer.log(now, node, || {
+                format!(
+                    "drops a command from maintainer#{} (epoch {}): it follows a newer one",
+                    from.instance, from.epoch
+                )
             });
-            repairs.push((*node, *mode, missing, extra));
+            return;
         }
-        self.diagnoses.extend(diagnoses);
-        for (node, mode, missing, extra) in repairs {
-            for id in missing {
-                self.run_action(node, mode, id, StepAction::Create(ComponentState::Working));
+        let output = match body {
+            ToNode::Bootstrap => {
+                let reported = sim_node.bootstrap(from);
+                self.tracer.log(now, node, || {
+                    format!(
+                        "bootstrap from {} (epoch {} on {}): follows it",
+                        from.instance, from.epoch, from.host
+                    )
+                });
+                self.send_to_maintainer(
+                    from.instance,
+                    ToMaintainer::BootstrapResponse { node, reported },
+                );
+                NodeOutput::default()
             }
-            for id in extra {
-                self.run_action(node, mode, id, StepAction::Delete);
+            ToNode::Update(update, oracle) => {
+                let ack = sim_node.update(from, &update, oracle);
+                let held = sim_node.held_version(update.mode);
+                self.tracer.log(now, node, || {
+                    format!(
+                        "update {} seq {} from maintainer#{}: {} (holds {:?})",
+                        update.mode,
+                        update.seq,
+                        from.instance,
+                        if ack.is_some() {
+                            "applied/acked"
+                        } else {
+                            "dropped"
+                        },
+                        held.map(|v| (v.epoch, v.seq))
+                    )
+                });
+                NodeOutput {
+                    acks: ack.into_iter().collect(),
+                    ..NodeOutput::default()
+                }
             }
+            ToNode::Create { id, mode, start_ts } => {
+                self.tracer
+                    .log(now, node, || format!("create {} at {start_ts}", short(id)));
+                sim_node.create(id, mode, start_ts, &timing, &mut self.node_rng)
+            }
+            ToNode::Remove { id, mode } => {
+                self.tracer
+                    .log(now, node, || format!("remove {}", short(id)));
+                sim_node.remove(id, mode, now, &timing, &mut self.node_rng)
+            }
+            ToNode::Merge {
+                sources,
+                merged,
+                mode,
+            } => {
+                self.tracer
+                    .log(now, node, || format!("merge into {}", short(merged)));
+                sim_node.merge(&sources, merged, mode, &timing, &mut self.node_rng)
+            }
+        };
+        // Acks go to the maintainer that sent the update.
+        for ack in output.acks.clone() {
+            self.send_to_maintainer(from.instance, ToMaintainer::Ack(ack));
         }
-        self.drifts.clear();
-        true
+        self.node_output(
+            node,
+            incarnation,
+            NodeOutput {
+                acks: Vec::new(),
+                ..output
+            },
+        );
     }
 
-    fn start_maintainer(&mut self, tick: u64) {
-        self.epoch += 1;
-        let epoch = self.epoch;
-        let now = self.now(tick);
-        let changefeed = ChangefeedId::new(self.seed, 0, "simulated", "default");
-        let mut checksums =
-            MaintainerChecksums::new(changefeed, self.config.redo, self.config.tracker);
-        let members: Vec<NodeId> = self.workload.members().iter().copied().collect();
-        let mut updates = Vec::new();
-        for mode in self.workload.modes().to_vec() {
-            let expected = self.workload.expected_by_node(mode);
-            if let Some(tracker) = checksums.tracker_mut(mode) {
-                updates.extend(tracker.reset_full(epoch, &members, expected, now).updates);
-            }
+    fn node_output(&mut self, node: NodeId, incarnation: u64, output: NodeOutput) {
+        for (delay, step) in output.steps {
+            self.schedule(
+                self.now + delay,
+                Event::NodeStep {
+                    node,
+                    incarnation,
+                    step,
+                },
+            );
         }
-        self.maintainer = Some(SimMaintainer { checksums });
-        for node in members {
-            self.send(tick, Message::Bootstrap { node, epoch }, Delivery::Reliable);
+        if output.status_flush {
+            self.schedule(
+                self.now + self.config.timing.status_batch_ms,
+                Event::NodeStatusFlush { node, incarnation },
+            );
         }
-        self.send_updates(tick, updates);
+        if output.merge_check {
+            self.schedule(
+                self.now + self.config.timing.merge_check_ms,
+                Event::NodeMergeCheck { node, incarnation },
+            );
+        }
     }
 
-    /// Applies the plan's deltas and flushes, then sends the commands: the maintainer's expected
-    /// set changes before any node's actual set can.
-    fn execute(&mut self, tick: u64, plan: Plan, forget: &[NodeId]) {
-        let now = self.now(tick);
-        let Some(maintainer) = &mut self.maintainer else {
+    fn node_heartbeat(&mut self, node: NodeId, incarnation: u64) {
+        let timing = self.config.timing;
+        let now = self.now;
+        let Some(sim_node) = self
+            .nodes
+            .get_mut(&node)
+            .filter(|n| n.incarnation == incarnation)
+        else {
             return;
         };
-        for delta in &plan.deltas {
-            if let Some(tracker) = maintainer.checksums.tracker_mut(delta.mode) {
-                tracker.apply_delta(delta.node, &delta.add, &delta.remove);
-            }
+        sim_node.now = now;
+        let heartbeat = sim_node.periodic_heartbeat(
+            now,
+            &self.changefeed,
+            &timing,
+            &mut self.world,
+            &mut self.node_rng,
+        );
+        self.schedule(
+            now + timing.heartbeat_ms,
+            Event::NodeHeartbeat { node, incarnation },
+        );
+        self.check_match_truthful(node);
+        if let Some(sim_node) = self.nodes.get_mut(&node) {
+            sim_node.now = now;
+            sim_node.delete_closed();
         }
-        if !forget.is_empty() {
-            maintainer.checksums.remove_nodes(forget);
-        }
-        let mut updates = Vec::new();
-        for tracker in maintainer.checksums.trackers_mut() {
-            updates.extend(tracker.flush_dirty(now));
-        }
-        self.send_updates(tick, updates);
-        for command in plan.commands {
-            self.send(tick, Message::Command(command), Delivery::Reliable);
-        }
+        self.send_heartbeat(node, heartbeat);
     }
 
-    fn node_leaves(&mut self, tick: u64, leaving: NodeId, plan: Plan) {
-        self.nodes.remove(&leaving);
-        self.drifts.retain(|(node, _), _| *node != leaving);
-        self.execute(tick, plan, &[leaving]);
-        let join_after = self.workload_rng.inclusive(1, 10);
-        *self.joins.entry(tick + join_after).or_default() += 1;
-    }
-
-    // ---- step 4: resend -----------------------------------------------------------------------
-
-    fn resend(&mut self, tick: u64) {
-        if self.config.sabotage == Sabotage::NoResend {
-            return;
-        }
-        let now = self.now(tick);
-        let Some(maintainer) = &mut self.maintainer else {
+    fn send_heartbeat(&mut self, node: NodeId, heartbeat: Heartbeat) {
+        let Some(target) = self.nodes.get(&node).and_then(|n| n.follows) else {
             return;
         };
-        let mut updates = Vec::new();
-        for tracker in maintainer.checksums.trackers_mut() {
-            updates.extend(tracker.resend_pending(now));
-        }
-        self.send_updates(tick, updates);
+        self.tracer
+            .log(self.now, node, || describe_heartbeat(&heartbeat));
+        self.send_to_maintainer(
+            target.instance,
+            ToMaintainer::Heartbeat(Box::new(heartbeat)),
+        );
     }
 
-    // ---- step 5: heartbeats -------------------------------------------------------------------
-
-    fn heartbeat(&mut self, tick: u64) {
-        let now = self.now(tick);
-        let mut outgoing = Vec::new();
-        for sim_node in self.nodes.values_mut() {
-            for (mode, state) in &mut sim_node.modes {
-                let Some((heartbeat, verdict)) = sim_node.checksums.heartbeat(*mode, tick, now)
-                else {
-                    continue;
-                };
-                state.verdict = verdict.state;
-                outgoing.push(Message::Heartbeat(heartbeat));
-            }
-        }
-        for message in outgoing {
-            self.send(tick, message, Delivery::Lossy);
-        }
-    }
-
-    fn maintainer_receives_heartbeat(&mut self, tick: u64, mut heartbeat: ChecksumHeartbeat) {
-        if !self.workload.members().contains(&heartbeat.node) {
-            return;
-        }
-        if let Some(drift) = self.drifts.get_mut(&(heartbeat.node, heartbeat.mode)) {
-            let (state_seq, was_match) = drift.at_drift;
-            let after =
-                heartbeat.state_seq > state_seq || (!was_match && heartbeat.state_seq >= state_seq);
-            if heartbeat.state != ChecksumState::Match && after {
-                drift.seen = true;
-            }
-        }
-        let now = self.now(tick);
-        let Some(maintainer) = &mut self.maintainer else {
+    fn maintainer_receives(&mut self, instance: u64, body: ToMaintainer) {
+        let now = self.now;
+        let is_current = self
+            .maintainer
+            .as_ref()
+            .is_some_and(|m| m.me.instance == instance);
+        // A zombie's operators finishing change nothing real: what the changefeed must replicate
+        // follows the current maintainer's decisions.
+        let mut scratch = World::new();
+        let world = if is_current {
+            &mut self.world
+        } else {
+            &mut scratch
+        };
+        let tracer = &mut self.tracer;
+        let maintainer = if is_current {
+            self.maintainer.as_mut()
+        } else {
+            self.zombies.iter_mut().find(|z| z.me.instance == instance)
+        };
+        let Some(maintainer) = maintainer else {
             return;
         };
-        if self.config.sabotage == Sabotage::GateTrustsMismatch
-            && heartbeat.state == ChecksumState::Mismatch
-        {
-            heartbeat.state = ChecksumState::Match;
-            heartbeat.watermark = Some(tick);
+        let me = maintainer.me;
+        let mut outboxes = Vec::new();
+        match body {
+            ToMaintainer::BootstrapResponse { node, reported } => {
+                outboxes.push(maintainer.bootstrap_response(node, reported, world, now, tracer));
+            }
+            ToMaintainer::Ack(ack) => {
+                self.metrics.acks_received += 1;
+                maintainer.ack(ack);
+            }
+            ToMaintainer::Heartbeat(heartbeat) => {
+                let node = heartbeat.node;
+                if maintainer.bootstrapped()
+                    && maintainer.members.contains(&node)
+                    && maintainer.is_new_incarnation(&heartbeat)
+                {
+                    // Ours sees the restart in the heartbeat itself: the old process's spans are
+                    // gone; bootstrap the new one.
+                    tracer.log(now, "maintainer", || {
+                        format!("{node} restarted (incarnation {})", heartbeat.incarnation)
+                    });
+                    outboxes.push(maintainer.node_removed(node, world, now, tracer));
+                    outboxes.push(maintainer.node_added(node, now, tracer));
+                }
+                for (mode, watermark) in heartbeat_watermarks(&heartbeat) {
+                    maintainer.latest_watermarks.insert((node, mode), watermark);
+                }
+                outboxes.push(maintainer.heartbeat(&heartbeat, world, now, tracer));
+            }
         }
-        maintainer.checksums.observe_heartbeat(heartbeat, now);
+        for outbox in outboxes {
+            self.send_outbox(me, outbox);
+        }
     }
 
-    fn decide(&self) -> Option<Decision> {
-        let checksums = &self.maintainer.as_ref()?.checksums;
-        let decision = match self.config.gate_rule {
-            GateRule::VerifiedSeq => checksums.decide_verified(),
-            GateRule::Contract => checksums.decide(),
+    // ---- the maintainer ----------------------------------------------------------------------
+
+    fn start_maintainer(&mut self, host: Option<NodeId>) {
+        let live: Vec<NodeId> = self
+            .nodes
+            .keys()
+            .copied()
+            .filter(|n| !self.down.contains(n))
+            .collect();
+        let host = match host.filter(|h| live.contains(h)) {
+            Some(host) => host,
+            None => match self.workload_rng.pick(&live) {
+                Some(host) => *host,
+                None => {
+                    let retry = self.now + self.config.timing.maintainer_tick_ms;
+                    self.schedule(retry, Event::MaintainerStart { host: None });
+                    return;
+                }
+            },
         };
-        Some(match decision {
-            GateDecision::Hold { .. } => Decision::Closed(decision.to_string()),
-            GateDecision::Advance { .. } | GateDecision::NothingRequired => Decision::Open,
+        // Ours: a new epoch for every maintainer (a timestamp taken at its start). The
+        // reference: the changefeed's epoch, which a failover or a move keeps.
+        let epoch = match self.config.protocol {
+            Protocol::Ours => {
+                self.epoch += 1;
+                self.epoch
+            }
+            Protocol::Reference => 1,
+        };
+        let me = MaintainerRef {
+            instance: self.next_instance,
+            host,
+            epoch,
+        };
+        self.next_instance += 1;
+        let members: BTreeSet<NodeId> = live.into_iter().collect();
+        let (maintainer, outbox) = SimMaintainer::start(
+            me,
+            members,
+            self.config,
+            self.changefeed.clone(),
+            self.persisted,
+        );
+        self.tracer.log(self.now, "maintainer", || {
+            format!("{} starts, bootstrapping every node", maintainer.describe())
+        });
+        self.maintainer = Some(maintainer);
+        self.send_outbox(me, outbox);
+        let tick = self.now + self.config.timing.maintainer_tick_ms;
+        self.schedule(
+            tick,
+            Event::MaintainerTick {
+                instance: me.instance,
+            },
+        );
+    }
+
+    fn maintainer_tick(&mut self, instance: u64) {
+        let now = self.now;
+        let timing = self.config.timing;
+        let is_current = self
+            .maintainer
+            .as_ref()
+            .is_some_and(|m| m.me.instance == instance);
+        let is_zombie = self.zombies.iter().any(|z| z.me.instance == instance);
+        if !is_current && !is_zombie {
+            return;
+        }
+        self.schedule(
+            now + timing.maintainer_tick_ms,
+            Event::MaintainerTick { instance },
+        );
+        let maintainer = if is_current {
+            self.maintainer.as_mut().expect("current")
+        } else {
+            self.zombies
+                .iter_mut()
+                .find(|z| z.me.instance == instance)
+                .expect("zombie")
+        };
+        let me = maintainer.me;
+        let outbox = maintainer.tick(
+            now,
+            OPERATOR_RESEND_MS,
+            PLACE_BATCH,
+            &mut self.workload_rng,
+            &mut self.tracer,
+        );
+        self.send_outbox(me, outbox);
+        if is_current {
+            self.checkpoint_step();
+        }
+    }
+
+    fn checkpoint_step(&mut self) {
+        let now = self.now;
+        let Some(maintainer) = self.maintainer.as_mut() else {
+            return;
+        };
+        if !maintainer.bootstrapped() {
+            return;
+        }
+        let report = maintainer.checkpoint_step();
+        let in_fault_phase = now < self.fault_end;
+        if in_fault_phase {
+            self.metrics.fault_ticks += 1;
+            if report.held_by_gate {
+                self.metrics.held_ticks += 1;
+            }
+        }
+        let modes = self.modes.clone();
+        for mode in &modes {
+            let Some(checkpoint) = report.checkpoint[*mode as usize] else {
+                continue;
+            };
+            if let Some(last) = self.last_reported[*mode as usize] {
+                if checkpoint < last {
+                    self.violation(ViolationKind::CheckpointRegressed, || {
+                        format!("the {mode} checkpoint went from {last} back to {checkpoint}")
+                    });
+                }
+                if checkpoint != last {
+                    self.tracer.log(now, "maintainer", || {
+                        format!("checkpoint ({mode}) {last} -> {checkpoint}")
+                    });
+                }
+            }
+            self.last_reported[*mode as usize] = Some(checkpoint);
+            self.persisted[*mode as usize] = self.persisted[*mode as usize].max(checkpoint);
+            // Ours gates every mode with one checkpoint; the reference gates each on its own.
+            let judged: Vec<Mode> = match self.config.protocol {
+                Protocol::Ours => modes.clone(),
+                Protocol::Reference => vec![*mode],
+            };
+            if let Some((progress, span)) = self.world.slowest_of(&judged) {
+                if checkpoint > progress {
+                    let runs_on = self.where_runs(span);
+                    self.violation(ViolationKind::CheckpointAhead, || {
+                        format!(
+                            "the {mode} checkpoint {checkpoint} passed span {} ({runs_on}) at progress {progress}: its data in ({progress}, {checkpoint}] would be skipped after a restart",
+                            short(span)
+                        )
+                    });
+                }
+                if in_fault_phase {
+                    self.metrics
+                        .lag_slowest
+                        .push(progress.saturating_sub(checkpoint));
+                    self.metrics
+                        .lag_now
+                        .push(upstream_ts(now).saturating_sub(checkpoint));
+                }
+            }
+        }
+        if self.config.checks == Checks::Full {
+            self.full_checks(report.gate_open);
+        }
+        if self.all_nodes_match() {
+            self.tracer.mark_all_match();
+        }
+        self.liveness();
+    }
+
+    fn where_runs(&self, span: DispatcherId) -> String {
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .filter_map(|(id, n)| {
+                n.dispatchers
+                    .get(&span)
+                    .map(|d| format!("{id} {} at {}", d.state, d.checkpoint))
+            })
+            .collect();
+        if nodes.is_empty() {
+            "on no node".to_string()
+        } else {
+            format!("on {}", nodes.join(", "))
+        }
+    }
+
+    fn all_nodes_match(&self) -> bool {
+        self.nodes.values().all(|n| {
+            n.modes()
+                .iter()
+                .all(|m| n.verdicts[*m as usize] == ChecksumState::Match)
         })
     }
 
-    // ---- step 6: checks -----------------------------------------------------------------------
+    // ---- checks ------------------------------------------------------------------------------
 
-    fn check(&mut self, tick: u64) {
-        let mut found: Vec<(ViolationKind, String)> = Vec::new();
-        let modes = self.workload.modes().to_vec();
-        let expected: BTreeMap<Mode, BTreeMap<NodeId, BTreeSet<DispatcherId>>> = modes
-            .iter()
-            .map(|mode| {
-                let sets = self
-                    .workload
-                    .expected_by_node(*mode)
-                    .into_iter()
-                    .map(|(node, ids)| (node, ids.into_iter().collect()))
-                    .collect();
-                (*mode, sets)
-            })
-            .collect();
-        let empty = BTreeSet::new();
-        let mut included: BTreeMap<(NodeId, Mode), BTreeSet<DispatcherId>> = BTreeMap::new();
-
-        for (node, sim_node) in &self.nodes {
-            for (mode, state) in &sim_node.modes {
-                let exact = state.included();
-                let Some(verifier) = sim_node.checksums.verifier(*mode) else {
-                    continue;
-                };
-                let incremental = verifier.actual_set().actual_fingerprint();
-                let recomputed = state.recompute.actual_fingerprint();
-                if incremental != recomputed {
-                    found.push((
-                        ViolationKind::Equivalence,
-                        format!(
-                            "{node} ({mode}): incremental {incremental} != recompute {recomputed}"
-                        ),
-                    ));
-                }
-                let oracle = fingerprint_of(&exact);
-                if recomputed != oracle {
-                    found.push((
-                        ViolationKind::ActualOracle,
-                        format!("{node} ({mode}): recompute {recomputed} != exact set {oracle}"),
-                    ));
-                }
-                if state.verdict == ChecksumState::Match {
-                    let holds = *verifier.expected();
-                    let holds_version = ExpectedVersion {
-                        epoch: holds.epoch,
-                        seq: holds.seq,
-                    };
-                    match &state.held {
-                        Some((version, set)) if *version == holds_version => {
-                            if **set != exact {
-                                found.push((
-                                    ViolationKind::MatchTruthful,
-                                    describe_difference(*node, *mode, &exact, set),
-                                ));
-                            }
-                        }
-                        _ => found.push((
-                            ViolationKind::MatchTruthful,
-                            format!(
-                                "{node} ({mode}): MATCH on ({}, {}) that no update carried",
-                                holds.epoch, holds.seq
-                            ),
-                        )),
-                    }
-                }
-                included.insert((*node, *mode), exact);
-            }
+    fn check_match_truthful(&mut self, node: NodeId) {
+        if self.config.checks != Checks::Full {
+            return;
         }
-
-        if let Some(maintainer) = &self.maintainer {
-            for mode in &modes {
-                let Some(tracker) = maintainer.checksums.tracker(*mode) else {
-                    continue;
-                };
-                for node in tracker.nodes() {
-                    if !self.workload.members().contains(&node) {
-                        found.push((
-                            ViolationKind::TrackerOracle,
-                            format!("{node} ({mode}) is tracked but left the cluster"),
+        let Some(sim_node) = self.nodes.get(&node) else {
+            return;
+        };
+        let mut found = Vec::new();
+        for mode in sim_node.modes() {
+            if sim_node.verdicts[*mode as usize] != ChecksumState::Match {
+                continue;
+            }
+            let included = sim_node.included(*mode);
+            match (&sim_node.held[*mode as usize], sim_node.held_version(*mode)) {
+                (Some((version, set)), Some(holds)) if *version == holds => {
+                    if **set != included {
+                        found.push(format!(
+                            "{node} ({mode}) said MATCH against epoch {} seq {}: {}",
+                            holds.epoch,
+                            holds.seq,
+                            describe_difference(&included, set)
                         ));
                     }
                 }
-                for (node, set) in &expected[mode] {
-                    let tracked = tracker.expected(*node).unwrap_or(Fingerprint::EMPTY);
-                    if tracked != fingerprint_of(set) {
-                        found.push((
-                            ViolationKind::TrackerOracle,
-                            format!(
-                                "{node} ({mode}): tracker expects {tracked}, exact set {}",
-                                fingerprint_of(set)
-                            ),
-                        ));
-                    }
-                }
+                (_, holds) => found.push(format!(
+                    "{node} ({mode}) said MATCH on {holds:?}, which no update carried"
+                )),
             }
         }
-
-        let decision = self.decide();
-        if decision == Some(Decision::Open) {
-            if tick < self.config.fault_ticks {
-                self.gate_open_fault_ticks += 1;
-            }
-            for ((node, mode), actual) in &included {
-                let want = expected[mode].get(node).unwrap_or(&empty);
-                // A drift is invisible to the gate until a heartbeat computed after it arrives,
-                // and always on a node that owns no dispatcher: the gate requires only nodes
-                // that own some (issue 3's rule), so a dispatcher such a node keeps running
-                // cannot hold the checkpoint. The diagnosis still names it.
-                if self
-                    .drifts
-                    .get(&(*node, *mode))
-                    .is_some_and(|drift| !drift.seen || want.is_empty())
-                {
-                    continue;
-                }
-                if actual != want {
-                    found.push((
-                        ViolationKind::Safety,
-                        format!(
-                            "gate open while {}",
-                            describe_difference(*node, *mode, actual, want)
-                        ),
-                    ));
-                }
-            }
-        }
-
-        self.check_liveness(tick, decision, &mut found);
-        for (kind, detail) in found {
-            self.violation(kind, tick, || detail);
+        for detail in found {
+            self.violation(ViolationKind::MatchTruthful, || detail);
         }
     }
 
-    fn check_liveness(
-        &mut self,
-        tick: u64,
-        decision: Option<Decision>,
-        found: &mut Vec<(ViolationKind, String)>,
-    ) {
-        if self.quiet_at.is_none()
-            && tick >= self.config.fault_ticks
-            && self.workload.idle()
-            && self.maintainer.is_some()
-            && self.joins.is_empty()
-            && !self.network.has_reliable_in_flight()
-        {
-            // A drifted node is repaired only after the difference sketch named its IDs, which
-            // waits until it has been MISMATCH for a while; the quiet point waits for that.
-            if !self.diagnose_drifts(tick) {
-                return;
+    fn full_checks(&mut self, gate_open: bool) {
+        let mut found: Vec<(ViolationKind, String)> = Vec::new();
+        for (id, node) in &self.nodes {
+            for mode in node.modes() {
+                let exact = fingerprint_of(&node.included(*mode));
+                let recomputed = node.recompute[*mode as usize].actual_fingerprint();
+                let incremental = node.incremental_fingerprint(*mode);
+                if incremental != Some(recomputed) || recomputed != exact {
+                    found.push((
+                        ViolationKind::Equivalence,
+                        format!("{id} ({mode}): incremental {incremental:?}, recomputed {recomputed}, exact set {exact}"),
+                    ));
+                }
             }
-            // Loss and duplication last until here, so the last send before the quiet point may
-            // be lost: the worst case the bound allows for.
-            self.quiet_at = Some(tick + 1);
-            self.network.set_lossy_faults(false);
+        }
+        if let Some(maintainer) = &self.maintainer {
+            for mode in maintainer.modes() {
+                let Some(tracker) = maintainer.side.tracker(*mode) else {
+                    continue;
+                };
+                let nodes: BTreeSet<NodeId> = tracker
+                    .nodes()
+                    .chain(maintainer.committed[*mode as usize].values().copied())
+                    .collect();
+                for node in nodes {
+                    let want = fingerprint_of(&maintainer.committed_set(*mode, node));
+                    let have = tracker.expected(node).unwrap_or_default();
+                    if want != have {
+                        found.push((
+                            ViolationKind::TrackerOracle,
+                            format!("{node} ({mode}): the tracker expects {have}, the deltas make {want}"),
+                        ));
+                    }
+                }
+            }
+            let consistency = gate_open && self.config.gate != GateKind::None;
+            if consistency {
+                let loose = true;
+                let in_flight = maintainer.in_flight_pairs();
+                for (id, node) in &self.nodes {
+                    if !maintainer.members.contains(id) {
+                        continue;
+                    }
+                    // The gate can only know a node's set as of its newest heartbeat that arrived:
+                    // a node whose set changed since is judged once it has told.
+                    if maintainer
+                        .heard
+                        .get(id)
+                        .is_none_or(|heard| *heard < (node.incarnation, node.changes))
+                    {
+                        continue;
+                    }
+                    for mode in node.modes() {
+                        let required = match self.config.protocol {
+                            Protocol::Ours => maintainer
+                                .side
+                                .tracker(*mode)
+                                .and_then(|t| t.seq(*id))
+                                .is_some_and(|s| s > 0),
+                            Protocol::Reference => {
+                                *mode == Mode::Default
+                                    && (*id == maintainer.me.host
+                                        || maintainer.bound_spans(*id, *mode) > 0)
+                            }
+                        };
+                        if !required {
+                            continue;
+                        }
+                        let keep = |x: &DispatcherId| !loose || !in_flight.contains(&(*id, *x));
+                        let actual: BTreeSet<DispatcherId> =
+                            node.included(*mode).into_iter().filter(keep).collect();
+                        let expected: BTreeSet<DispatcherId> = maintainer
+                            .committed_set(*mode, *id)
+                            .into_iter()
+                            .filter(keep)
+                            .collect();
+                        if actual != expected {
+                            found.push((
+                                ViolationKind::GateOpenedOnUnequalSets,
+                                format!(
+                                    "gate open while {id} ({mode}): {}",
+                                    describe_difference(&actual, &expected)
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (kind, detail) in found {
+            self.violation(kind, || detail);
+        }
+    }
+
+    fn liveness(&mut self) {
+        if self.now < self.fault_end {
             return;
         }
         let Some(quiet) = self.quiet_at else {
+            if self.is_quiet() {
+                self.quiet_at = Some(self.now);
+                self.network.set_lossy_faults(false);
+                self.target = self
+                    .nodes
+                    .values()
+                    .flat_map(|n| n.dispatchers.values().map(|d| d.checkpoint))
+                    .min();
+                let target = self.target;
+                self.tracer.log(self.now, "check", || format!("quiet point: no loss or duplication from here; the checkpoint must reach {target:?}"));
+            }
             return;
         };
-        let converged = decision == Some(Decision::Open) && self.all_match_latest();
-        match self.converged_after {
-            None if converged => self.converged_after = Some(tick - quiet),
-            None if tick - quiet > self.bound => {
-                let why = match &decision {
-                    Some(Decision::Closed(reason)) => reason.clone(),
-                    _ => "some node is not MATCH on its latest expected version".to_string(),
-                };
-                found.push((
-                    ViolationKind::Liveness,
-                    format!(
-                        "not converged {} ticks after the quiet point (bound {}): {why}",
-                        tick - quiet,
-                        self.bound
-                    ),
-                ));
-                // Report once; stop measuring this seed's convergence.
-                self.converged_after = Some(u64::MAX);
+        if self.converged_after.is_some() {
+            return;
+        }
+        let not_match = self.first_not_match();
+        let caught_up = self.target.is_none_or(|target| {
+            self.modes
+                .iter()
+                .all(|m| self.last_reported[*m as usize].is_some_and(|c| c >= target))
+        });
+        if not_match.is_none() && caught_up {
+            self.converged_after = Some(self.now - quiet);
+            return;
+        }
+        if self.now - quiet > self.bound {
+            let bound = self.bound;
+            let elapsed = self.now - quiet;
+            match not_match {
+                Some(detail) => self.violation(ViolationKind::LivenessNoMatch, || {
+                    format!("{elapsed} ms after the quiet point (bound {bound} ms): {detail}")
+                }),
+                None => {
+                    let (target, reported) = (self.target, self.last_reported);
+                    let why = self
+                        .maintainer
+                        .as_ref()
+                        .map(|m| m.explain_checkpoint())
+                        .unwrap_or_default();
+                    let seqs: Vec<String> = self
+                        .nodes
+                        .iter()
+                        .map(|(id, n)| {
+                            format!(
+                                "{id} map seq {:?} wm {}",
+                                n.map_seq,
+                                n.watermark(Mode::Default)
+                            )
+                        })
+                        .collect();
+                    self.violation(ViolationKind::LivenessStalled, || {
+                        format!("{elapsed} ms after the quiet point (bound {bound} ms) the checkpoint is {reported:?}, short of {target:?}: {why}; nodes: {}", seqs.join(", "))
+                    })
+                }
             }
-            Some(after) if after != u64::MAX && decision != Some(Decision::Open) => {
-                found.push((
-                    ViolationKind::Liveness,
-                    format!("gate closed again after converging: {decision:?}"),
-                ));
-            }
-            _ => {}
+            self.converged_after = Some(u64::MAX);
         }
     }
 
-    fn all_match_latest(&self) -> bool {
+    fn what_is_pending(&self) -> String {
+        let mut pending = Vec::new();
+        match &self.maintainer {
+            None => pending.push("no maintainer".to_string()),
+            Some(m) if !m.bootstrapped() => {
+                pending.push(format!("{} still bootstrapping", m.describe()))
+            }
+            Some(m) => {
+                if m.operators_in_flight() > 0 {
+                    pending.push(format!(
+                        "{} operators in flight ({})",
+                        m.operators_in_flight(),
+                        m.describe_operators()
+                    ));
+                }
+                let unplaced = m
+                    .spans
+                    .values()
+                    .filter(|v| v.status != crate::maintainer::SpanStatus::Replicating)
+                    .count();
+                if unplaced > 0 {
+                    pending.push(format!("{unplaced} spans not replicating"));
+                }
+                if let Some(difference) = m.difference_from(&self.runs()) {
+                    pending.push(format!(
+                        "the scheduler's view differs from what the nodes run: {difference}"
+                    ));
+                }
+                let strangers: Vec<String> = self
+                    .nodes
+                    .keys()
+                    .filter(|n| !m.members.contains(n))
+                    .map(|n| n.to_string())
+                    .collect();
+                if !strangers.is_empty() {
+                    pending.push(format!(
+                        "nodes the maintainer does not know: {}",
+                        strangers.join(", ")
+                    ));
+                }
+            }
+        }
+        if !self.zombies.is_empty() {
+            pending.push(format!("{} zombies", self.zombies.len()));
+        }
+        if !self.down.is_empty() {
+            pending.push(format!("{} nodes down", self.down.len()));
+        }
+        if self.reliable_in_flight > 0 {
+            pending.push(format!("{} commands in flight", self.reliable_in_flight));
+        }
+        if self.membership_pending > 0 {
+            pending.push(format!(
+                "{} membership changes pending",
+                self.membership_pending
+            ));
+        }
+        for (id, node) in &self.nodes {
+            if !node.settled() {
+                let unsettled: Vec<String> = node
+                    .dispatchers
+                    .iter()
+                    .filter(|(_, d)| d.state != ComponentState::Working || d.closing)
+                    .take(3)
+                    .map(|(x, d)| {
+                        format!(
+                            "{} {}{}",
+                            short(*x),
+                            d.state,
+                            if d.closing { " closing" } else { "" }
+                        )
+                    })
+                    .collect();
+                pending.push(format!("{id} not settled [{}]", unsettled.join(", ")));
+            }
+        }
+        pending.join("; ")
+    }
+
+    fn is_quiet(&self) -> bool {
         let Some(maintainer) = &self.maintainer else {
             return false;
         };
-        maintainer
-            .checksums
-            .required()
-            .into_iter()
-            .all(|(node, mode)| {
-                let Some(sim_node) = self.nodes.get(&node) else {
+        maintainer.bootstrapped()
+            && self.zombies.is_empty()
+            && maintainer.idle()
+            && self.down.is_empty()
+            && self.reliable_in_flight == 0
+            && self.membership_pending == 0
+            && self.nodes.values().all(SimNode::settled)
+            && self.nodes.keys().all(|n| maintainer.members.contains(n))
+            && maintainer.consistent_with(&self.runs())
+    }
+
+    /// What every node runs.
+    fn runs(&self) -> BTreeMap<NodeId, BTreeSet<DispatcherId>> {
+        self.nodes
+            .iter()
+            .map(|(id, node)| (*id, node.dispatchers.keys().copied().collect()))
+            .collect()
+    }
+
+    /// A required node that is not MATCH on its latest expected set, described; `None` if all
+    /// are (the gate `None` requires nothing).
+    fn first_not_match(&self) -> Option<String> {
+        let maintainer = self.maintainer.as_ref()?;
+        if self.config.gate == GateKind::None {
+            return None;
+        }
+        for (id, node) in &self.nodes {
+            for mode in node.modes() {
+                let Some(tracker) = maintainer.side.tracker(*mode) else {
+                    continue;
+                };
+                let required = match self.config.protocol {
+                    Protocol::Ours => tracker.seq(*id).is_some_and(|s| s > 0),
+                    Protocol::Reference => {
+                        *id == maintainer.me.host || maintainer.bound_spans(*id, *mode) > 0
+                    }
+                };
+                if !required {
+                    continue;
+                }
+                let latest = (tracker.epoch(), tracker.seq(*id).unwrap_or(0));
+                let holds = node.held_version(*mode).map(|v| (v.epoch, v.seq));
+                let verdict = node.verdicts[*mode as usize];
+                // Ours' gate needs MATCH on the latest update; the reference's any MATCH.
+                let on_latest =
+                    self.config.protocol == Protocol::Reference || holds == Some(latest);
+                if verdict != ChecksumState::Match || !on_latest {
+                    return Some(format!(
+                        "{id} ({mode}) is {verdict} holding {holds:?}, the maintainer's latest is {latest:?}; its set against the expected one: {}",
+                        describe_difference(&node.included(*mode), &maintainer.committed_set(*mode, *id))
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    // ---- faults ------------------------------------------------------------------------------
+
+    fn inject(&mut self, kind: FaultKind) -> bool {
+        let timing = self.config.timing;
+        match kind {
+            FaultKind::Failover | FaultKind::MaintainerMove => {
+                let Some(old) = self.maintainer.take() else {
                     return false;
                 };
-                let latest = maintainer
-                    .checksums
-                    .tracker(mode)
-                    .map(|tracker| (tracker.epoch(), tracker.seq(node).unwrap_or(0)));
-                let holds = sim_node
-                    .checksums
-                    .verifier(mode)
-                    .map(|verifier| (verifier.expected().epoch, verifier.expected().seq));
-                let verdict = sim_node.modes.get(&mode).map(|state| state.verdict);
-                verdict == Some(ChecksumState::Match) && holds == latest
-            })
+                if !old.bootstrapped() {
+                    self.maintainer = Some(old);
+                    return false;
+                }
+                let description = old.describe();
+                let old_host = old.me.host;
+                if kind == FaultKind::Failover
+                    && self.workload_rng.chance(self.config.faults.zombie)
+                {
+                    let linger = self
+                        .workload_rng
+                        .inclusive(timing.failover_pause_ms.0, timing.failover_pause_ms.1 * 2);
+                    let instance = old.me.instance;
+                    self.zombies.push(old);
+                    self.schedule(self.now + linger, Event::ZombieEnd { instance });
+                    self.tracer.log(self.now, "maintainer", || {
+                        format!("{description} is deposed but lingers for {linger} ms")
+                    });
+                } else {
+                    self.tracer.log(self.now, "maintainer", || {
+                        format!(
+                            "{description} {}",
+                            if kind == FaultKind::Failover {
+                                "fails"
+                            } else {
+                                "moves away"
+                            }
+                        )
+                    });
+                }
+                let (pause, host) = match kind {
+                    FaultKind::Failover => (
+                        self.workload_rng
+                            .inclusive(timing.failover_pause_ms.0, timing.failover_pause_ms.1),
+                        None,
+                    ),
+                    _ => {
+                        let others: Vec<NodeId> = self
+                            .nodes
+                            .keys()
+                            .copied()
+                            .filter(|n| !self.down.contains(n) && *n != old_host)
+                            .collect();
+                        (
+                            timing.maintainer_tick_ms,
+                            self.workload_rng.pick(&others).copied(),
+                        )
+                    }
+                };
+                self.schedule(self.now + pause, Event::MaintainerStart { host });
+                true
+            }
+            FaultKind::Restart | FaultKind::Leave => {
+                let candidates: Vec<NodeId> = self
+                    .nodes
+                    .keys()
+                    .copied()
+                    .filter(|n| {
+                        !self.down.contains(n)
+                            && Some(*n) != self.maintainer.as_ref().map(|m| m.me.host)
+                    })
+                    .collect();
+                if candidates.len() < 2 || self.maintainer.is_none() {
+                    return false;
+                }
+                let node = *self.workload_rng.pick(&candidates).expect("candidates");
+                if kind == FaultKind::Restart {
+                    self.down.insert(node);
+                }
+                let old = self.nodes.remove(&node).expect("a node");
+                // The dispatchers die with the process; their spans' progress stays what it was.
+                drop(old);
+                if kind == FaultKind::Restart {
+                    let pause = self
+                        .workload_rng
+                        .inclusive(timing.restart_pause_ms.0, timing.restart_pause_ms.1);
+                    self.tracer.log(self.now, node, || {
+                        format!("crashes; restarts in {pause} ms under the same ID")
+                    });
+                    self.schedule(self.now + pause, Event::NodeUp { node, fresh: false });
+                } else {
+                    let detect = self
+                        .workload_rng
+                        .inclusive(timing.detect_ms.0, timing.detect_ms.1);
+                    self.tracer
+                        .log(self.now, node, || "leaves the cluster for good".to_string());
+                    self.membership_pending += 1;
+                    self.schedule(
+                        self.now + detect,
+                        Event::Membership(Membership::Left { node }),
+                    );
+                    let join = detect + self.workload_rng.inclusive(1_000, 10_000);
+                    let fresh = NodeId(self.next_node);
+                    self.next_node += 1;
+                    self.schedule(
+                        self.now + join,
+                        Event::NodeUp {
+                            node: fresh,
+                            fresh: true,
+                        },
+                    );
+                    self.down.insert(fresh);
+                }
+                true
+            }
+            FaultKind::Replacement => {
+                let Some(maintainer) = &self.maintainer else {
+                    return false;
+                };
+                let candidates: Vec<DispatcherId> = self
+                    .modes
+                    .iter()
+                    .flat_map(|m| self.world.ids(*m).collect::<Vec<_>>())
+                    .filter(|id| maintainer.replaceable(*id))
+                    .collect();
+                let Some(&id) = self.workload_rng.pick(&candidates) else {
+                    return false;
+                };
+                self.drop_table(id);
+                true
+            }
+        }
     }
+
+    fn node_up(&mut self, node: NodeId, fresh: bool) {
+        self.down.remove(&node);
+        let incarnation = self.incarnations.get(&node).map_or(1, |last| last + 1);
+        self.spawn_node(node, incarnation);
+        self.tracer
+            .log(self.now, node, || format!("up (incarnation {incarnation})"));
+        let detect = if fresh {
+            self.workload_rng.inclusive(1, 100)
+        } else {
+            self.workload_rng.inclusive(
+                self.config.timing.detect_ms.0,
+                self.config.timing.detect_ms.1,
+            )
+        };
+        let change = if fresh {
+            Membership::Joined { node }
+        } else {
+            Membership::Restarted { node, incarnation }
+        };
+        self.membership_pending += 1;
+        self.schedule(self.now + detect, Event::Membership(change));
+    }
+
+    fn membership(&mut self, change: Membership) {
+        // Membership reports the node as it is now: a restart notice for a process that has
+        // left since is not a rejoin.
+        if let Membership::Restarted { node, incarnation } = change {
+            if self
+                .nodes
+                .get(&node)
+                .is_none_or(|n| n.incarnation != incarnation)
+            {
+                return;
+            }
+        }
+        let now = self.now;
+        let world = &mut self.world;
+        let tracer = &mut self.tracer;
+        let Some(maintainer) = self.maintainer.as_mut() else {
+            return;
+        };
+        let me = maintainer.me;
+        let mut outboxes = Vec::new();
+        match change {
+            Membership::Left { node } => {
+                outboxes.push(maintainer.node_removed(node, world, now, tracer))
+            }
+            Membership::Joined { node } => outboxes.push(maintainer.node_added(node, now, tracer)),
+            Membership::Restarted { node, incarnation } => {
+                let handled = maintainer
+                    .incarnations
+                    .get(&node)
+                    .is_some_and(|known| *known >= incarnation);
+                if !handled {
+                    outboxes.push(maintainer.node_removed(node, world, now, tracer));
+                    outboxes.push(maintainer.node_added(node, now, tracer));
+                    maintainer.incarnations.insert(node, incarnation);
+                }
+            }
+        }
+        for outbox in outboxes {
+            self.send_outbox(me, outbox);
+        }
+    }
+
+    // ---- the workload ------------------------------------------------------------------------
+
+    fn workload_tick(&mut self) {
+        let period = self.config.timing.maintainer_tick_ms;
+        if self.now >= self.fault_end {
+            return;
+        }
+        self.schedule(self.now + period, Event::WorkloadTick);
+        let Some(maintainer) = &self.maintainer else {
+            return;
+        };
+        if !maintainer.bootstrapped() {
+            return;
+        }
+        let seconds = period as f64 / 1000.0;
+        let operators = self.config.workload.operators_per_second * seconds;
+        let moves = self.config.workload.rebalance_per_minute
+            * self.config.dispatchers as f64
+            * self.modes.len() as f64
+            / 60.0
+            * seconds;
+        for _ in 0..self.draw_count(operators) {
+            self.random_operator();
+        }
+        for _ in 0..self.draw_count(moves) {
+            self.random_move();
+        }
+    }
+
+    /// A count with mean `mean`: its whole part, plus one with the fraction's probability.
+    fn draw_count(&mut self, mean: f64) -> u64 {
+        let whole = mean.floor();
+        whole as u64 + u64::from(self.workload_rng.chance(mean - whole))
+    }
+
+    /// The changefeed's checkpoint of `mode` as the coordinator persisted it (the highest any
+    /// maintainer reported): where a new table starts.
+    fn current_checkpoint(&self, mode: Mode) -> u64 {
+        self.persisted[mode as usize]
+    }
+
+    fn random_operator(&mut self) {
+        let mode = *self.workload_rng.pick(&self.modes.clone()).expect("a mode");
+        let count = self.world.ids(mode).count();
+        let target = self.config.dispatchers.max(2);
+        let weights: [u64; 5] = if count < target / 2 {
+            [3, 1, 2, 2, 1]
+        } else if count > target * 2 {
+            [1, 3, 2, 1, 3]
+        } else {
+            [2, 2, 2, 2, 2]
+        };
+        let first = pick_weighted(&mut self.workload_rng, &weights);
+        for offset in 0..OperatorKind::ALL.len() {
+            let kind = OperatorKind::ALL[(first + offset) % OperatorKind::ALL.len()];
+            if self.try_operator(kind, mode) {
+                *self.operator_counts.entry(kind).or_default() += 1;
+                return;
+            }
+        }
+    }
+
+    fn try_operator(&mut self, kind: OperatorKind, mode: Mode) -> bool {
+        let now = self.now;
+        let stable: Vec<(DispatcherId, NodeId)> = {
+            let Some(maintainer) = &self.maintainer else {
+                return false;
+            };
+            maintainer
+                .spans
+                .iter()
+                .filter(|(id, v)| {
+                    v.mode == mode
+                        && v.status == crate::maintainer::SpanStatus::Replicating
+                        && !maintainer.in_flight(**id)
+                })
+                .filter_map(|(id, v)| v.node.map(|n| (*id, n)))
+                .collect()
+        };
+        match kind {
+            OperatorKind::Add => {
+                let id = self.workload_rng.dispatcher_id();
+                let checkpoint = self.current_checkpoint(mode);
+                self.world.add(id, mode, checkpoint);
+                if let Some(maintainer) = self.maintainer.as_mut() {
+                    maintainer.add_table(id, mode, checkpoint);
+                }
+                self.tracer.log(now, "user", || {
+                    format!("creates a table: span {} at {checkpoint}", short(id))
+                });
+                true
+            }
+            OperatorKind::Remove => {
+                let Some(&(id, _)) = self.workload_rng.pick(&stable) else {
+                    return false;
+                };
+                self.drop_table(id);
+                true
+            }
+            OperatorKind::Move => {
+                let Some(&(id, from)) = self.workload_rng.pick(&stable) else {
+                    return false;
+                };
+                let Some(dest) = self.other_member(from) else {
+                    return false;
+                };
+                self.with_maintainer(|m, _, tracer| m.start_move(id, dest, now, tracer))
+            }
+            OperatorKind::Split => {
+                let Some(&(id, _)) = self.workload_rng.pick(&stable) else {
+                    return false;
+                };
+                let halves = [
+                    self.workload_rng.dispatcher_id(),
+                    self.workload_rng.dispatcher_id(),
+                ];
+                self.with_maintainer(|m, _, tracer| m.start_split(id, halves, now, tracer))
+            }
+            OperatorKind::Merge => {
+                let mut by_node: BTreeMap<NodeId, Vec<DispatcherId>> = BTreeMap::new();
+                for (id, node) in &stable {
+                    by_node.entry(*node).or_default().push(*id);
+                }
+                let candidates: Vec<NodeId> = by_node
+                    .iter()
+                    .filter(|(_, ids)| ids.len() >= 2)
+                    .map(|(n, _)| *n)
+                    .collect();
+                let Some(node) = self.workload_rng.pick(&candidates).copied() else {
+                    return false;
+                };
+                let ids = &by_node[&node];
+                let first = self.workload_rng.below(ids.len() as u64) as usize;
+                let mut second = self.workload_rng.below(ids.len() as u64 - 1) as usize;
+                if second >= first {
+                    second += 1;
+                }
+                let sources = [ids[first], ids[second]];
+                let merged = self.workload_rng.dispatcher_id();
+                self.with_maintainer(|m, _, tracer| m.start_merge(sources, merged, now, tracer))
+            }
+        }
+    }
+
+    fn random_move(&mut self) {
+        let mode = *self.workload_rng.pick(&self.modes.clone()).expect("a mode");
+        if self.try_operator(OperatorKind::Move, mode) {
+            *self.operator_counts.entry(OperatorKind::Move).or_default() += 1;
+        }
+    }
+
+    fn other_member(&mut self, from: NodeId) -> Option<NodeId> {
+        let maintainer = self.maintainer.as_ref()?;
+        let others: Vec<NodeId> = maintainer
+            .members
+            .iter()
+            .copied()
+            .filter(|n| *n != from)
+            .collect();
+        self.workload_rng.pick(&others).copied()
+    }
+
+    /// Runs `start` on the maintainer and sends what it produced; whether it produced anything.
+    fn with_maintainer(
+        &mut self,
+        start: impl FnOnce(&mut SimMaintainer, &mut World, &mut Tracer) -> Outbox,
+    ) -> bool {
+        let Some(maintainer) = self.maintainer.as_mut() else {
+            return false;
+        };
+        let me = maintainer.me;
+        let outbox = start(maintainer, &mut self.world, &mut self.tracer);
+        let started = !outbox.commands.is_empty();
+        self.send_outbox(me, outbox);
+        started
+    }
+
+    fn drop_table(&mut self, id: DispatcherId) {
+        let now = self.now;
+        self.world.remove(id);
+        self.tracer.log(now, "user", || {
+            format!("drops the table of span {}", short(id))
+        });
+        self.with_maintainer(|m, world, tracer| m.drop_table(id, world, now, tracer));
+    }
+}
+
+/// The watermarks a heartbeat carries, per mode.
+fn heartbeat_watermarks(heartbeat: &Heartbeat) -> Vec<(Mode, u64)> {
+    match &heartbeat.body {
+        HeartbeatBody::Ours { checksums, .. } => checksums
+            .iter()
+            .filter_map(|beat| beat.watermark.map(|w| (beat.mode, w)))
+            .collect(),
+        HeartbeatBody::Reference(request) => [
+            (Mode::Default, request.watermark),
+            (Mode::Redo, request.redo_watermark),
+        ]
+        .into_iter()
+        .filter_map(|(mode, w)| w.map(|w| (mode, w.checkpoint_ts)))
+        .collect(),
+    }
+}
+
+fn describe_heartbeat(heartbeat: &Heartbeat) -> String {
+    let statuses: Vec<String> = heartbeat
+        .statuses()
+        .iter()
+        .filter_map(|s| {
+            let id = DispatcherId::from(s.id?);
+            let state = ComponentState::try_from(s.component_status).ok()?;
+            Some(format!("{} {state}", short(id)))
+        })
+        .take(6)
+        .collect();
+    let more = heartbeat.statuses().len().saturating_sub(6);
+    let checksum = match &heartbeat.body {
+        HeartbeatBody::Ours { checksums, .. } => checksums
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} {} (state seq {}, hb {}, on {}/{}) wm {}",
+                    b.mode,
+                    b.state,
+                    b.state_seq,
+                    b.seq,
+                    b.verified_against.epoch,
+                    b.verified_against.seq,
+                    b.watermark.map_or("-".to_string(), |w| w.to_string())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        HeartbeatBody::Reference(r) => format!(
+            "default {} (seq {}) wm {}",
+            ChecksumState::try_from(r.checksum_state).unwrap_or_default(),
+            r.checksum_state_seq,
+            r.watermark.map_or("-".to_string(), |w| format!(
+                "{} (seq {})",
+                w.checkpoint_ts, w.seq
+            ))
+        ),
+    };
+    format!(
+        "heartbeat{}: {checksum}{}{}",
+        if heartbeat.complete {
+            " (complete)"
+        } else {
+            ""
+        },
+        if statuses.is_empty() {
+            String::new()
+        } else {
+            format!("; statuses {}", statuses.join(", "))
+        },
+        if more > 0 {
+            format!(" +{more}")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// How two exact sets differ, for violation details.
+pub fn describe_difference(
+    actual: &BTreeSet<DispatcherId>,
+    expected: &BTreeSet<DispatcherId>,
+) -> String {
+    let missing: Vec<String> = expected
+        .difference(actual)
+        .take(3)
+        .map(|id| short(*id))
+        .collect();
+    let extra: Vec<String> = actual
+        .difference(expected)
+        .take(3)
+        .map(|id| short(*id))
+        .collect();
+    format!(
+        "{} actual vs {} expected, missing [{}], extra [{}]",
+        actual.len(),
+        expected.len(),
+        missing.join(" "),
+        extra.join(" ")
+    )
+}
+
+fn pick_weighted(rng: &mut SimRng, weights: &[u64]) -> usize {
+    let total: u64 = weights.iter().sum();
+    let mut roll = rng.below(total.max(1));
+    for (index, weight) in weights.iter().enumerate() {
+        if roll < *weight {
+            return index;
+        }
+        roll -= weight;
+    }
+    weights.len() - 1
 }

@@ -1,59 +1,79 @@
-//! What the simulator checks, with exact sets, and the liveness bound it checks against.
+//! Every check the simulator names, and the liveness bound it checks against.
 //!
-//! Every check compares *exact* sets of dispatcher IDs (or fingerprints recomputed from exact
-//! sets), never one fingerprint with another fingerprint only, so a fingerprint collision or a
-//! shared bug in the incremental arithmetic cannot hide a violation. See [`super`] for the
-//! reasoning behind each property and the derivation of the bound.
+//! | kind | what it means | what users lose |
+//! |---|---|---|
+//! | `checkpoint-ahead` | the maintainer's checkpoint passed a scheduled span's progress | data: a restart from the checkpoint skips that span's data |
+//! | `checkpoint-regressed` | the maintainer's checkpoint went backwards | a consistency promise (the persisted checkpoint is guarded elsewhere in the reference) |
+//! | `liveness-no-match` | after the faults stopped, a node the gate requires was not MATCH on its latest expected set within the bound | time: the checkpoint is held |
+//! | `liveness-stalled` | after the faults stopped, the checkpoint did not reach where the slowest dispatcher was at the quiet point within the bound | time |
+//! | `liveness-never-quiet` | the operators never finished after the faults stopped | time |
+//! | `gate-opened-on-unequal-sets` | the checksum gate let the checkpoint through while a node's exact set differed from what the maintainer expects of it (ignoring IDs in flight where the ordering makes them lag) | nothing by itself: a consistency diagnostic |
+//! | `equivalence` | a node's incremental actual fingerprint differed from the recomputed one or from its exact set's | a wrong verdict later |
+//! | `tracker-oracle` | the maintainer's tracker disagreed with a plain map fed the same deltas | a wrong verdict later |
+//! | `match-truthful` | a node said MATCH while its exact set differed from the exact set of the expected value it held | a wrong verdict now |
+//!
+//! Every check compares exact sets or recomputes from them, never one fingerprint with another
+//! fingerprint only, so a collision or a shared arithmetic bug cannot hide a violation.
 
-use dispatcher_checksum::protocol::{Mode, NodeId};
-use dispatcher_checksum::{DispatcherId, Fingerprint};
-use std::collections::BTreeSet;
+use crate::config::Timing;
+use crate::network::NetworkConfig;
 use std::fmt;
-use std::time::Duration;
 
-/// The kinds of violation. Like the fault kinds, the list may grow.
+/// The kinds of violation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ViolationKind {
-    /// The gate let the checkpoint advance while some node's actual included set differed from
-    /// the maintainer's expected set for it.
-    Safety,
-    /// A node's incremental actual fingerprint differed from the recomputed one.
+    /// The checkpoint passed a scheduled span's progress (data loss).
+    CheckpointAhead,
+    /// The checkpoint went backwards.
+    CheckpointRegressed,
+    /// A required node did not return to MATCH within the bound after the faults stopped.
+    LivenessNoMatch,
+    /// The checkpoint did not catch up within the bound after the faults stopped.
+    LivenessStalled,
+    /// The workload never became quiet after the faults stopped.
+    LivenessNeverQuiet,
+    /// The gate opened while a node's set differed from the expected one (a diagnostic).
+    GateOpenedOnUnequalSets,
+    /// Incremental and recomputed actual fingerprints disagreed.
     Equivalence,
-    /// A node's recomputed actual fingerprint differed from the fingerprint of its exact included
-    /// set (the oracle's own cross-check).
-    ActualOracle,
-    /// The maintainer's tracked fingerprint (or an update it sent) differed from the fingerprint
-    /// of the exact expected set.
+    /// The tracker disagreed with the plain map of the same deltas.
     TrackerOracle,
-    /// A verifier said MATCH while the node's exact included set differed from the exact set of
-    /// the expected version it held.
+    /// A MATCH verdict was untrue against the expected value the node held.
     MatchTruthful,
-    /// After the faults stopped, the nodes did not all reach MATCH on the latest expected
-    /// version with the gate open within the bound, or the gate closed again afterwards.
-    Liveness,
 }
 
 impl ViolationKind {
     /// Every kind, in report order.
-    pub const ALL: [ViolationKind; 6] = [
-        ViolationKind::Safety,
+    pub const ALL: [ViolationKind; 9] = [
+        ViolationKind::CheckpointAhead,
+        ViolationKind::CheckpointRegressed,
+        ViolationKind::LivenessNoMatch,
+        ViolationKind::LivenessStalled,
+        ViolationKind::LivenessNeverQuiet,
+        ViolationKind::GateOpenedOnUnequalSets,
         ViolationKind::Equivalence,
-        ViolationKind::ActualOracle,
         ViolationKind::TrackerOracle,
         ViolationKind::MatchTruthful,
-        ViolationKind::Liveness,
     ];
 
-    /// Lower-case name.
+    /// The kebab-case name.
     pub const fn name(self) -> &'static str {
         match self {
-            ViolationKind::Safety => "safety",
+            ViolationKind::CheckpointAhead => "checkpoint-ahead",
+            ViolationKind::CheckpointRegressed => "checkpoint-regressed",
+            ViolationKind::LivenessNoMatch => "liveness-no-match",
+            ViolationKind::LivenessStalled => "liveness-stalled",
+            ViolationKind::LivenessNeverQuiet => "liveness-never-quiet",
+            ViolationKind::GateOpenedOnUnequalSets => "gate-opened-on-unequal-sets",
             ViolationKind::Equivalence => "equivalence",
-            ViolationKind::ActualOracle => "actual-oracle",
             ViolationKind::TrackerOracle => "tracker-oracle",
             ViolationKind::MatchTruthful => "match-truthful",
-            ViolationKind::Liveness => "liveness",
         }
+    }
+
+    /// Whether users lose data or time over it (everything but the diagnostics).
+    pub const fn is_user_visible(self) -> bool {
+        !matches!(self, ViolationKind::GateOpenedOnUnequalSets)
     }
 }
 
@@ -63,16 +83,16 @@ impl fmt::Display for ViolationKind {
     }
 }
 
-/// One violation: what, when, and enough detail to start debugging a replay.
+/// One violation: what, when, the seed that replays it, and what differed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// The kind.
     pub kind: ViolationKind,
     /// The seed that replays it.
     pub seed: u64,
-    /// The tick it was seen at.
-    pub tick: u64,
-    /// What differed.
+    /// Simulated time in milliseconds.
+    pub at_ms: u64,
+    /// What differed, naming the span, node and values.
     pub detail: String,
 }
 
@@ -80,57 +100,29 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} at seed {} tick {}: {}",
-            self.kind, self.seed, self.tick, self.detail
+            "{} at {:.3}s (replay: --seed {} --seeds 1): {}",
+            self.kind,
+            self.at_ms as f64 / 1000.0,
+            self.seed,
+            self.detail
         )
     }
 }
 
-/// How a node's exact set differs from what it should be, for violation details.
-pub fn describe_difference(
-    node: NodeId,
-    mode: Mode,
-    actual: &BTreeSet<DispatcherId>,
-    expected: &BTreeSet<DispatcherId>,
-) -> String {
-    let missing = expected.difference(actual).count();
-    let extra = actual.difference(expected).count();
-    let first = expected
-        .difference(actual)
-        .chain(actual.difference(expected))
-        .next()
-        .map(|id| format!(", first {:#x}/{:#x}", id.high, id.low))
-        .unwrap_or_default();
-    format!(
-        "{node} ({mode}): {} actual vs {} expected, {missing} missing, {extra} extra{first}",
-        actual.len(),
-        expected.len()
-    )
-}
-
-/// The fingerprint of an exact set (the oracle side of a fingerprint comparison).
-pub fn fingerprint_of(set: &BTreeSet<DispatcherId>) -> Fingerprint {
-    set.iter().copied().collect()
-}
-
-/// The liveness bound, in ticks (heartbeat periods) after the quiet point: the tick from which no
-/// message is lost or duplicated, no operator, join or bootstrap is in flight, every node's actual
-/// set is final and a maintainer is up (see [`super`]).
+/// The liveness bound in milliseconds after the quiet point: the moment from which no message
+/// is lost or duplicated, no operator, bootstrap or membership change is pending and every
+/// dispatcher is Working.
 ///
-/// `bound = ceil(resend_interval / heartbeat_period) + 2 * max_delay - 1`:
-/// the latest update to a node may have been sent (and lost) at the tick just before the quiet
-/// point; the tracker resends it `ceil(I/h)` ticks after that send, at the latest `ceil(I/h) - 1`
-/// ticks after the quiet point; it arrives at most `max_delay` ticks later; the node verifies and
-/// heartbeats in that same tick; the heartbeat arrives at most `max_delay` ticks later, and the
-/// gate decides in that tick.
-pub fn liveness_bound(
-    resend_interval: Duration,
-    heartbeat_period: Duration,
-    max_delay: u64,
-) -> u64 {
-    let period = heartbeat_period.as_nanos().max(1);
-    let resend_ticks = resend_interval.as_nanos().div_ceil(period) as u64;
-    resend_ticks.max(1) + 2 * max_delay.max(1) - 1
+/// `bound = I + 2T + 2D + h`, with the resend interval `I`, the maintainer period `T`, the
+/// longest network delay `D` and the heartbeat period `h`: the last update to a node may have
+/// been sent, and lost, just before the quiet point; the tracker resends it at the first period
+/// at least `I` after that send (by `I + T`); it arrives within `D`; the node's next periodic
+/// heartbeat, within `h`, is MATCH on it and carries a watermark no lower than the slowest
+/// dispatcher's checkpoint at the quiet point; that arrives within `D`, and the maintainer's
+/// next checkpoint step, within `T`, lets it through.
+pub fn liveness_bound_ms(timing: &Timing, network: &NetworkConfig) -> u64 {
+    let delay = network.worst_delay_ms();
+    timing.resend_ms + 2 * timing.maintainer_tick_ms + 2 * delay + timing.heartbeat_ms
 }
 
 /// Nearest-rank percentile of sorted values (`p` in 0..=100).
@@ -147,11 +139,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bound_follows_the_formula() {
-        let bound = liveness_bound(Duration::from_secs(1), Duration::from_millis(250), 4);
-        assert_eq!(bound, 4 + 8 - 1);
-        let bound = liveness_bound(Duration::from_millis(900), Duration::from_millis(250), 1);
-        assert_eq!(bound, 4 + 2 - 1);
+    fn the_bound_follows_the_formula() {
+        let timing = Timing::REFERENCE;
+        let network = NetworkConfig::default();
+        assert_eq!(
+            liveness_bound_ms(&timing, &network),
+            1000 + 200 + 2000 + 200
+        );
+        assert_eq!(
+            liveness_bound_ms(&timing, &NetworkConfig::PERFECT),
+            1000 + 200 + 10 + 200
+        );
     }
 
     #[test]
@@ -165,17 +163,9 @@ mod tests {
     }
 
     #[test]
-    fn differences_name_counts() {
-        let a: BTreeSet<DispatcherId> = [DispatcherId::new(1, 2)].into_iter().collect();
-        let b: BTreeSet<DispatcherId> = BTreeSet::new();
-        let text = describe_difference(NodeId(3), Mode::Redo, &a, &b);
-        assert!(
-            text.contains("node-3 (redo)") && text.contains("1 extra"),
-            "{text}"
-        );
-        assert_eq!(
-            fingerprint_of(&a),
-            Fingerprint::from_ids([DispatcherId::new(1, 2)])
-        );
+    fn every_kind_has_a_distinct_name() {
+        let names: std::collections::BTreeSet<&str> =
+            ViolationKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), ViolationKind::ALL.len());
     }
 }

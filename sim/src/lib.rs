@@ -1,203 +1,76 @@
-//! A deterministic, seeded, discrete-event simulator of the delta-and-verify protocol under
-//! faults, checking with exact sets at every tick.
+//! A deterministic, seeded, discrete-event simulator that judges dispatcher-set checksum
+//! protocols, this project's and TiCDC's, on what a change-data-capture user loses: data when
+//! the changefeed's checkpoint passes a span's progress, time when it is held.
 //!
-//! # The model
-//! One maintainer, `K` nodes, `N` dispatchers per mode (default, and redo with
-//! [`SimConfig::redo`]; each mode has its own trackers and verifiers). Time advances in ticks of
-//! one heartbeat period. The maintainer is [`dispatcher_checksum::protocol::MaintainerChecksums`], each node a
-//! [`dispatcher_checksum::protocol::NodeChecksums`] plus the exact truth (every dispatcher and its lifecycle
-//! state) and a [`dispatcher_checksum::protocol::RecomputeActualSet`] fed the same events as the verifier's
-//! incremental set. The real system's loop is reproduced: after each operator the maintainer
-//! applies its deltas and calls `flush_dirty`; every tick it calls `resend_pending`; nodes apply
-//! updates and ack them; every tick each node verifies and heartbeats (state, `state_seq`, and a
-//! watermark only when MATCH); the gate decides over every tracked (node, mode).
+//! # What is simulated
+//! One maintainer at a time (it can fail over, move, or linger as a zombie), nodes that run the
+//! spans' dispatchers (they can restart under the same node ID, or leave and be replaced), the
+//! network between them (loss, duplication, reordering), the scheduler's operators (add,
+//! remove, move, split, merge, and a table drop replacing a running one), every dispatcher's
+//! lifecycle and progress, and the checkpoint the maintainer computes. Time is in milliseconds;
+//! randomness comes from ChaCha8 streams with every derived quantity computed by fixed formulas
+//! ([`rng`]), so a seed replays bit for bit on any machine.
 //!
-//! * [`network`]: loss, duplication, bounded delay and reordering of the protocol's messages;
-//!   the scheduler's commands and the bootstrap are delayed and reordered but not lost.
-//! * [`workload`]: add, remove, move, split (new dispatchers pass Initializing before Working),
-//!   merge (target Preparing → MergeReady → Working; sources WaitingMerge → Removed, then deleted);
-//!   faults ([`workload::FaultKind`]): maintainer failover (new epoch, `reset_full`, node-side
-//!   reset when the bootstrap or the first update of the new epoch arrives) and a node leaving
-//!   (its dispatchers move; the maintainer forgets it; a fresh node joins later).
-//!   A third fault, [`workload::FaultKind::SilentDrift`] (`SimConfig::drifts`, `dcsum simulate
-//!   --drifts`), makes a node silently lose a settled dispatcher or keep a fresh one nobody
-//!   assigned. Once the faults stop and the node has been non-MATCH for
-//!   [`DRIFT_DIAGNOSIS_AFTER_TICKS`], the difference sketch of the maintainer's expected set and
-//!   of the node's actual set is decoded, the summary counts whether it named exactly the planted
-//!   IDs still in effect (which must also be exactly the difference of the exact sets), and the
-//!   node repairs them; the quiet point waits for that. The safety check skips a drifted
-//!   (node, mode) until the maintainer has received a non-MATCH heartbeat computed after the
-//!   drift (nothing told anyone, so the gate can only learn it from a heartbeat), and a drifted
-//!   node that owns no dispatcher (the gate does not require such a node: issue 3's rule cannot
-//!   hold a checkpoint for a dispatcher that nobody assigned to a node that owns none; only the
-//!   diagnosis names it).
-//! * [`invariants`]: the checks and the liveness bound.
-//! * [`rng`]: ChaCha8 streams, with ranges computed here so runs replay across dependency
-//!   versions.
+//! - [`config`]: the protocol (`ours`, `reference`), the operator ordering (`eager`: the
+//!   expected set changes before the command; `reference`: in the operator's `PostFinish`, after
+//!   the node reported the change), the gate (plain, explained, none), timings, faults, checks;
+//! - [`engine`] (private): the event loop; [`node`], [`maintainer`]: the two sides;
+//!   [`reference`]: the reference protocol's rules; [`world`]: the truth (the schedule and every
+//!   span's progress); [`network`], [`faults`]: what goes wrong;
+//! - [`invariants`]: every check it names, the liveness bound; [`trace`]: readable traces.
 //!
-//! # What is checked, and why this is the strongest property the protocol can promise
-//! Every tick, with exact sets:
-//! * **equivalence**: incremental actual fingerprint == recomputed, on every node and mode (plus
-//!   the recomputed one == the fingerprint of the exact included set);
-//! * **tracker oracle**: the tracker's expected fingerprint of every node, and every update it
-//!   sends, == the fingerprint of the exact set the scheduler assigned;
-//! * **MATCH is truthful**: a verifier says MATCH only when the node's exact included set equals
-//!   the exact set of the expected version it holds;
-//! * **safety**: whenever the gate lets the checkpoint advance, *every* node's actual included set
-//!   equals the maintainer's current expected set for it, in every mode;
-//! * **liveness**: once faults stop, every required node reaches MATCH on its latest expected
-//!   version and the gate opens within [`invariants::liveness_bound`] ticks, and stays open.
+//! # The property that matters
+//! Whenever the maintainer's checkpoint is `C`, every span of the schedule has progress `>= C`
+//! ([`world`]); a violation is `checkpoint-ahead`, data a restart would skip. The checkpoint
+//! must also never go back (`checkpoint-regressed`), and once the faults stop every node the gate
+//! requires must return to MATCH and the checkpoint must catch up within a bound derived from
+//! the timings ([`invariants::liveness_bound_ms`]). Set equality when the gate opens is kept as a
+//! separate diagnostic (`gate-opened-on-unequal-sets`): not by itself data loss.
 //!
-//! Safety in that exact form is *not* guaranteed by the gate rule of issue 3, which sees only
-//! `(state, state_seq, watermark)` ([`dispatcher_checksum::protocol::MaintainerChecksums::decide`]): when an
-//! operator changes node n's expected set, the gate still holds n's last MATCH, computed against
-//! the *previous* version, and any MATCH heartbeat still in flight carries the same `state_seq`
-//! (the state did not change on the node yet), so even forgetting n's report on every delta would
-//! let a delayed stale MATCH re-open the gate. A move of x from n to m can then advance the
-//! checkpoint while x runs on neither node. The simulator shows this with
-//! [`GateRule::Contract`] (safety violations in practically every run). The fix, found here and
-//! adopted by the protocol: the heartbeat names the expected version
-//! ([`dispatcher_checksum::protocol::ExpectedVersion`]) its verdict was computed against, the gate keeps the
-//! highest `(state_seq, version)` per (node, mode), and
-//! [`dispatcher_checksum::protocol::MaintainerChecksums::decide_verified`] opens only if every required
-//! node's MATCH refers to the tracker's current `(epoch, seq(n))`. [`GateRule::VerifiedSeq`]
-//! (the default) uses it, and with it the exact safety property holds, given two modelled rules
-//! of the real system: the maintainer changes its expected set *before* it commands the change
-//! (so a node's actual set never changes while the gate could still be open on the old version),
-//! and a node changes its set only when commanded (a node that silently loses a dispatcher is a
-//! fault the gate can only see one heartbeat later; see the diagnosis work that adds that fault
-//! kind).
-//!
-//! # The liveness bound
-//! After the fault phase no operator, failover or node leave starts, but loss and duplication go
-//! on until the *quiet point*: the tick after the first one that ends with no operator, join or
-//! bootstrap in flight, every node's actual set final and a maintainer up. From the quiet point on
-//! nothing is lost or duplicated, but delays still vary in `1..=max_delay` (reordering goes on),
-//! and the last send before it may have been lost, which is the worst case. With the
-//! resend interval `I`, the heartbeat period `h` and the maximum delay `D` ticks,
-//! `bound = ceil(I / h) + 2·D − 1` ticks after the quiet point (derivation at
-//! [`invariants::liveness_bound`]); with the defaults (I = 1 s, h = 250 ms, D = 4) that is 11
-//! ticks. The bound is attained (runs with heavy loss reach exactly 11), so an off-by-one in the
-//! resend rule or an extra round trip shows up as a liveness violation.
+//! # Planted bugs
+//! Every check has a [`config::Sabotage`] that must make it fire; `tests/simulator.rs` runs each.
 
-pub mod invariants;
-pub mod network;
-pub mod rng;
-pub mod workload;
-
+pub mod config;
 mod engine;
+pub mod faults;
+pub mod invariants;
+pub mod maintainer;
+pub mod network;
+pub mod node;
+pub mod reference;
+pub mod rng;
+pub mod trace;
+pub mod world;
 
-use dispatcher_checksum::protocol::TrackerConfig;
-use invariants::{percentile, Violation, ViolationKind};
-use network::{NetworkConfig, NetworkStats};
+pub use config::{
+    Checks, FaultConfig, GateKind, Ordering, Protocol, Sabotage, SimConfig, Timing, WorkloadConfig,
+};
+pub use invariants::{Violation, ViolationKind};
+pub use network::{NetworkConfig, NetworkStats};
+
+use faults::FaultKind;
+use invariants::percentile;
+use maintainer::OperatorKind;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
-use workload::{FaultKind, OperatorKind};
+use trace::TraceLine;
 
-/// Which rule lets the checkpoint advance.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum GateRule {
-    /// `MaintainerChecksums::decide_verified`: MATCH and a watermark from every required node,
-    /// each MATCH computed against the tracker's current `(epoch, seq)` for that node.
-    #[default]
-    VerifiedSeq,
-    /// `MaintainerChecksums::decide`, the rule of issue 3: MATCH and a watermark from every
-    /// required node, whatever version the MATCH was computed against (unsafe; for comparison).
-    Contract,
-}
-
-/// A deliberate bug, to prove the checks can fail (tests use these; a normal run uses `None`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Sabotage {
-    /// No bug.
-    #[default]
-    None,
-    /// The maintainer treats every MISMATCH heartbeat as MATCH with a watermark.
-    GateTrustsMismatch,
-    /// Nodes do not tell the incremental set when a dispatcher becomes Working.
-    IncrementalMissesWorking,
-    /// The maintainer never resends an unacknowledged update.
-    NoResend,
-    /// Nodes reset their verifiers on every bootstrap, even for the epoch they already follow
-    /// (what `NodeChecksums::maintainer_changed` did before it became idempotent per epoch).
-    ResetOnEveryBootstrap,
-}
-
-/// Everything a run depends on besides its seed.
-#[derive(Clone, Debug)]
-pub struct SimConfig {
-    /// Nodes at the start (a node that leaves is replaced by a fresh one).
-    pub nodes: usize,
-    /// Dispatchers per mode at the start; operators keep the count near it.
-    pub dispatchers: usize,
-    /// Whether the redo mode runs beside the default mode.
-    pub redo: bool,
-    /// Loss, duplication, reordering and the delay bound.
-    pub network: NetworkConfig,
-    /// Maintainer failovers per run, at random ticks of the fault phase.
-    pub failovers: usize,
-    /// Nodes leaving per run, at random ticks of the fault phase.
-    pub leaves: usize,
-    /// Silent drifts per run (a node loses or keeps a dispatcher without telling anyone), at
-    /// random ticks of the fault phase.
-    pub drifts: usize,
-    /// Length of the fault phase in ticks (operators and faults happen only in it).
+/// What the checkpoint did during the fault phase.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunMetrics {
+    /// Checkpoint steps in the fault phase.
     pub fault_ticks: u64,
-    /// Probability that the scheduler starts an operator in a tick.
-    pub operator_rate: f64,
-    /// Longest delay between two lifecycle steps of a dispatcher, in ticks.
-    pub max_step_delay: u64,
-    /// One tick: the heartbeat period.
-    pub heartbeat_period: Duration,
-    /// The trackers' configuration (the resend interval enters the liveness bound).
-    pub tracker: TrackerConfig,
-    /// The gate's rule.
-    pub gate_rule: GateRule,
-    /// A deliberate bug (tests only).
-    pub sabotage: Sabotage,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        SimConfig {
-            nodes: 4,
-            dispatchers: 32,
-            redo: false,
-            network: NetworkConfig::default(),
-            failovers: 3,
-            leaves: 1,
-            drifts: 0,
-            fault_ticks: 200,
-            operator_rate: 0.3,
-            max_step_delay: 3,
-            heartbeat_period: Duration::from_millis(250),
-            tracker: TrackerConfig::default(),
-            gate_rule: GateRule::default(),
-            sabotage: Sabotage::default(),
-        }
-    }
-}
-
-impl SimConfig {
-    /// How many faults of `kind` a run injects.
-    pub fn fault_count(&self, kind: FaultKind) -> usize {
-        match kind {
-            FaultKind::Failover => self.failovers,
-            FaultKind::NodeLeave => self.leaves,
-            FaultKind::SilentDrift => self.drifts,
-        }
-    }
-
-    /// The liveness bound in ticks for this configuration.
-    pub fn liveness_bound(&self) -> u64 {
-        invariants::liveness_bound(
-            self.tracker.resend_interval,
-            self.heartbeat_period,
-            self.network.max_delay,
-        )
-    }
+    /// Of those, steps at which the checksum gate held the checkpoint.
+    pub held_ticks: u64,
+    /// At each fault-phase step: the slowest span's progress minus the checkpoint (ms).
+    pub lag_slowest: Vec<u64>,
+    /// At each fault-phase step: the upstream's now minus the checkpoint (ms).
+    pub lag_now: Vec<u64>,
+    /// Checksum updates the maintainer sent (every copy handed to the network).
+    pub updates_sent: u64,
+    /// Acks that reached a maintainer.
+    pub acks_received: u64,
 }
 
 /// What one seed's run produced.
@@ -207,49 +80,74 @@ pub struct SeedOutcome {
     pub seed: u64,
     /// The first violation of each kind.
     pub violations: Vec<Violation>,
-    /// Ticks from the quiet point to convergence (`None` if it did not converge in the bound).
-    pub convergence: Option<u64>,
-    /// Operators started, by kind.
-    pub operators: BTreeMap<OperatorKind, u64>,
-    /// Faults that happened, by kind.
+    /// Milliseconds from the quiet point to convergence (`None`: never quiet; `u64::MAX`: not
+    /// within the bound).
+    pub convergence_ms: Option<u64>,
+    /// When the run became quiet.
+    pub quiet_at_ms: Option<u64>,
+    /// Faults injected, by kind.
     pub faults: BTreeMap<FaultKind, u64>,
+    /// Operators started by the workload, by kind.
+    pub operators: BTreeMap<OperatorKind, u64>,
     /// What the network did.
     pub network: NetworkStats,
-    /// Ticks of the fault phase at which the gate was open.
-    pub gate_open_fault_ticks: u64,
-    /// Ticks in the fault phase.
-    pub fault_ticks: u64,
-    /// Ticks simulated in all.
-    pub ticks: u64,
-    /// What the difference sketch named for each silent drift still in effect when the faults
-    /// stopped.
-    pub diagnoses: Vec<DriftDiagnosis>,
+    /// The checkpoint's progress.
+    pub metrics: RunMetrics,
+    /// Simulated time at the end.
+    pub simulated_ms: u64,
 }
 
-/// One drifted (node, mode) diagnosed through the difference sketch once the faults stopped and
-/// it had stayed MISMATCH for [`DRIFT_DIAGNOSIS_AFTER_TICKS`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DriftDiagnosis {
-    /// Planted IDs still in effect (lost and still expected, kept and still unassigned).
-    pub planted: usize,
-    /// Whether the sketch decoded exactly the planted IDs, which were also exactly the
-    /// difference between the node's actual and expected sets.
-    pub named_exactly: bool,
-    /// What was planted and what the sketch said, for a failure message.
-    pub detail: String,
+impl SeedOutcome {
+    /// The violation of `kind`, if any.
+    pub fn violation(&self, kind: ViolationKind) -> Option<&Violation> {
+        self.violations.iter().find(|v| v.kind == kind)
+    }
 }
-
-/// Ticks a drifted node must have been non-MATCH before it is diagnosed (the simulated
-/// counterpart of `DiagnosisConfig::request_after`).
-pub const DRIFT_DIAGNOSIS_AFTER_TICKS: u64 = 8;
 
 /// Runs one seed.
 pub fn run_seed(config: &SimConfig, seed: u64) -> SeedOutcome {
-    engine::Simulation::new(config, seed).run()
+    engine::Simulation::new(config, seed).run().0
 }
 
-/// Runs seeds `first..first + count` on `threads` threads (0: rayon's default) and summarizes;
-/// the summary does not depend on the thread count.
+/// Runs one seed with the event trace on, and returns the trace cut to the events that matter:
+/// from the last moment every node was at MATCH before the first violation, up to it (the whole
+/// run when there is none).
+pub fn trace_seed(config: &SimConfig, seed: u64) -> (SeedOutcome, Vec<TraceLine>) {
+    trace_seed_from(config, seed, false, None)
+}
+
+/// [`trace_seed`], up to the first violation of `kind` (of any kind when `None`), and from the
+/// start when `whole`.
+pub fn trace_seed_from(
+    config: &SimConfig,
+    seed: u64,
+    whole: bool,
+    kind: Option<ViolationKind>,
+) -> (SeedOutcome, Vec<TraceLine>) {
+    let config = SimConfig {
+        trace: true,
+        ..config.clone()
+    };
+    let (outcome, tracer) = engine::Simulation::new(&config, seed).run();
+    let marker = match kind {
+        Some(kind) => format!("VIOLATION {kind}:"),
+        None => "VIOLATION".to_string(),
+    };
+    let until = tracer
+        .lines()
+        .iter()
+        .position(|line| line.who == "check" && line.text.starts_with(&marker));
+    let lines = if whole {
+        let end = until.map_or(tracer.len(), |u| u + 1);
+        tracer.lines()[..end].to_vec()
+    } else {
+        tracer.shortened(until).to_vec()
+    };
+    (outcome, lines)
+}
+
+/// Runs seeds `first..first + count` on `threads` threads (0: rayon's default); the summary does
+/// not depend on the thread count.
 pub fn run_seeds(config: &SimConfig, first: u64, count: u64, threads: usize) -> Summary {
     let seeds: Vec<u64> = (0..count)
         .map(|offset| first.wrapping_add(offset))
@@ -264,7 +162,11 @@ pub fn run_seeds(config: &SimConfig, first: u64, count: u64, threads: usize) -> 
         Ok(pool) => pool.install(run),
         Err(_) => run(),
     };
-    Summary::new(config.clone(), first, outcomes)
+    Summary {
+        config: config.clone(),
+        first_seed: first,
+        outcomes,
+    }
 }
 
 /// What many seeds produced, in seed order.
@@ -279,38 +181,62 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Wraps outcomes.
-    pub fn new(config: SimConfig, first_seed: u64, outcomes: Vec<SeedOutcome>) -> Summary {
-        Summary {
-            config,
-            first_seed,
-            outcomes,
-        }
-    }
-
-    /// Seeds with at least one violation of `kind`, and the first such violation.
+    /// Runs with at least one violation of `kind`, and the first such violation.
     pub fn violations_of(&self, kind: ViolationKind) -> (usize, Option<&Violation>) {
-        let mut seeds = 0;
+        let mut runs = 0;
         let mut first = None;
         for outcome in &self.outcomes {
-            if let Some(violation) = outcome.violations.iter().find(|v| v.kind == kind) {
-                seeds += 1;
+            if let Some(violation) = outcome.violation(kind) {
+                runs += 1;
                 first.get_or_insert(violation);
             }
         }
-        (seeds, first)
+        (runs, first)
     }
 
-    /// Total violations (first of each kind per seed).
+    /// Total violations (the first of each kind per run).
     pub fn violation_count(&self) -> usize {
         self.outcomes.iter().map(|o| o.violations.len()).sum()
     }
 
-    /// Convergence times in ticks, sorted.
-    pub fn convergence_ticks(&self) -> Vec<u64> {
-        let mut ticks: Vec<u64> = self.outcomes.iter().filter_map(|o| o.convergence).collect();
-        ticks.sort_unstable();
-        ticks
+    /// Violations users lose data or time over (everything but the consistency diagnostic).
+    pub fn user_visible_violations(&self) -> usize {
+        self.outcomes
+            .iter()
+            .flat_map(|o| &o.violations)
+            .filter(|v| v.kind.is_user_visible())
+            .count()
+    }
+
+    /// Convergence times in milliseconds, sorted (runs that converged within the bound).
+    pub fn convergence_ms(&self) -> Vec<u64> {
+        let mut times: Vec<u64> = self
+            .outcomes
+            .iter()
+            .filter_map(|o| o.convergence_ms)
+            .filter(|t| *t != u64::MAX)
+            .collect();
+        times.sort_unstable();
+        times
+    }
+
+    /// The fraction of fault-phase checkpoint steps at which the gate held the checkpoint.
+    pub fn held_fraction(&self) -> f64 {
+        let (held, ticks) = self.outcomes.iter().fold((0, 0), |(h, t), o| {
+            (h + o.metrics.held_ticks, t + o.metrics.fault_ticks)
+        });
+        held as f64 / ticks.max(1) as f64
+    }
+
+    /// Percentiles of how far the checkpoint lagged the slowest span in the fault phase.
+    pub fn lag_slowest(&self) -> Vec<u64> {
+        let mut lags: Vec<u64> = self
+            .outcomes
+            .iter()
+            .flat_map(|o| o.metrics.lag_slowest.iter().copied())
+            .collect();
+        lags.sort_unstable();
+        lags
     }
 }
 
@@ -321,35 +247,35 @@ impl fmt::Display for Summary {
         let runs = self.outcomes.len() as u64;
         writeln!(
             f,
-            "runs: {runs} (seeds {}..{}), {} nodes, {} dispatchers per mode, modes: {}, {} fault ticks of {:?}",
+            "runs: {runs} (seeds {}..{}), {}, fault phase {} s",
             self.first_seed,
             self.first_seed.wrapping_add(runs),
-            config.nodes,
-            config.dispatchers,
-            if config.redo { "default+redo" } else { "default" },
-            config.fault_ticks,
-            config.heartbeat_period,
+            config.describe(),
+            config.fault_phase_ms / 1000,
         )?;
         writeln!(
             f,
-            "faults: loss {} dup {} reorder {} (max delay {} ticks), {} failovers and {} node leaves per run, gate rule {:?}{}",
+            "faults: loss {} dup {} reorder {} (delays up to {} ms); per run {} failovers, {} maintainer moves, {} restarts, {} leaves, {} replacements, zombie probability {}{}",
             net.loss,
             net.duplicate,
             net.reorder,
-            net.max_delay,
-            config.failovers,
-            config.leaves,
-            config.gate_rule,
+            net.max_delay_ms,
+            config.faults.failovers,
+            config.faults.moves,
+            config.faults.restarts,
+            config.faults.leaves,
+            config.faults.replacements,
+            config.faults.zombie,
             if config.sabotage == Sabotage::None {
                 String::new()
             } else {
-                format!(", SABOTAGE {:?}", config.sabotage)
+                format!("; PLANTED BUG {}", config.sabotage.name())
             },
         )?;
         let mut operators: BTreeMap<OperatorKind, u64> = BTreeMap::new();
         let mut faults: BTreeMap<FaultKind, u64> = BTreeMap::new();
         let mut network = NetworkStats::default();
-        let (mut open, mut fault_ticks, mut ticks) = (0, 0, 0);
+        let mut simulated = 0;
         for outcome in &self.outcomes {
             for (kind, count) in &outcome.operators {
                 *operators.entry(*kind).or_default() += count;
@@ -358,11 +284,9 @@ impl fmt::Display for Summary {
                 *faults.entry(*kind).or_default() += count;
             }
             network = network.merged(outcome.network);
-            open += outcome.gate_open_fault_ticks;
-            fault_ticks += outcome.fault_ticks;
-            ticks += outcome.ticks;
+            simulated += outcome.simulated_ms;
         }
-        let list = |pairs: Vec<(String, u64)>| {
+        let list = |pairs: Vec<(&str, u64)>| {
             pairs
                 .into_iter()
                 .map(|(name, count)| format!("{name} {count}"))
@@ -371,72 +295,55 @@ impl fmt::Display for Summary {
         };
         writeln!(
             f,
-            "simulated: {ticks} ticks; operators: {}; faults: {}",
+            "simulated: {:.0} s; operators: {}; faults: {}",
+            simulated as f64 / 1000.0,
             list(
                 OperatorKind::ALL
                     .iter()
-                    .map(|k| (k.to_string(), operators.get(k).copied().unwrap_or(0)))
+                    .map(|k| (k.name(), operators.get(k).copied().unwrap_or(0)))
                     .collect()
             ),
             list(
                 FaultKind::ALL
                     .iter()
-                    .map(|k| (k.to_string(), faults.get(k).copied().unwrap_or(0)))
+                    .map(|k| (k.name(), faults.get(k).copied().unwrap_or(0)))
                     .collect()
             ),
         )?;
         writeln!(
             f,
-            "network: {} sent, {} lost, {} duplicated, {} delayed; gate open {:.1}% of fault-phase ticks",
-            network.sent,
-            network.lost,
-            network.duplicated,
-            network.delayed,
-            100.0 * open as f64 / fault_ticks.max(1) as f64,
+            "network: {} sent, {} lost, {} duplicated, {} reordered",
+            network.sent, network.lost, network.duplicated, network.delayed
         )?;
-        let bound = config.liveness_bound();
-        let converged = self.convergence_ticks();
-        let show = |p| percentile(&converged, p).map_or("-".to_string(), |t| t.to_string());
+        let lags = self.lag_slowest();
+        let show =
+            |values: &[u64], p| percentile(values, p).map_or("-".to_string(), |t| t.to_string());
         writeln!(
             f,
-            "convergence after faults stop (ticks): p50 {} p90 {} p99 {} max {} over {} runs; bound {bound} = ceil({:?}/{:?}) + 2*{} - 1",
-            show(50),
-            show(90),
-            show(99),
-            show(100),
-            converged.len(),
-            config.tracker.resend_interval,
-            config.heartbeat_period,
-            net.max_delay,
+            "checkpoint: held by the gate in {:.1}% of fault-phase steps; lag behind the slowest span p50 {} ms, p99 {} ms",
+            100.0 * self.held_fraction(),
+            show(&lags, 50),
+            show(&lags, 99),
         )?;
-        let diagnoses: Vec<&DriftDiagnosis> =
-            self.outcomes.iter().flat_map(|o| &o.diagnoses).collect();
-        if !diagnoses.is_empty() {
-            let exact = diagnoses.iter().filter(|d| d.named_exactly).count();
-            let planted: usize = diagnoses.iter().map(|d| d.planted).sum();
-            writeln!(
-                f,
-                "diagnosis of silent drifts: the difference sketch named exactly the planted IDs \
-                 in {exact} of {} drifted node-modes ({planted} IDs){}",
-                diagnoses.len(),
-                match diagnoses.iter().find(|d| !d.named_exactly) {
-                    Some(first) => format!("; first miss: {}", first.detail),
-                    None => String::new(),
-                }
-            )?;
-        }
+        let converged = self.convergence_ms();
+        writeln!(
+            f,
+            "convergence after the quiet point (ms): p50 {} p90 {} p99 {} max {} over {} runs; bound {} ms",
+            show(&converged, 50),
+            show(&converged, 90),
+            show(&converged, 99),
+            show(&converged, 100),
+            converged.len(),
+            config.liveness_bound_ms(),
+        )?;
         if self.violation_count() == 0 {
             return writeln!(f, "violations: none");
         }
         writeln!(f, "violations (runs affected, first replay seed):")?;
         for kind in ViolationKind::ALL {
-            let (seeds, first) = self.violations_of(kind);
+            let (count, first) = self.violations_of(kind);
             if let Some(first) = first {
-                writeln!(
-                    f,
-                    "  {kind}: {seeds} runs; replay with --seed {} --seeds 1: tick {}: {}",
-                    first.seed, first.tick, first.detail
-                )?;
+                writeln!(f, "  {kind}: {count} runs; {first}")?;
             }
         }
         Ok(())

@@ -1,40 +1,59 @@
-//! The simulated network: a discrete-event queue that loses, duplicates, delays and reorders.
+//! The simulated network's fault model: for each message sent, when (and how many times) it
+//! arrives.
 //!
-//! Time is counted in ticks (one heartbeat period each). A message sent at tick `t` arrives at
-//! tick `t + d` with `1 <= d <= max_delay`: `d = 1` normally, and with probability `reorder` a
-//! delay drawn uniformly from `1..=max_delay`, so it can arrive after messages sent later.
-//! Messages due at the same tick arrive in the order they were sent. *Lossy* messages (the
-//! checksum protocol's updates, acks and heartbeats) are also dropped with probability `loss` and
-//! duplicated with probability `duplicate` (the copy draws its own delay). *Reliable* messages
-//! (the scheduler's commands and the new maintainer's bootstrap, which the reference system
-//! retries at the operator level, outside this protocol) are only delayed and reordered.
+//! A message normally takes a delay drawn from `base_delay_ms`; with probability `reorder` it
+//! takes one drawn from `1..=max_delay_ms` instead, so it can arrive after messages sent later.
+//! *Lossy* messages (the checksum protocol's updates, acks and heartbeats, which carry the
+//! dispatcher statuses too) are also dropped with probability `loss` and duplicated with
+//! probability `duplicate`, the copy drawing its own delay. *Reliable* messages (the scheduler's
+//! commands, bootstraps and their responses, which the reference system retries at the
+//! operator and bootstrap level, outside this protocol) are only delayed and reordered.
 //!
-//! [`Network::set_lossy_faults`] turns loss and duplication off for the quiet phase; reordering
-//! stays on, so the liveness bound is tested with delays still varying up to `max_delay`.
+//! [`Network::set_lossy_faults`] turns loss and duplication off at the quiet point; reordering
+//! stays on, so the liveness bound is tested with delays still varying.
 
-use super::rng::SimRng;
-use std::collections::BTreeMap;
+use crate::rng::SimRng;
 
-/// The network's fault rates and delay bound.
+/// The network's fault rates and delays.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NetworkConfig {
     /// Probability that a lossy message is dropped.
     pub loss: f64,
     /// Probability that a lossy message is delivered twice.
     pub duplicate: f64,
-    /// Probability that a message gets a random delay in `1..=max_delay` instead of 1 tick.
+    /// Probability that a message takes a delay from `1..=max_delay_ms`.
     pub reorder: f64,
-    /// The longest delay in ticks (at least 1).
-    pub max_delay: u64,
+    /// The usual delay range, in milliseconds.
+    pub base_delay_ms: (u64, u64),
+    /// The longest delay, in milliseconds (at least the top of `base_delay_ms`).
+    pub max_delay_ms: u64,
+}
+
+impl NetworkConfig {
+    /// A network that neither loses, duplicates nor reorders.
+    pub const PERFECT: NetworkConfig = NetworkConfig {
+        loss: 0.0,
+        duplicate: 0.0,
+        reorder: 0.0,
+        base_delay_ms: (1, 5),
+        max_delay_ms: 5,
+    };
+
+    /// The longest any message can take.
+    pub fn worst_delay_ms(&self) -> u64 {
+        self.max_delay_ms.max(self.base_delay_ms.1).max(1)
+    }
 }
 
 impl Default for NetworkConfig {
+    /// The fault mix: 10% loss, 10% duplication, 30% reordering with delays up to 1 s.
     fn default() -> Self {
         NetworkConfig {
             loss: 0.1,
             duplicate: 0.1,
-            reorder: 0.1,
-            max_delay: 4,
+            reorder: 0.3,
+            base_delay_ms: (1, 5),
+            max_delay_ms: 1000,
         }
     }
 }
@@ -51,16 +70,14 @@ pub enum Delivery {
 /// What the network did, for the summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NetworkStats {
-    /// Messages handed to [`Network::send`].
+    /// Messages sent.
     pub sent: u64,
     /// Messages dropped.
     pub lost: u64,
     /// Extra copies made.
     pub duplicated: u64,
-    /// Copies given a random delay.
+    /// Copies given a reordering delay.
     pub delayed: u64,
-    /// Copies delivered.
-    pub delivered: u64,
 }
 
 impl NetworkStats {
@@ -71,31 +88,24 @@ impl NetworkStats {
             lost: self.lost + other.lost,
             duplicated: self.duplicated + other.duplicated,
             delayed: self.delayed + other.delayed,
-            delivered: self.delivered + other.delivered,
         }
     }
 }
 
-/// The in-flight messages, ordered by (arrival tick, send order).
+/// Decides arrival times; the engine's event queue holds the messages.
 #[derive(Debug)]
-pub struct Network<M> {
+pub struct Network {
     config: NetworkConfig,
     lossy_faults: bool,
-    queue: BTreeMap<(u64, u64), (Delivery, M)>,
-    next_serial: u64,
-    reliable_in_flight: usize,
     stats: NetworkStats,
 }
 
-impl<M: Clone> Network<M> {
-    /// An empty network with these rates; loss and duplication start switched on.
-    pub fn new(config: NetworkConfig) -> Network<M> {
+impl Network {
+    /// A network with these rates; loss and duplication start switched on.
+    pub fn new(config: NetworkConfig) -> Network {
         Network {
             config,
             lossy_faults: true,
-            queue: BTreeMap::new(),
-            next_serial: 0,
-            reliable_in_flight: 0,
             stats: NetworkStats::default(),
         }
     }
@@ -110,60 +120,35 @@ impl<M: Clone> Network<M> {
         self.lossy_faults = on;
     }
 
-    /// Sends `message` at tick `now`.
-    pub fn send(&mut self, now: u64, message: M, delivery: Delivery, rng: &mut SimRng) {
+    /// Whether loss and duplication are on.
+    pub fn lossy_faults(&self) -> bool {
+        self.lossy_faults
+    }
+
+    /// The arrival times of a message sent at `now`: none (lost), one, or two (duplicated).
+    pub fn arrivals(&mut self, now: u64, delivery: Delivery, rng: &mut SimRng) -> Arrivals {
         self.stats.sent += 1;
         let faulty = delivery == Delivery::Lossy && self.lossy_faults;
         if faulty && rng.chance(self.config.loss) {
             self.stats.lost += 1;
-            return;
+            return Arrivals::default();
         }
+        let first = now + self.delay(rng);
         if faulty && rng.chance(self.config.duplicate) {
             self.stats.duplicated += 1;
-            self.enqueue(now, message.clone(), delivery, rng);
+            return Arrivals([Some(first), Some(now + self.delay(rng))]);
         }
-        self.enqueue(now, message, delivery, rng);
+        Arrivals([Some(first), None])
     }
 
-    fn enqueue(&mut self, now: u64, message: M, delivery: Delivery, rng: &mut SimRng) {
-        let max_delay = self.config.max_delay.max(1);
-        let delay = if max_delay > 1 && rng.chance(self.config.reorder) {
+    fn delay(&mut self, rng: &mut SimRng) -> u64 {
+        let (low, high) = self.config.base_delay_ms;
+        if self.config.max_delay_ms > high && rng.chance(self.config.reorder) {
             self.stats.delayed += 1;
-            rng.inclusive(1, max_delay)
+            rng.inclusive(1, self.config.max_delay_ms)
         } else {
-            1
-        };
-        if delivery == Delivery::Reliable {
-            self.reliable_in_flight += 1;
+            rng.inclusive(low.max(1), high.max(low).max(1))
         }
-        self.queue
-            .insert((now + delay, self.next_serial), (delivery, message));
-        self.next_serial += 1;
-    }
-
-    /// Removes and returns every message due at or before `now`, in arrival order.
-    pub fn deliver_due(&mut self, now: u64) -> Vec<M> {
-        let later = self.queue.split_off(&(now + 1, 0));
-        let due = std::mem::replace(&mut self.queue, later);
-        let mut messages = Vec::with_capacity(due.len());
-        for (_, (delivery, message)) in due {
-            if delivery == Delivery::Reliable {
-                self.reliable_in_flight -= 1;
-            }
-            messages.push(message);
-        }
-        self.stats.delivered += messages.len() as u64;
-        messages
-    }
-
-    /// Whether a reliable message is still in flight (the quiet phase waits for none).
-    pub fn has_reliable_in_flight(&self) -> bool {
-        self.reliable_in_flight > 0
-    }
-
-    /// Messages in flight.
-    pub fn in_flight(&self) -> usize {
-        self.queue.len()
     }
 
     /// What the network did so far.
@@ -172,63 +157,83 @@ impl<M: Clone> Network<M> {
     }
 }
 
+/// Up to two arrival times.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Arrivals([Option<u64>; 2]);
+
+impl Arrivals {
+    /// The arrival times, first copy first.
+    pub fn times(self) -> impl Iterator<Item = u64> {
+        self.0.into_iter().flatten()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn config(loss: f64, duplicate: f64, reorder: f64) -> NetworkConfig {
-        NetworkConfig {
-            loss,
-            duplicate,
-            reorder,
-            max_delay: 4,
-        }
-    }
-
     #[test]
-    fn without_faults_messages_arrive_next_tick_in_order() {
+    fn a_perfect_network_delivers_once_within_the_base_delay() {
         let mut rng = SimRng::new(3, 0);
-        let mut network = Network::new(config(0.0, 0.0, 0.0));
-        for value in 0..5u32 {
-            network.send(10, value, Delivery::Lossy, &mut rng);
+        let mut network = Network::new(NetworkConfig::PERFECT);
+        for _ in 0..1000 {
+            let times: Vec<u64> = network
+                .arrivals(100, Delivery::Lossy, &mut rng)
+                .times()
+                .collect();
+            assert_eq!(times.len(), 1);
+            assert!((101..=105).contains(&times[0]), "{times:?}");
         }
-        assert!(network.deliver_due(10).is_empty());
-        assert_eq!(network.deliver_due(11), vec![0, 1, 2, 3, 4]);
-        assert_eq!(network.in_flight(), 0);
     }
 
     #[test]
-    fn reliable_messages_are_never_lost_or_duplicated_and_delays_are_bounded() {
+    fn reliable_messages_are_never_lost_and_lossy_ones_at_the_given_rates() {
         let mut rng = SimRng::new(4, 0);
-        let mut network = Network::new(config(1.0, 1.0, 1.0));
-        for value in 0..1000u32 {
-            network.send(0, value, Delivery::Reliable, &mut rng);
+        let config = NetworkConfig {
+            loss: 1.0,
+            duplicate: 1.0,
+            ..NetworkConfig::default()
+        };
+        let mut network = Network::new(config);
+        for _ in 0..100 {
+            assert_eq!(
+                network
+                    .arrivals(0, Delivery::Reliable, &mut rng)
+                    .times()
+                    .count(),
+                1
+            );
+            assert_eq!(
+                network
+                    .arrivals(0, Delivery::Lossy, &mut rng)
+                    .times()
+                    .count(),
+                0
+            );
         }
-        assert!(network.has_reliable_in_flight());
-        let mut seen = network.deliver_due(4);
-        assert!(!network.has_reliable_in_flight());
-        seen.sort_unstable();
-        assert_eq!(seen, (0..1000).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn lossy_messages_are_lost_duplicated_and_reordered_at_the_given_rates() {
-        let mut rng = SimRng::new(5, 0);
-        let mut network = Network::new(config(0.1, 0.1, 0.1));
-        for value in 0..10_000u32 {
-            network.send(0, value, Delivery::Lossy, &mut rng);
-        }
+        let mut network = Network::new(NetworkConfig::default());
+        let copies: usize = (0..10_000)
+            .map(|_| {
+                network
+                    .arrivals(0, Delivery::Lossy, &mut rng)
+                    .times()
+                    .count()
+            })
+            .sum();
         let stats = network.stats();
         assert!((800..1200).contains(&stats.lost), "{stats:?}");
         assert!((700..1100).contains(&stats.duplicated), "{stats:?}");
-        assert!((800..1300).contains(&stats.delayed), "{stats:?}");
-        let delivered = network.deliver_due(4);
-        assert_eq!(
-            delivered.len() as u64,
-            10_000 - stats.lost + stats.duplicated
-        );
+        assert!((2500..3500).contains(&stats.delayed), "{stats:?}");
+        assert_eq!(copies as u64, 10_000 - stats.lost + stats.duplicated);
         network.set_lossy_faults(false);
-        network.send(0, 7, Delivery::Lossy, &mut rng);
-        assert_eq!(network.stats().lost, stats.lost);
+        for _ in 0..100 {
+            assert_eq!(
+                network
+                    .arrivals(0, Delivery::Lossy, &mut rng)
+                    .times()
+                    .count(),
+                1
+            );
+        }
     }
 }

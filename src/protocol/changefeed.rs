@@ -4,7 +4,7 @@
 //! exists; the redo mode exists when redo is enabled. The modes share nothing: each has its own
 //! epoch bookkeeping, seqs, fingerprints and verdicts, and messages are routed by their mode.
 
-use super::gate::{CheckpointGate, GateDecision};
+use super::gate::{CheckpointGate, GateDecision, Requirement};
 use super::tracker::{AckOutcome, ExpectedSetTracker, TrackerConfig};
 use super::verifier::{
     ActualSet, DispatcherSetVerifier, IncrementalActualSet, Verdict, VerifierConfig,
@@ -14,12 +14,42 @@ use super::{
 };
 use std::time::Duration;
 
-/// The maintainer's checksum state for one changefeed: a tracker per enabled mode and the gate.
+/// Which rule lets the changefeed's checkpoint advance (see [`MaintainerChecksums::decide`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CheckpointRule {
+    /// [`MaintainerChecksums::decide_verified`]: every tracked node MATCH on its latest update.
+    /// Any operator on any node holds the whole changefeed until its node reports MATCH again.
+    #[default]
+    Verified,
+    /// [`MaintainerChecksums::decide_explained`]: a node that is not MATCH on its latest update
+    /// passes when its actual fingerprint is its settled expected set plus some of the IDs in
+    /// flight on it. Needs nodes that send their watermark and actual fingerprint in every
+    /// heartbeat ([`WatermarkPolicy::Always`]) and a scheduler that marks every ID an operator
+    /// changes as in flight for the operator's life, with the span held by the operator's
+    /// checkpoint floor meanwhile.
+    Explained,
+}
+
+/// What one [`MaintainerChecksums::advance_checkpoint`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckpointStep {
+    /// The gate's answer.
+    pub decision: GateDecision,
+    /// The changefeed checkpoint after the step (`None` until one is known).
+    pub checkpoint: Option<u64>,
+    /// Whether it moved forward.
+    pub advanced: bool,
+}
+
+/// The maintainer's checksum state for one changefeed: a tracker per enabled mode, the gate, and
+/// the changefeed checkpoint it lets through, which never goes backwards.
 #[derive(Clone, Debug)]
 pub struct MaintainerChecksums {
     default: ExpectedSetTracker,
     redo: Option<ExpectedSetTracker>,
     gate: CheckpointGate,
+    rule: CheckpointRule,
+    checkpoint: Option<u64>,
 }
 
 impl MaintainerChecksums {
@@ -31,7 +61,21 @@ impl MaintainerChecksums {
             default: ExpectedSetTracker::new(changefeed, Mode::Default, config),
             redo,
             gate: CheckpointGate::new(),
+            rule: CheckpointRule::default(),
+            checkpoint: None,
         }
+    }
+
+    /// The same, deciding by `rule`.
+    #[must_use]
+    pub fn with_rule(mut self, rule: CheckpointRule) -> Self {
+        self.rule = rule;
+        self
+    }
+
+    /// The rule [`advance_checkpoint`](MaintainerChecksums::advance_checkpoint) decides by.
+    pub fn rule(&self) -> CheckpointRule {
+        self.rule
     }
 
     /// The enabled modes, default first.
@@ -122,11 +166,14 @@ impl MaintainerChecksums {
         }
     }
 
-    /// The (node, mode) pairs the gate requires: every tracked node in every enabled mode, even
-    /// one expected to run nothing (it must confirm it runs nothing).
+    /// The (node, mode) pairs the gate requires: every tracked node in every enabled mode that
+    /// has been sent an expected value in this epoch (seq 1 or more), even one expected to run
+    /// nothing (it must confirm it runs nothing). A node the tracker met only through
+    /// [`ExpectedSetTracker::begin_transition`] has seq 0: nothing is expected of it yet.
     pub fn required(&self) -> Vec<(NodeId, Mode)> {
-        self.trackers()
-            .flat_map(|tracker| tracker.nodes().map(move |node| (node, tracker.mode())))
+        self.required_versions()
+            .into_iter()
+            .map(|(node, mode, _)| (node, mode))
             .collect()
     }
 
@@ -135,13 +182,17 @@ impl MaintainerChecksums {
     pub fn required_versions(&self) -> Vec<(NodeId, Mode, ExpectedVersion)> {
         self.trackers()
             .flat_map(|tracker| {
-                tracker.tracked_nodes().iter().map(move |tracked| {
-                    let version = ExpectedVersion {
-                        epoch: tracker.epoch(),
-                        seq: tracked.seq,
-                    };
-                    (tracked.node, tracker.mode(), version)
-                })
+                tracker
+                    .tracked_nodes()
+                    .iter()
+                    .filter(|tracked| tracked.seq > 0)
+                    .map(move |tracked| {
+                        let version = ExpectedVersion {
+                            epoch: tracker.epoch(),
+                            seq: tracked.seq,
+                        };
+                        (tracked.node, tracker.mode(), version)
+                    })
             })
             .collect()
     }
@@ -161,6 +212,92 @@ impl MaintainerChecksums {
     pub fn decide_verified(&self) -> GateDecision {
         self.gate.decide_versions(&self.required_versions())
     }
+
+    /// The explained-mismatch rule ([`CheckpointRule::Explained`],
+    /// [`CheckpointGate::decide_explained`]) over every tracked node in every enabled mode,
+    /// including nodes with something in flight but nothing expected yet.
+    pub fn decide_explained(&self) -> GateDecision {
+        let required: Vec<Requirement<'_>> = self
+            .trackers()
+            .flat_map(|tracker| {
+                tracker
+                    .tracked_nodes()
+                    .iter()
+                    .filter(|tracked| tracked.seq > 0 || !tracked.in_flight.is_empty())
+                    .map(move |tracked| Requirement {
+                        node: tracked.node,
+                        mode: tracker.mode(),
+                        version: ExpectedVersion {
+                            epoch: tracker.epoch(),
+                            seq: tracked.seq,
+                        },
+                        settled: tracked.settled,
+                        in_flight: &tracked.in_flight,
+                    })
+            })
+            .collect();
+        self.gate.decide_explained(&required)
+    }
+
+    /// The decision of the configured [`rule`](MaintainerChecksums::rule).
+    pub fn decide_by_rule(&self) -> GateDecision {
+        match self.rule {
+            CheckpointRule::Verified => self.decide_verified(),
+            CheckpointRule::Explained => self.decide_explained(),
+        }
+    }
+
+    /// Starts the changefeed checkpoint at `checkpoint` (the persisted one a new maintainer
+    /// starts from); it only moves forward from here.
+    pub fn set_checkpoint(&mut self, checkpoint: u64) {
+        self.checkpoint = Some(
+            self.checkpoint
+                .map_or(checkpoint, |old| old.max(checkpoint)),
+        );
+    }
+
+    /// The changefeed checkpoint (`None` before [`set_checkpoint`] or a first advance).
+    ///
+    /// [`set_checkpoint`]: MaintainerChecksums::set_checkpoint
+    pub fn checkpoint(&self) -> Option<u64> {
+        self.checkpoint
+    }
+
+    /// One checkpoint decision: when the gate lets it through, the checkpoint moves to the lower
+    /// of the gate's watermark and `floor` (what the scheduler holds it at: in-flight operators'
+    /// spans, spans no node runs), but never backwards; when the gate holds, it stays. With no
+    /// node required (nothing tracked) only the floor limits it.
+    pub fn advance_checkpoint(&mut self, floor: Option<u64>) -> CheckpointStep {
+        let decision = self.decide_by_rule();
+        let candidate = match decision {
+            GateDecision::Advance { checkpoint } => {
+                Some(floor.map_or(checkpoint, |floor| floor.min(checkpoint)))
+            }
+            GateDecision::NothingRequired => floor,
+            GateDecision::Hold { .. } => None,
+        };
+        let before = self.checkpoint;
+        if let Some(candidate) = candidate {
+            self.checkpoint = Some(before.map_or(candidate, |old| old.max(candidate)));
+        }
+        CheckpointStep {
+            decision,
+            checkpoint: self.checkpoint,
+            advanced: self.checkpoint > before,
+        }
+    }
+}
+
+/// When a node's heartbeat carries its watermark.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum WatermarkPolicy {
+    /// Only at MATCH (the reference rule): a maintainer that trusts any watermark it receives
+    /// then cannot advance on a node whose set is wrong.
+    #[default]
+    OnlyAtMatch,
+    /// In every heartbeat, with the actual fingerprint of the same instant, so the maintainer
+    /// can judge a mismatch itself ([`CheckpointRule::Explained`]).
+    Always,
 }
 
 /// A node's checksum state for one changefeed: a verifier per enabled mode, and the epoch of the
@@ -175,6 +312,7 @@ impl MaintainerChecksums {
 pub struct NodeChecksums<A: ActualSet = IncrementalActualSet> {
     node: NodeId,
     incarnation: u64,
+    watermark_policy: WatermarkPolicy,
     maintainer_epoch: Option<u64>,
     default: DispatcherSetVerifier<A>,
     redo: Option<DispatcherSetVerifier<A>>,
@@ -206,6 +344,7 @@ impl<A: ActualSet> NodeChecksums<A> {
         NodeChecksums {
             node,
             incarnation,
+            watermark_policy: WatermarkPolicy::default(),
             maintainer_epoch: None,
             default: DispatcherSetVerifier::with_actual_set(Mode::Default, config, default),
             redo: redo
@@ -221,6 +360,13 @@ impl<A: ActualSet> NodeChecksums<A> {
     /// The node process.
     pub fn incarnation(&self) -> u64 {
         self.incarnation
+    }
+
+    /// The same, sending the watermark as `policy` says.
+    #[must_use]
+    pub fn with_watermark_policy(mut self, policy: WatermarkPolicy) -> Self {
+        self.watermark_policy = policy;
+        self
     }
 
     /// The epoch of the maintainer this node follows (`None` before the first one).
@@ -310,8 +456,11 @@ impl<A: ActualSet> NodeChecksums<A> {
             seq: verdict.heartbeat_seq,
             state: verdict.state,
             state_seq: verdict.state_seq,
-            watermark: verdict.carries_watermark.then_some(watermark),
+            watermark: (verdict.carries_watermark
+                || self.watermark_policy == WatermarkPolicy::Always)
+                .then_some(watermark),
             verified_against: verdict.verified_against,
+            actual: Some(verdict.actual),
         };
         Some((heartbeat, verdict))
     }

@@ -27,7 +27,9 @@
 //! [`super::MaintainerChecksums::decide_verified`] does, over every tracked node in every enabled
 //! mode (a node expected to run nothing must confirm it too).
 
+use super::explain::{explains, Explanation};
 use super::{ChecksumHeartbeat, ChecksumState, ExpectedVersion, Mode, NodeId};
+use crate::{DispatcherId, Fingerprint};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -46,6 +48,8 @@ pub struct NodeReport {
     pub watermark: Option<u64>,
     /// The expected value the state was computed against.
     pub verified_against: ExpectedVersion,
+    /// The node's actual fingerprint at the same instant, if the heartbeat carried it.
+    pub actual: Option<Fingerprint>,
 }
 
 impl NodeReport {
@@ -57,6 +61,7 @@ impl NodeReport {
             state_seq: heartbeat.state_seq,
             watermark: heartbeat.watermark,
             verified_against: heartbeat.verified_against,
+            actual: heartbeat.actual,
         }
     }
 
@@ -69,6 +74,15 @@ impl NodeReport {
 /// Why the gate holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HoldReason {
+    /// Not MATCH on the latest version, and its actual fingerprint is not the settled expected
+    /// set plus some of the IDs in flight on it (or it sent none, or too many are in flight).
+    Unexplained {
+        /// IDs in flight on the node.
+        in_flight: usize,
+        /// Whether the search was skipped because more than
+        /// [`MAX_IN_FLIGHT`](super::explain::MAX_IN_FLIGHT) IDs are in flight.
+        too_many: bool,
+    },
     /// No heartbeat from this (node, mode) yet.
     NoHeartbeat,
     /// Its latest state is UNINITIALIZED or MISMATCH.
@@ -91,6 +105,18 @@ impl fmt::Display for HoldReason {
             HoldReason::NoHeartbeat => f.write_str("no heartbeat yet"),
             HoldReason::NotMatch(state) => write!(f, "dispatcher set checksum is {state}"),
             HoldReason::NoWatermark => f.write_str("MATCH but no watermark reported"),
+            HoldReason::Unexplained {
+                in_flight,
+                too_many: false,
+            } => write!(
+                f,
+                "its actual set is not the settled expected set plus some of the {in_flight} \
+                 IDs in flight"
+            ),
+            HoldReason::Unexplained {
+                in_flight,
+                too_many: true,
+            } => write!(f, "{in_flight} IDs in flight on it, too many to explain"),
             HoldReason::Stale { reported, required } => {
                 write!(f, "MATCH against {reported}, but the latest is {required}")
             }
@@ -140,6 +166,21 @@ impl fmt::Display for GateDecision {
             GateDecision::NothingRequired => f.write_str("no node required"),
         }
     }
+}
+
+/// What [`CheckpointGate::decide_explained`] requires of one (node, mode).
+#[derive(Clone, Copy, Debug)]
+pub struct Requirement<'a> {
+    /// The node.
+    pub node: NodeId,
+    /// The mode.
+    pub mode: Mode,
+    /// The expected version a MATCH must have been computed against.
+    pub version: ExpectedVersion,
+    /// The fingerprint of the IDs the node must have.
+    pub settled: Fingerprint,
+    /// The IDs it may or may not have.
+    pub in_flight: &'a [DispatcherId],
 }
 
 /// The checkpoint gate of one changefeed (all modes). See the module docs.
@@ -202,6 +243,46 @@ impl CheckpointGate {
                 .iter()
                 .map(|&(node, mode, version)| (node, mode, Some(version))),
         )
+    }
+
+    /// The explained-mismatch rule: each required (node, mode) either reports MATCH against
+    /// `version` as in [`decide_versions`](CheckpointGate::decide_versions), or its newest
+    /// heartbeat's actual fingerprint is `settled` plus some subset of `in_flight` (see
+    /// [`super::explain`]). Either way it must have sent a watermark, which the advance is the
+    /// minimum of. Safe when every in-flight ID's span is held by its operator's checkpoint floor
+    /// (or is leaving the changefeed): the settled IDs are then all on the node, so its
+    /// watermark, taken at the same instant as the fingerprint, covers them.
+    pub fn decide_explained(&self, required: &[Requirement<'_>]) -> GateDecision {
+        let mut checkpoint: Option<u64> = None;
+        for requirement in required {
+            let (node, mode) = (requirement.node, requirement.mode);
+            let hold = |reason| GateDecision::Hold { node, mode, reason };
+            let Some(report) = self.reports.get(&(node, mode)) else {
+                return hold(HoldReason::NoHeartbeat);
+            };
+            let verified = report.state == ChecksumState::Match
+                && report.verified_against == requirement.version;
+            if !verified {
+                let explanation = match report.actual {
+                    Some(actual) => explains(actual, requirement.settled, requirement.in_flight),
+                    None => Explanation::Unexplained,
+                };
+                if !explanation.is_explained() {
+                    return hold(HoldReason::Unexplained {
+                        in_flight: requirement.in_flight.len(),
+                        too_many: matches!(explanation, Explanation::TooMany(_)),
+                    });
+                }
+            }
+            let Some(watermark) = report.watermark else {
+                return hold(HoldReason::NoWatermark);
+            };
+            checkpoint = Some(checkpoint.map_or(watermark, |low| low.min(watermark)));
+        }
+        match checkpoint {
+            Some(checkpoint) => GateDecision::Advance { checkpoint },
+            None => GateDecision::NothingRequired,
+        }
     }
 
     fn decide_over(

@@ -17,14 +17,17 @@
 
 pub mod changefeed;
 pub mod clock;
+pub mod explain;
 pub mod gate;
 mod packed;
 pub mod tracker;
 pub mod verifier;
 
-pub use changefeed::{MaintainerChecksums, NodeChecksums};
+pub use changefeed::{
+    CheckpointRule, CheckpointStep, MaintainerChecksums, NodeChecksums, WatermarkPolicy,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use gate::{CheckpointGate, GateDecision, HoldReason, NodeReport};
+pub use gate::{CheckpointGate, GateDecision, HoldReason, NodeReport, Requirement};
 pub use tracker::{
     AckOutcome, DeltaSummary, ExpectedSetTracker, HeartbeatWatch, Reassignment, ResetReport,
     TrackedNode, TrackerConfig,
@@ -257,7 +260,7 @@ impl fmt::Display for ExpectedVersion {
 /// verdict was computed against, and, only when the verdict is MATCH, its watermark (otherwise
 /// the node withholds it).
 ///
-/// Three fields are our additions to the reference heartbeat:
+/// Four fields are our additions to the reference heartbeat:
 /// - `verified_against`: without it a MATCH computed against an update the maintainer has since
 ///   superseded (still in flight to the node) looks the same as a current one, and the gate
 ///   could open while the node's set is already wrong (see [`CheckpointGate::decide_versions`]
@@ -271,7 +274,8 @@ impl fmt::Display for ExpectedVersion {
 /// - `incarnation`: the node process. A node that restarts under the same node ID starts its
 ///   sequences over, so its first heartbeats would look older than its last ones before the
 ///   restart; the restarted process takes a higher incarnation (for example its start time in
-///   milliseconds) and wins.
+///   milliseconds) and wins;
+/// - `actual`: the node's actual fingerprint, for the explained-mismatch gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChecksumHeartbeat {
@@ -291,6 +295,10 @@ pub struct ChecksumHeartbeat {
     pub watermark: Option<u64>,
     /// The expected value `state` was computed against.
     pub verified_against: ExpectedVersion,
+    /// The node's actual fingerprint, from the same instant as `watermark` (ours; `None` from a
+    /// sender that does not say). The explained-mismatch gate checks it against the settled and
+    /// in-flight parts of what the maintainer expects (see [`explain`]).
+    pub actual: Option<Fingerprint>,
 }
 
 impl ChecksumHeartbeat {

@@ -16,12 +16,16 @@
 //!
 //! Every change of a node's expected set goes through [`TrackedNode`]'s private `add_id` /
 //! `remove_id`: a second per-node digest (for example a difference sketch) is one more field
-//! there, updated in those two functions.
+//! there, updated in those two functions. The *settled* fingerprint is one such digest: the
+//! expected set without the IDs an operator has in flight on the node
+//! ([`begin_transition`](ExpectedSetTracker::begin_transition)), which the explained-mismatch
+//! gate compares a node's actual fingerprint with (see [`super::explain`]).
 
 use super::packed::PackedId;
 use super::{ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, Mode, NodeId};
 use crate::{DispatcherId, Fingerprint};
 use std::collections::hash_map::Entry;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::time::Duration;
@@ -77,6 +81,16 @@ pub struct TrackedNode {
     pub incarnation: Option<u64>,
     /// The fingerprint of the node's expected set.
     pub expected: Fingerprint,
+    /// The fingerprint of the expected set without the in-flight IDs.
+    pub settled: Fingerprint,
+    /// IDs an operator is changing on this node (expected or not): each may or may not be in the
+    /// node's set yet. Few at a time, so a `Vec`.
+    pub in_flight: Vec<DispatcherId>,
+    /// Goes up at every change of `expected` or `in_flight` (a cache key for explanations).
+    pub version: u64,
+    /// The node's first change numbers its update above this: the last seq the tracker issued
+    /// to this node in this epoch before it forgot it (0 for a node it never forgot).
+    seq_floor: u64,
     /// When an update for this node was last handed out (`None`: never in this epoch).
     pub last_sent: Option<Duration>,
     /// Heartbeat observation for warnings.
@@ -89,13 +103,17 @@ pub struct TrackedNode {
 }
 
 impl TrackedNode {
-    fn new(node: NodeId) -> TrackedNode {
+    fn new(node: NodeId, seq_floor: u64) -> TrackedNode {
         TrackedNode {
             node,
             seq: 0,
             acked_seq: 0,
             incarnation: None,
             expected: Fingerprint::EMPTY,
+            settled: Fingerprint::EMPTY,
+            in_flight: Vec::new(),
+            version: 0,
+            seq_floor,
             last_sent: None,
             heartbeat: HeartbeatWatch::default(),
             dirty: false,
@@ -107,12 +125,25 @@ impl TrackedNode {
     #[inline]
     fn add_id(&mut self, id: DispatcherId) {
         self.expected.add(id);
+        if !self.is_in_flight(id) {
+            self.settled.add(id);
+        }
+        self.version += 1;
     }
 
     /// The one place an ID leaves a node's expected set.
     #[inline]
     fn remove_id(&mut self, id: DispatcherId) {
         self.expected.remove(id);
+        if !self.is_in_flight(id) {
+            self.settled.remove(id);
+        }
+        self.version += 1;
+    }
+
+    #[inline]
+    fn is_in_flight(&self, id: DispatcherId) -> bool {
+        !self.in_flight.is_empty() && self.in_flight.contains(&id)
     }
 
     /// Follows `incarnation` if it is not older than the known one; a newer one means the node
@@ -220,6 +251,13 @@ pub struct ExpectedSetTracker<S = ahash::RandomState> {
     dirty_count: usize,
     /// Numbers the `apply_delta` calls (see [`TrackedNode::changed_in_call`]).
     call: u64,
+    /// In-flight IDs over all nodes.
+    transitions: usize,
+    /// The last seq issued in this epoch to each node the tracker forgot
+    /// ([`remove_nodes`](ExpectedSetTracker::remove_nodes)). Met again, such a node numbers its
+    /// updates above it, so an update to it still in flight from before cannot outrank the new
+    /// ones (a node ignores an update of its epoch with a lower seq than the one it holds).
+    forgotten: BTreeMap<NodeId, u64>,
 }
 
 impl ExpectedSetTracker {
@@ -246,6 +284,8 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             owners: HashMap::with_hasher(hasher),
             dirty_count: 0,
             call: 0,
+            transitions: 0,
+            forgotten: BTreeMap::new(),
         }
     }
 
@@ -269,8 +309,10 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
         self.nodes.extend(nodes.iter().map(|&node| TrackedNode {
             seq: 1,
             last_sent: Some(now),
-            ..TrackedNode::new(node)
+            ..TrackedNode::new(node, 0)
         }));
+        self.transitions = 0;
+        self.forgotten.clear();
         self.nodes.sort_unstable_by_key(|tracked| tracked.node);
         self.nodes.dedup_by_key(|tracked| tracked.node);
 
@@ -362,7 +404,10 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             Some(index) => index,
             None => {
                 let index = self.index_of(node).unwrap_or_else(|slot| {
-                    self.nodes.insert(slot, TrackedNode::new(node));
+                    self.nodes.insert(
+                        slot,
+                        TrackedNode::new(node, self.forgotten.remove(&node).unwrap_or(0)),
+                    );
                     summary.created_node = true;
                     slot
                 });
@@ -395,6 +440,86 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             summary.added += 1;
         }
         summary
+    }
+
+    /// Removes each of `ids` from whichever node is expected to run it (an ID nobody owns is
+    /// ignored); each changed node's seq goes up once and it becomes dirty.
+    ///
+    /// This is what a table drop needs: the scheduler's idea of where a span runs can be ahead
+    /// of the expected set (a move that rebinds the span to its destination before its final
+    /// delta), and a removal addressed to that node would miss the ID, leaving it expected on the
+    /// origin forever. The reference system's remove operator has exactly that hole.
+    pub fn remove_ids(&mut self, ids: &[DispatcherId]) -> DeltaSummary {
+        let mut summary = DeltaSummary::default();
+        if ids.is_empty() {
+            return summary;
+        }
+        self.call += 1;
+        let call = self.call;
+        for &id in ids {
+            let Some(owner) = self.owners.remove(&PackedId::new(id)) else {
+                summary.not_owned += 1;
+                continue;
+            };
+            let index = index_in(&self.nodes, owner);
+            let tracked = &mut self.nodes[index];
+            tracked.remove_id(id);
+            mark_changed(tracked, call, &mut self.dirty_count, &mut summary);
+            summary.removed += 1;
+        }
+        summary
+    }
+
+    /// Marks `id` as in flight on `node`: an operator is changing it there, so until
+    /// [`end_transition`](ExpectedSetTracker::end_transition) the node may or may not have it
+    /// whether or not it is expected there. A node met for the first time gets its state (seq 0:
+    /// no update is due for it until a delta changes its expected set). Marking twice is one
+    /// mark. Returns whether it was newly marked.
+    pub fn begin_transition(&mut self, node: NodeId, id: DispatcherId) -> bool {
+        let index = self.index_of(node).unwrap_or_else(|slot| {
+            self.nodes.insert(
+                slot,
+                TrackedNode::new(node, self.forgotten.remove(&node).unwrap_or(0)),
+            );
+            slot
+        });
+        let owned = self.owners.get(&PackedId::new(id)) == Some(&node);
+        let tracked = &mut self.nodes[index];
+        if tracked.is_in_flight(id) {
+            return false;
+        }
+        if owned {
+            tracked.settled.remove(id);
+        }
+        tracked.in_flight.push(id);
+        tracked.version += 1;
+        self.transitions += 1;
+        true
+    }
+
+    /// Ends `id`'s transition on `node` (the operator finished or gave up): from now on the node
+    /// must have it exactly when it is expected there. Returns whether it was in flight.
+    pub fn end_transition(&mut self, node: NodeId, id: DispatcherId) -> bool {
+        let Ok(index) = self.index_of(node) else {
+            return false;
+        };
+        let owned = self.owners.get(&PackedId::new(id)) == Some(&node);
+        let tracked = &mut self.nodes[index];
+        let Some(position) = tracked.in_flight.iter().position(|x| *x == id) else {
+            return false;
+        };
+        tracked.in_flight.swap_remove(position);
+        if owned {
+            tracked.settled.add(id);
+        }
+        tracked.version += 1;
+        self.transitions -= 1;
+        true
+    }
+
+    /// How many IDs are in flight over all nodes.
+    pub fn transitions(&self) -> usize {
+        self.transitions
     }
 
     /// One update per dirty node (in node order) with its current seq and fingerprint, stamped as
@@ -481,10 +606,16 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
         gone.dedup();
         let before = self.nodes.len();
         let dirty_count = &mut self.dirty_count;
+        let transitions = &mut self.transitions;
+        let forgotten = &mut self.forgotten;
         self.nodes.retain(|tracked| {
             let keep = gone.binary_search(&tracked.node).is_err();
-            if !keep && tracked.dirty {
-                *dirty_count -= 1;
+            if !keep {
+                if tracked.dirty {
+                    *dirty_count -= 1;
+                }
+                *transitions -= tracked.in_flight.len();
+                forgotten.insert(tracked.node, tracked.seq.max(tracked.seq_floor));
             }
             keep
         });
@@ -663,7 +794,7 @@ fn mark_changed(
         return;
     }
     tracked.changed_in_call = call;
-    tracked.seq += 1;
+    tracked.seq = tracked.seq.max(tracked.seq_floor) + 1;
     summary.changed_nodes += 1;
     if !tracked.dirty {
         tracked.dirty = true;

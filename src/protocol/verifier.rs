@@ -318,6 +318,8 @@ pub struct Verdict {
     /// This verification's number (1, 2, ...): the heartbeat's `seq`. It never starts over
     /// within the verifier's life, resets included.
     pub heartbeat_seq: u64,
+    /// The actual fingerprint the state was computed from.
+    pub actual: Fingerprint,
 }
 
 /// The node-side verifier for one changefeed and mode. See the module docs.
@@ -437,6 +439,7 @@ impl<A: ActualSet> DispatcherSetVerifier<A> {
                 seq: self.expected.seq,
             },
             heartbeat_seq: self.heartbeats,
+            actual,
         }
     }
 

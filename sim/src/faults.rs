@@ -1,0 +1,102 @@
+//! The faults other than the network's, and when a run injects them.
+//!
+//! Each fault happens at a random time of the fault phase; one that cannot happen at that moment
+//! (a failover with no maintainer up, a replacement with no move, split or merge in flight, a
+//! restart of the node that hosts the only maintainer...) is retried a maintainer period later,
+//! until the fault phase ends.
+
+use crate::config::FaultConfig;
+use crate::rng::SimRng;
+use std::fmt;
+
+/// The faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FaultKind {
+    /// The maintainer dies; after a pause a new one starts on a random live node (maybe the same
+    /// one). Ours takes a new epoch (a timestamp taken at its start); the reference keeps the
+    /// changefeed's epoch, so a new maintainer on the same node has the old one's identity.
+    Failover,
+    /// The maintainer moves cleanly to another node (a new identity, the same reference epoch).
+    MaintainerMove,
+    /// A node restarts under the same node ID: its dispatchers are gone and its sequences start
+    /// over; membership notices within `detect_ms` of its return, and the maintainer bootstraps
+    /// it and places its spans again.
+    Restart,
+    /// A node leaves for good; membership notices within `detect_ms`; a fresh node joins later.
+    Leave,
+    /// A table is dropped while its span's move, split or merge is in flight.
+    Replacement,
+}
+
+impl FaultKind {
+    /// Every kind.
+    pub const ALL: [FaultKind; 5] = [
+        FaultKind::Failover,
+        FaultKind::MaintainerMove,
+        FaultKind::Restart,
+        FaultKind::Leave,
+        FaultKind::Replacement,
+    ];
+
+    /// The kebab-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FaultKind::Failover => "failover",
+            FaultKind::MaintainerMove => "maintainer-move",
+            FaultKind::Restart => "restart",
+            FaultKind::Leave => "leave",
+            FaultKind::Replacement => "replacement",
+        }
+    }
+
+    /// How many of this kind `config` asks for.
+    pub fn count(self, config: &FaultConfig) -> usize {
+        match self {
+            FaultKind::Failover => config.failovers,
+            FaultKind::MaintainerMove => config.moves,
+            FaultKind::Restart => config.restarts,
+            FaultKind::Leave => config.leaves,
+            FaultKind::Replacement => config.replacements,
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The faults of one run, each with its time: drawn in kind order from the given stream, so a
+/// seed replays them.
+pub fn schedule(
+    config: &FaultConfig,
+    fault_phase_ms: u64,
+    rng: &mut SimRng,
+) -> Vec<(u64, FaultKind)> {
+    let last = fault_phase_ms.saturating_sub(1).max(1);
+    let mut faults = Vec::new();
+    for kind in FaultKind::ALL {
+        for _ in 0..kind.count(config) {
+            faults.push((rng.inclusive(1, last), kind));
+        }
+    }
+    faults.sort();
+    faults
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_has_every_fault_asked_for_inside_the_phase_and_replays() {
+        let config = FaultConfig::MIX;
+        let a = schedule(&config, 60_000, &mut SimRng::new(5, 2));
+        let b = schedule(&config, 60_000, &mut SimRng::new(5, 2));
+        assert_eq!(a, b);
+        let total: usize = FaultKind::ALL.iter().map(|k| k.count(&config)).sum();
+        assert_eq!(a.len(), total);
+        assert!(a.iter().all(|(t, _)| (1..60_000).contains(t)));
+    }
+}

@@ -1,0 +1,374 @@
+//! TiCDC's dispatcher-set checksum protocol as its pull request 3782 writes it, modelled from
+//! reading it (not from its code): the node side's accept, reset and ack rules and its
+//! heartbeat fields, and the maintainer side's state and watermark stores and checkpoint gate.
+//! The expected-set bookkeeping (seqs, acks, resends) is the same as ours, so the reference
+//! maintainer uses the library's `ExpectedSetTracker`, and the node side the library's
+//! `DispatcherSetVerifier`; what differs is modelled here.
+//!
+//! Node (`RefNode`):
+//! - it follows the maintainer that bootstrapped it last, whatever its epoch, and resets its
+//!   verifiers only when that (maintainer node, epoch) pair changes;
+//! - it takes an update only from the maintainer it follows with exactly its epoch, and then
+//!   always acknowledges it, even one it ignored as older (same epoch, lower seq);
+//! - its heartbeat carries `checksumState` and `checksumStateSeq` per mode (the seq goes up when
+//!   the state changes) and the watermark, withheld unless MATCH, whose `seq` is the node's
+//!   dispatcher-map seq (raised when a dispatcher is created, not when one goes away).
+//!
+//! Maintainer (`RefGate`):
+//! - per node and mode it keeps the (state, seq) with the highest seq, an equal seq overwriting;
+//! - per node and mode it keeps a watermark: one with a higher `seq` replaces the kept one even
+//!   if its checkpoint is lower, one with the same seq only if its checkpoint is higher; a
+//!   withheld watermark leaves the kept one in place;
+//! - the checkpoint advances only if every node it knows that has a bound span of the mode, plus
+//!   its own node, is MATCH with a kept watermark, to the lowest of those watermarks and the
+//!   scheduler's floors; only the default mode gates the changefeed checkpoint (the redo mode
+//!   gates the redo checkpoint); nothing stops it from going backwards.
+
+use crate::config::Sabotage;
+use dispatcher_checksum::protocol::{
+    ActualSet, ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, DispatcherSetVerifier,
+    ExpectedChecksum, IncrementalActualSet, Mode, NodeId, VerifierConfig,
+};
+use dispatcher_checksum::wire::{
+    ChangefeedIdMessage, HeartBeatRequest, TableSpanStatus, Watermark,
+};
+use dispatcher_checksum::Fingerprint;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// The reference node's checksum state.
+#[derive(Clone, Debug)]
+pub struct RefNode {
+    maintainer: Option<(NodeId, u64)>,
+    default: DispatcherSetVerifier<IncrementalActualSet>,
+    redo: Option<DispatcherSetVerifier<IncrementalActualSet>>,
+}
+
+impl RefNode {
+    /// A node that follows nobody yet (the verifiers start UNINITIALIZED).
+    pub fn new(redo: bool) -> RefNode {
+        let config = VerifierConfig::default();
+        RefNode {
+            maintainer: None,
+            default: DispatcherSetVerifier::new(Mode::Default, config),
+            redo: redo.then(|| DispatcherSetVerifier::new(Mode::Redo, config)),
+        }
+    }
+
+    fn verifier(&self, mode: Mode) -> Option<&DispatcherSetVerifier<IncrementalActualSet>> {
+        match mode {
+            Mode::Default => Some(&self.default),
+            Mode::Redo => self.redo.as_ref(),
+        }
+    }
+
+    fn verifier_mut(
+        &mut self,
+        mode: Mode,
+    ) -> Option<&mut DispatcherSetVerifier<IncrementalActualSet>> {
+        match mode {
+            Mode::Default => Some(&mut self.default),
+            Mode::Redo => self.redo.as_mut(),
+        }
+    }
+
+    /// The actual set of `mode`, to feed lifecycle events.
+    pub fn actual_set_mut(&mut self, mode: Mode) -> Option<&mut IncrementalActualSet> {
+        Some(self.verifier_mut(mode)?.actual_set_mut())
+    }
+
+    /// The incremental actual fingerprint of `mode`.
+    pub fn actual_fingerprint(&self, mode: Mode) -> Option<Fingerprint> {
+        Some(self.verifier(mode)?.actual_set().actual_fingerprint())
+    }
+
+    /// The expected value of `mode`.
+    pub fn expected(&self, mode: Mode) -> Option<ExpectedChecksum> {
+        self.verifier(mode).map(|verifier| *verifier.expected())
+    }
+
+    /// A bootstrap from the maintainer on `host` with `epoch`: followed whatever the epoch;
+    /// the verifiers reset only if the pair changed.
+    pub fn bootstrap(&mut self, host: NodeId, epoch: u64, sabotage: Sabotage) {
+        let changed = self.maintainer != Some((host, epoch));
+        if changed || sabotage == Sabotage::ResetOnEveryBootstrap {
+            self.default.reset();
+            if let Some(redo) = &mut self.redo {
+                redo.reset();
+            }
+        }
+        self.maintainer = Some((host, epoch));
+    }
+
+    /// An update from the maintainer on `host` with `epoch`: dropped (no ack) unless that is
+    /// the maintainer followed; otherwise applied and always acknowledged.
+    pub fn update(
+        &mut self,
+        node: NodeId,
+        incarnation: u64,
+        host: NodeId,
+        epoch: u64,
+        update: &ChecksumUpdate,
+    ) -> Option<ChecksumAck> {
+        if self.maintainer != Some((host, epoch)) {
+            return None;
+        }
+        let verifier = self.verifier_mut(update.mode)?;
+        verifier.apply_update(update.epoch, update.seq, update.fingerprint);
+        Some(ChecksumAck {
+            node,
+            incarnation,
+            epoch: update.epoch,
+            mode: update.mode,
+            seq: update.seq,
+        })
+    }
+
+    /// This heartbeat: each mode verified, the watermark (with the map seq) only at MATCH
+    /// unless `watermark_always`. `claim_match_counts` is the planted bug that says MATCH when
+    /// the counts agree.
+    #[allow(clippy::too_many_arguments)]
+    pub fn heartbeat(
+        &mut self,
+        changefeed: &ChangefeedId,
+        watermarks: &[(Mode, u64)],
+        map_seq: [u64; 2],
+        statuses: Vec<TableSpanStatus>,
+        complete: bool,
+        watermark_always: bool,
+        claim_match_counts: Option<&[u64]>,
+        now: Duration,
+    ) -> HeartBeatRequest {
+        let mut request = HeartBeatRequest {
+            changefeed_id: Some(ChangefeedIdMessage::from(changefeed)),
+            statuses,
+            compelete_status: complete,
+            ..HeartBeatRequest::default()
+        };
+        for (index, (mode, checkpoint)) in watermarks.iter().enumerate() {
+            let Some(verifier) = self.verifier_mut(*mode) else {
+                continue;
+            };
+            let expected = *verifier.expected();
+            let verdict = verifier.verify(now);
+            let mut state = verdict.state;
+            if let Some(counts) = claim_match_counts {
+                if expected.initialized && expected.fingerprint.count == counts[index] {
+                    state = ChecksumState::Match;
+                }
+            }
+            let watermark =
+                (state == ChecksumState::Match || watermark_always).then_some(Watermark {
+                    checkpoint_ts: *checkpoint,
+                    resolved_ts: *checkpoint,
+                    seq: map_seq[*mode as usize],
+                    last_synced_ts: 0,
+                });
+            match mode {
+                Mode::Default => {
+                    request.checksum_state = state.wire();
+                    request.checksum_state_seq = verdict.state_seq;
+                    request.watermark = watermark;
+                }
+                Mode::Redo => {
+                    request.redo_checksum_state = state.wire();
+                    request.redo_checksum_state_seq = verdict.state_seq;
+                    request.redo_watermark = watermark;
+                }
+            }
+        }
+        request
+    }
+}
+
+/// The reference maintainer's per-node stores and its gate.
+#[derive(Clone, Debug, Default)]
+pub struct RefGate {
+    states: BTreeMap<(NodeId, Mode), (ChecksumState, u64)>,
+    watermarks: BTreeMap<(NodeId, Mode), Watermark>,
+}
+
+/// Why the reference gate holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefHold {
+    /// The node's kept state is not MATCH (or there is none).
+    NotMatch(NodeId, Option<ChecksumState>),
+    /// MATCH, but no watermark kept.
+    NoWatermark(NodeId),
+}
+
+impl RefGate {
+    /// A gate that heard nothing.
+    pub fn new() -> RefGate {
+        RefGate::default()
+    }
+
+    /// Takes one heartbeat of `node` (`redo`: whether the redo mode is enabled).
+    pub fn observe(&mut self, node: NodeId, request: &HeartBeatRequest, redo: bool) {
+        let mut modes = vec![(
+            Mode::Default,
+            request.checksum_state,
+            request.checksum_state_seq,
+            request.watermark,
+        )];
+        if redo {
+            modes.push((
+                Mode::Redo,
+                request.redo_checksum_state,
+                request.redo_checksum_state_seq,
+                request.redo_watermark,
+            ));
+        }
+        for (mode, state, seq, watermark) in modes {
+            let state = ChecksumState::try_from(state).unwrap_or_default();
+            let kept = self.states.entry((node, mode)).or_insert((state, seq));
+            if seq >= kept.1 {
+                *kept = (state, seq);
+            }
+            if let Some(watermark) = watermark {
+                self.observe_watermark(node, mode, watermark);
+            }
+        }
+    }
+
+    /// The `Watermark.seq` rule: a higher seq replaces, an equal seq only with a higher
+    /// checkpoint.
+    pub fn observe_watermark(&mut self, node: NodeId, mode: Mode, watermark: Watermark) {
+        match self.watermarks.get_mut(&(node, mode)) {
+            None => {
+                self.watermarks.insert((node, mode), watermark);
+            }
+            Some(kept)
+                if watermark.seq > kept.seq
+                    || (watermark.seq == kept.seq
+                        && watermark.checkpoint_ts > kept.checkpoint_ts) =>
+            {
+                *kept = watermark;
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// The kept state of (node, mode).
+    pub fn state(&self, node: NodeId, mode: Mode) -> Option<ChecksumState> {
+        self.states.get(&(node, mode)).map(|(state, _)| *state)
+    }
+
+    /// The kept watermark of (node, mode).
+    pub fn watermark(&self, node: NodeId, mode: Mode) -> Option<Watermark> {
+        self.watermarks.get(&(node, mode)).copied()
+    }
+
+    /// Forgets `node` (it left, or restarted and is bootstrapped anew).
+    pub fn remove_node(&mut self, node: NodeId) {
+        self.states.retain(|(n, _), _| *n != node);
+        self.watermarks.retain(|(n, _), _| *n != node);
+    }
+
+    /// The gate for `mode` over `required` nodes: the lowest kept watermark if every one is
+    /// MATCH with a watermark, else the first that holds (in node order).
+    pub fn decide(&self, mode: Mode, required: &BTreeSet<NodeId>) -> Result<Option<u64>, RefHold> {
+        let mut low: Option<u64> = None;
+        for &node in required {
+            match self.state(node, mode) {
+                Some(ChecksumState::Match) => {}
+                other => return Err(RefHold::NotMatch(node, other)),
+            }
+            let Some(watermark) = self.watermark(node, mode) else {
+                return Err(RefHold::NoWatermark(node));
+            };
+            low = Some(low.map_or(watermark.checkpoint_ts, |l| l.min(watermark.checkpoint_ts)));
+        }
+        Ok(low)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watermark(checkpoint_ts: u64, seq: u64) -> Watermark {
+        Watermark {
+            checkpoint_ts,
+            resolved_ts: checkpoint_ts,
+            seq,
+            last_synced_ts: 0,
+        }
+    }
+
+    #[test]
+    fn the_watermark_seq_rule_takes_a_higher_seq_even_when_lower() {
+        let mut gate = RefGate::new();
+        let node = NodeId(1);
+        gate.observe_watermark(node, Mode::Default, watermark(100, 3));
+        gate.observe_watermark(node, Mode::Default, watermark(90, 3));
+        assert_eq!(gate.watermark(node, Mode::Default), Some(watermark(100, 3)));
+        gate.observe_watermark(node, Mode::Default, watermark(50, 4));
+        assert_eq!(gate.watermark(node, Mode::Default), Some(watermark(50, 4)));
+        gate.observe_watermark(node, Mode::Default, watermark(200, 2));
+        assert_eq!(gate.watermark(node, Mode::Default), Some(watermark(50, 4)));
+    }
+
+    #[test]
+    fn the_state_store_keeps_the_highest_seq_and_an_equal_seq_overwrites() {
+        let mut gate = RefGate::new();
+        let node = NodeId(2);
+        let beat =
+            |state: ChecksumState, seq: u64, watermark: Option<Watermark>| HeartBeatRequest {
+                checksum_state: state.wire(),
+                checksum_state_seq: seq,
+                watermark,
+                ..HeartBeatRequest::default()
+            };
+        gate.observe(
+            node,
+            &beat(ChecksumState::Match, 5, Some(watermark(10, 1))),
+            false,
+        );
+        gate.observe(node, &beat(ChecksumState::Mismatch, 4, None), false);
+        assert_eq!(gate.state(node, Mode::Default), Some(ChecksumState::Match));
+        gate.observe(node, &beat(ChecksumState::Mismatch, 5, None), false);
+        assert_eq!(
+            gate.state(node, Mode::Default),
+            Some(ChecksumState::Mismatch)
+        );
+        assert_eq!(
+            gate.watermark(node, Mode::Default),
+            Some(watermark(10, 1)),
+            "a withheld watermark leaves the kept one"
+        );
+        let required: BTreeSet<NodeId> = [node].into_iter().collect();
+        assert_eq!(
+            gate.decide(Mode::Default, &required),
+            Err(RefHold::NotMatch(node, Some(ChecksumState::Mismatch)))
+        );
+        gate.observe(node, &beat(ChecksumState::Match, 6, None), false);
+        assert_eq!(gate.decide(Mode::Default, &required), Ok(Some(10)));
+    }
+
+    #[test]
+    fn a_node_takes_updates_only_from_the_maintainer_it_follows_and_acks_stale_ones() {
+        let mut node = RefNode::new(false);
+        let update = |epoch, seq| ChecksumUpdate {
+            node: NodeId(3),
+            epoch,
+            mode: Mode::Default,
+            seq,
+            fingerprint: Fingerprint::EMPTY,
+        };
+        assert_eq!(node.update(NodeId(3), 0, NodeId(9), 1, &update(1, 1)), None);
+        node.bootstrap(NodeId(9), 1, Sabotage::None);
+        assert!(node
+            .update(NodeId(3), 0, NodeId(9), 1, &update(1, 5))
+            .is_some());
+        let stale = node.update(NodeId(3), 0, NodeId(9), 1, &update(1, 2));
+        assert_eq!(stale.map(|ack| ack.seq), Some(2), "acked although ignored");
+        assert_eq!(node.expected(Mode::Default).map(|e| e.seq), Some(5));
+        // The same maintainer and epoch again: no reset, the old value stays.
+        node.bootstrap(NodeId(9), 1, Sabotage::None);
+        assert_eq!(node.expected(Mode::Default).map(|e| e.seq), Some(5));
+        // A lower epoch from another node is followed and resets.
+        node.bootstrap(NodeId(8), 0, Sabotage::None);
+        assert!(!node.expected(Mode::Default).unwrap().initialized);
+    }
+}
