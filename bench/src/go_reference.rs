@@ -20,8 +20,8 @@
 //!
 //! Building needs only `go` on `PATH` (Go 1.19 or later, standard library only): the build runs
 //! offline (`GOPROXY=off`) with its cache under the Cargo target directory, so neither the network
-//! nor a writable home directory is needed. Without `go` the main job prints [`HOW_TO_GET_GO`] and
-//! goes on without these rows.
+//! nor a writable home directory is needed. Without `go` the main job prints one line saying so
+//! and how to get it ([`HOW_TO_GET_GO`]) and goes on without these rows.
 
 use crate::fixtures::{synthetic_state, IdStream};
 use crate::maintainer;
@@ -45,9 +45,9 @@ pub const SOURCE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../comparison
 /// The output layout this parser reads; the Go program's `Format` constant.
 pub const FORMAT: &str = "dcsum-go-reference/1";
 
-/// What the main job prints when `go` is not on `PATH`.
-pub const HOW_TO_GET_GO: &str = "`go` is not on PATH: the reference (Go) rows are left out \
-     (install Go 1.19 or later, e.g. `apt-get install golang-go` on Debian/Ubuntu, to add them)";
+/// How to get `go`, for the line the main job prints when it is not on `PATH`.
+pub const HOW_TO_GET_GO: &str =
+    "install Go 1.19 or later (Debian/Ubuntu: `apt-get install golang-go`)";
 
 /// The file name of the built program inside [`build_dir`].
 const BINARY: &str = "dcsum-go-reference";
@@ -108,7 +108,7 @@ pub enum GoReferenceError {
 impl fmt::Display for GoReferenceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GoReferenceError::GoNotFound => f.write_str(HOW_TO_GET_GO),
+            GoReferenceError::GoNotFound => write!(f, "`go` is not on PATH: {HOW_TO_GET_GO}"),
             GoReferenceError::SourceMissing(path) => write!(
                 f,
                 "the Go reference program's source is not at {}",
@@ -173,7 +173,9 @@ pub fn prepare(mode: GoReferenceMode) -> Result<Prepared, GoReferenceError> {
     match (built, mode) {
         (Ok(program), _) => Ok(Prepared::Ready(program)),
         (Err(error), GoReferenceMode::Require) => Err(error),
-        (Err(error), _) => Ok(Prepared::Absent(error.to_string())),
+        (Err(error), _) => Ok(Prepared::Absent(format!(
+            "{error}; the reference (Go) rows are left out"
+        ))),
     }
 }
 

@@ -8,7 +8,9 @@
 
 use dispatcher_checksum_bench::config::HeadlineConfig;
 use dispatcher_checksum_bench::experiments;
-use dispatcher_checksum_bench::go_reference::{self, GoProgram, GoRunConfig, Prepared};
+use dispatcher_checksum_bench::go_reference::{
+    self, GoProgram, GoReferenceError, GoRunConfig, Prepared,
+};
 use dispatcher_checksum_bench::measure::MeasureConfig;
 use dispatcher_checksum_bench::report::summary;
 use std::io::Write;
@@ -23,8 +25,9 @@ const TINY: MeasureConfig = MeasureConfig {
 /// The built program, or `None` (after saying why) when `go` is missing and not required.
 fn program() -> Option<GoProgram> {
     let Some(go) = go_reference::find_go() else {
+        let missing = GoReferenceError::GoNotFound;
         if std::env::var_os("DCSUM_REQUIRE_GO").is_some_and(|v| v == "1") {
-            panic!("DCSUM_REQUIRE_GO=1 but {}", go_reference::HOW_TO_GET_GO);
+            panic!("DCSUM_REQUIRE_GO=1 but {missing}");
         }
         // Straight to stderr, not `eprintln!`: the test harness captures the macros' output of a
         // passing test, and a skip has to be seen.
@@ -119,9 +122,13 @@ fn the_go_rows_reach_the_heartbeat_and_maintainer_tables() {
     let performance = summary::performance_markdown(&results);
     assert!(performance.contains("### Against the reference (Go)"));
     assert!(performance.contains(&maintainer));
+    assert!(
+        performance.contains("Against the reference's shape in Go"),
+        "{performance}"
+    );
     let chart = summary::heartbeat_chart(&results);
     assert!(chart
         .series
         .iter()
-        .any(|s| s.name.contains("reference (Go)")));
+        .any(|s| s.name == "Go reference, sync.Map" && s.dashed));
 }

@@ -494,6 +494,53 @@ fn growth_reading(results: &HeadlineResults) -> String {
     )
 }
 
+fn go_reading(results: &HeadlineResults) -> String {
+    let Some(go) = &results.go_reference else {
+        return String::new();
+    };
+    // The largest N both sides measured.
+    let Some((row, reference)) = results.heartbeat.iter().rev().find_map(|r| {
+        Some((
+            r,
+            go.heartbeat
+                .iter()
+                .find(|g| g.dispatchers == r.dispatchers)?,
+        ))
+    }) else {
+        return String::new();
+    };
+    let sync = reference.sync_map.median;
+    let mut out = format!(
+        "- **Against the reference's shape in Go** (another language and runtime, same machine, \
+         same run, same dispatcher set): at {} dispatchers the Go `sync.Map` walk costs {} per \
+         heartbeat and the same walk over a plain Go map {} ({} of it is `sync.Map`). Against the \
+         `sync.Map` walk, the Rust map walk is {} cheaper, the columnar recompute {} and the \
+         incremental `verify` {}.",
+        format_count(row.dispatchers),
+        format_seconds(sync),
+        format_seconds(reference.plain_map.median),
+        ratio(sync, reference.plain_map.median),
+        ratio(sync, row.recompute_map_best()),
+        ratio(sync, row.columnar_best()),
+        ratio(sync, row.incremental_verify.median),
+    );
+    if let Some(m) = &go.maintainer {
+        let ours = &results.maintainer;
+        let _ = write!(
+            out,
+            " On the maintainer ({} dispatchers over {} nodes) the Go map-based move costs {} per \
+             dispatcher, `ExpectedSetTracker`'s {} ({}).",
+            format_count(m.dispatchers),
+            m.nodes,
+            format_seconds(m.move_one.median),
+            format_seconds(ours.move_one.median),
+            ratio(m.move_one.median, ours.move_one.median),
+        );
+    }
+    out.push('\n');
+    out
+}
+
 fn incremental_reading(results: &HeadlineResults) -> String {
     let verify: Vec<f64> = results
         .heartbeat
@@ -557,7 +604,7 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
          ### Kernels against the memory-read ceiling ({} IDs)\n\n{}\n\
          ![contiguous kernels](reports/kernels-contiguous.svg)\n\
          ![masked kernels](reports/kernels-masked.svg)\n\n\
-         ### Reading\n\n{}{}{}- **The automatic choice.** {}\n\n{}\n\
+         ### Reading\n\n{}{}{}{}- **The automatic choice.** {}\n\n{}\n\
          The criterion benches measure the same things with statistics and cover the rest of the \
          maintainer side: `cargo bench` runs `kernels`, `heartbeat`, `maintainer` and `memory` \
          (`DCSUM_BENCH_SIZES=1K,1M,100M` replaces any bench's sizes).\n",
@@ -583,6 +630,7 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
         ceiling_reading(results),
         growth_reading(results),
         incremental_reading(results),
+        go_reading(results),
         choice_verdict(results),
         thresholds_text(results),
     )
@@ -725,8 +773,8 @@ pub fn heartbeat_chart(results: &HeadlineResults) -> Chart {
     if let Some(go) = &results.go_reference {
         type GoPick = fn(&crate::rows::GoHeartbeatRow) -> f64;
         let go_lines: [(&str, GoPick); 2] = [
-            ("reference (Go), sync.Map", |g| g.sync_map.median),
-            ("reference (Go), plain map", |g| g.plain_map.median),
+            ("Go reference, sync.Map", |g| g.sync_map.median),
+            ("Go reference, plain map", |g| g.plain_map.median),
         ];
         series.extend(go_lines.iter().map(|(name, pick)| {
             Series {
