@@ -591,6 +591,8 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
          What verifying a node's dispatcher set costs per heartbeat, measured by the main job. \
          Regenerate every number, table and chart here with\n\n\
          ```sh\ncargo run --release            # about 2 minutes on 2 cores; --quick: ~15 s\n```\n\n\
+         The reference (Go) rows add about a minute (ten seconds under `--quick`) when `go` is on \
+         PATH; `--go-reference skip` leaves them out. \
          It writes `reports/summary.md`, `reports/kernels.md` (the evidence behind the automatic \
          choice), the SVG charts, `reports/headline.json`, and `reports/performance.md`: this section \
          up to the hand-written notes that follow it. These numbers: `{}` ({} profile) \
