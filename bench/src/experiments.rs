@@ -19,7 +19,7 @@ use crate::fixtures::{
 };
 use crate::go_reference::{GoReferenceError, GoRunConfig, Prepared};
 use crate::machine::MachineInfo;
-use crate::maintainer::{maintainer_row, MaintainerConfig};
+use crate::maintainer::{self, maintainer_row, MaintainerConfig};
 use crate::measure::{format_count, measure, measure_interleaved, MeasureConfig};
 use crate::rows::{ChurnRow, HeadlineResults, HeartbeatRow, KernelRow, ParallelRow, ShortInputRow};
 use crate::thresholds::{choice_checks, thresholds};
@@ -62,17 +62,19 @@ pub fn run(
     let parallel = parallel_rows(config, progress);
     let choice = choice_checks(&kernels);
     let thresholds = thresholds(&kernels, &short_input, &parallel);
+    // At least one dispatcher per node, so that both implementations have something to move.
+    let maintainer_size = config.maintainer_size.max(maintainer::NODES as usize);
     let maintainer = maintainer_row(&MaintainerConfig {
-        dispatchers: config.maintainer_size,
+        dispatchers: maintainer_size,
         measure: config.measure,
     });
     progress(&format!(
         "maintainer {}: move",
-        format_count(config.maintainer_size)
+        format_count(maintainer_size)
     ));
     progress(&format!(
         "maintainer {}: add, remove",
-        format_count(config.maintainer_size)
+        format_count(maintainer_size)
     ));
     // The Go program runs last, as a process of its own: the Rust workloads have been dropped by
     // then, so the two never hold their (multi-gigabyte, at 10M) stores at the same time.
@@ -83,7 +85,7 @@ pub fn run(
                 &GoRunConfig {
                     heartbeat_sizes: config.heartbeat_sizes.clone(),
                     seed: HEARTBEAT_SEED,
-                    maintainer_size: config.maintainer_size,
+                    maintainer_size,
                     measure: config.measure,
                     budget: config.go_budget,
                 },

@@ -414,36 +414,11 @@ pub struct GoMeasurement {
 /// A timed walk and the fingerprint its last call returned.
 #[derive(Clone, Copy, Debug, Deserialize)]
 pub struct GoTimedWalk {
-    /// Median over the batches.
-    pub median: f64,
-    /// Fastest batch.
-    pub min: f64,
-    /// Slowest batch.
-    pub max: f64,
-    /// First quartile.
-    pub q1: f64,
-    /// Third quartile.
-    pub q3: f64,
-    /// Calls per batch.
-    pub calls_per_batch: u64,
-    /// Batches timed.
-    pub batches: usize,
+    /// The timing.
+    #[serde(flatten)]
+    pub timing: GoMeasurement,
     /// What the walk computed.
     pub fingerprint: Fingerprint,
-}
-
-impl GoTimedWalk {
-    fn timing(&self) -> GoMeasurement {
-        GoMeasurement {
-            median: self.median,
-            min: self.min,
-            max: self.max,
-            q1: self.q1,
-            q3: self.q3,
-            calls_per_batch: self.calls_per_batch,
-            batches: self.batches,
-        }
-    }
 }
 
 /// One heartbeat size of the Go program's output.
@@ -506,11 +481,8 @@ pub fn parse_output(text: &str) -> Result<GoOutput, GoReferenceError> {
     }
     for row in &output.heartbeat {
         let n = row.dispatchers;
-        validate(&format!("heartbeat {n}, sync.Map"), &row.sync_map.timing())?;
-        validate(
-            &format!("heartbeat {n}, plain map"),
-            &row.plain_map.timing(),
-        )?;
+        validate(&format!("heartbeat {n}, sync.Map"), &row.sync_map.timing)?;
+        validate(&format!("heartbeat {n}, plain map"), &row.plain_map.timing)?;
     }
     if let Some(m) = &output.maintainer {
         validate("maintainer move", &m.move_one)?;
@@ -574,17 +546,11 @@ pub fn heartbeat_oracle(n: usize, seed: u64) -> (Fingerprint, Fingerprint) {
 /// The naive oracle of the maintainer workload after its balanced operations: every tracked ID,
 /// node 0's list and node 1's list (see [`crate::maintainer`] for the assignment).
 pub fn maintainer_oracle(n: usize) -> (Fingerprint, Fingerprint, Fingerprint) {
-    let nodes = maintainer::NODES as usize;
-    let mut lists: [Vec<IdWords>; 2] = [Vec::new(), Vec::new()];
-    let mut all = Vec::with_capacity(n);
-    for (i, id) in IdStream::new(maintainer::SEED).take(n).enumerate() {
-        all.push(id.words());
-        if i % nodes < 2 {
-            lists[i % nodes].push(id.words());
-        }
-    }
-    let fold = |ids: &[IdWords]| -> Fingerprint { naive::fingerprint(ids).into() };
-    (fold(&all), fold(&lists[0]), fold(&lists[1]))
+    let nodes = maintainer::oracle_per_node(n);
+    let total = nodes
+        .iter()
+        .fold(Fingerprint::EMPTY, |all, f| all.merge(*f));
+    (total, nodes[0], nodes[1])
 }
 
 fn expect_same(what: String, go: Fingerprint, oracle: Fingerprint) -> Result<(), GoReferenceError> {
@@ -649,8 +615,8 @@ pub fn check(
         )?;
         heartbeat.push(GoHeartbeatRow {
             dispatchers: n,
-            sync_map: validate("sync.Map", &row.sync_map.timing())?,
-            plain_map: validate("plain map", &row.plain_map.timing())?,
+            sync_map: validate("sync.Map", &row.sync_map.timing)?,
+            plain_map: validate("plain map", &row.plain_map.timing)?,
         });
     }
     let maintainer = match (&output.maintainer, config.maintainer_size) {

@@ -38,7 +38,7 @@ pub const MOVABLE: usize = 1_000;
 /// What to measure.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MaintainerConfig {
-    /// Dispatchers tracked.
+    /// Dispatchers tracked (at least [`NODES`] are).
     pub dispatchers: usize,
     /// Timing settings.
     pub measure: MeasureConfig,
@@ -71,6 +71,14 @@ impl Cluster {
         tracker
     }
 
+    /// The naive oracle of each node's list, in node order.
+    fn oracle(&self) -> Vec<Fingerprint> {
+        self.per_node
+            .iter()
+            .map(|ids| naive::fingerprint(DispatcherId::slice_words(ids)).into())
+            .collect()
+    }
+
     /// Panics unless every node's expected fingerprint is the naive oracle of its list.
     #[track_caller]
     fn check(&self, tracker: &ExpectedSetTracker, what: &str) {
@@ -80,8 +88,7 @@ impl Cluster {
             tracked,
             "{what}: the tracker's size changed"
         );
-        for (node, ids) in self.nodes.iter().zip(&self.per_node) {
-            let expected: Fingerprint = naive::fingerprint(DispatcherId::slice_words(ids)).into();
+        for (node, expected) in self.nodes.iter().zip(self.oracle()) {
             assert_eq!(
                 tracker.expected(*node),
                 Some(expected),
@@ -89,6 +96,13 @@ impl Cluster {
             );
         }
     }
+}
+
+/// The naive oracle of each node's expected set for `dispatchers` tracked, in node order: what
+/// every implementation's bookkeeping must hold after the balanced operations (the Go reference
+/// program's answers are checked against it).
+pub fn oracle_per_node(dispatchers: usize) -> Vec<Fingerprint> {
+    Cluster::new(dispatchers).oracle()
 }
 
 /// Measures move, add and remove; panics if the tracker's bookkeeping disagrees with the oracle
