@@ -3,8 +3,11 @@
 //! and the short-input and parallel evidence behind the automatic choice's thresholds.
 //!
 //! Every measurement goes through the public API users call (the fixtures, the automatic choice,
-//! the kernels, `DispatcherSetVerifier`), and every measured routine's answer is checked against
-//! the naive oracle once, outside the timed region, before it is timed.
+//! the kernels, `DispatcherSetVerifier`, `ExpectedSetTracker`), and every measured routine's answer
+//! is checked against the naive oracle once, outside the timed region, before it is timed.
+//!
+//! Last, when it is prepared, the Go reference program ([`crate::go_reference`]) measures the
+//! reference's shape at the same heartbeat sizes and maintainer size, on the same generated sets.
 
 use crate::aligned::{AlignedBytes, AlignedIds};
 use crate::ceiling;
@@ -14,7 +17,9 @@ use crate::fixtures::{
     synthetic_dispatchers, synthetic_state, AhashDispatcherStore, ColumnarStore, Dispatcher,
     IdStream, StdDispatcherStore,
 };
+use crate::go_reference::{GoReferenceError, GoRunConfig, Prepared};
 use crate::machine::MachineInfo;
+use crate::maintainer::{self, maintainer_row, MaintainerConfig};
 use crate::measure::{format_count, measure, measure_interleaved, MeasureConfig};
 use crate::rows::{ChurnRow, HeadlineResults, HeartbeatRow, KernelRow, ParallelRow, ShortInputRow};
 use crate::thresholds::{choice_checks, thresholds};
@@ -31,9 +36,19 @@ pub type ProgressFn<'a> = &'a mut dyn FnMut(&str);
 /// The included-state rule every measurement uses: the reference node's.
 const INCLUDED: StateSet = StateSet::DEFAULT_INCLUDED;
 
-/// Runs everything in `config`. Panics only if a strategy disagrees with the oracle, which is a
-/// bug in the library, never a property of the machine.
-pub fn run(config: &HeadlineConfig, progress: ProgressFn<'_>) -> HeadlineResults {
+/// Seed of the heartbeat rows' workload, `synthetic_dispatchers(n, HEARTBEAT_SEED)`; the Go
+/// reference program generates the same set from it.
+pub const HEARTBEAT_SEED: u64 = 1;
+
+/// Runs everything in `config`, and the Go reference program if `go` is [`Prepared::Ready`].
+/// Panics only if one of this crate's strategies disagrees with the oracle, which is a bug in the
+/// library, never a property of the machine; an error means the Go program failed or computed a
+/// wrong answer (its rows are then not reported at all).
+pub fn run(
+    config: &HeadlineConfig,
+    go: &Prepared,
+    progress: ProgressFn<'_>,
+) -> Result<HeadlineResults, GoReferenceError> {
     let start = std::time::Instant::now();
     let machine = MachineInfo::collect();
     let heartbeat = config
@@ -47,7 +62,51 @@ pub fn run(config: &HeadlineConfig, progress: ProgressFn<'_>) -> HeadlineResults
     let parallel = parallel_rows(config, progress);
     let choice = choice_checks(&kernels);
     let thresholds = thresholds(&kernels, &short_input, &parallel);
-    HeadlineResults {
+    // At least one dispatcher per node, so that both implementations have something to move.
+    let maintainer_size = config.maintainer_size.max(maintainer::NODES as usize);
+    let maintainer = maintainer_row(&MaintainerConfig {
+        dispatchers: maintainer_size,
+        measure: config.measure,
+    });
+    progress(&format!(
+        "maintainer {}: move",
+        format_count(maintainer_size)
+    ));
+    progress(&format!(
+        "maintainer {}: add, remove",
+        format_count(maintainer_size)
+    ));
+    // The Go program runs last, as a process of its own: the Rust workloads have been dropped by
+    // then, so the two never hold their (multi-gigabyte, at 10M) stores at the same time.
+    let (go_reference, go_reference_absent) = match go {
+        Prepared::Ready(program) => {
+            let mut steps = 0;
+            let results = program.run(
+                &GoRunConfig {
+                    heartbeat_sizes: config.heartbeat_sizes.clone(),
+                    seed: HEARTBEAT_SEED,
+                    maintainer_size,
+                    measure: config.measure,
+                    budget: config.go_budget,
+                },
+                &mut |what| {
+                    steps += 1;
+                    progress(what);
+                },
+            )?;
+            for _ in steps..config.go_reference_steps() {
+                progress("reference (Go)");
+            }
+            (Some(results), None)
+        }
+        Prepared::Absent(reason) => {
+            for _ in 0..config.go_reference_steps() {
+                progress("reference (Go): not run");
+            }
+            (None, Some(reason.clone()))
+        }
+    };
+    Ok(HeadlineResults {
         profile: config.profile,
         machine,
         ceiling_width: ceiling::width(),
@@ -58,8 +117,11 @@ pub fn run(config: &HeadlineConfig, progress: ProgressFn<'_>) -> HeadlineResults
         parallel,
         choice,
         thresholds,
+        maintainer,
+        go_reference,
+        go_reference_absent,
         elapsed_seconds: start.elapsed().as_secs_f64(),
-    }
+    })
 }
 
 /// The naive oracle over `(id, state)` pairs.
@@ -83,7 +145,7 @@ fn check(what: &str, got: Fingerprint, expected: Fingerprint) {
 
 fn heartbeat_row(n: usize, config: &MeasureConfig, progress: ProgressFn<'_>) -> HeartbeatRow {
     let label = format_count(n);
-    let dispatchers: Vec<Dispatcher> = synthetic_dispatchers(n, 1).collect();
+    let dispatchers: Vec<Dispatcher> = synthetic_dispatchers(n, HEARTBEAT_SEED).collect();
     let expected = oracle(dispatchers.iter().map(|d| (&d.id, d.state)));
 
     // The two maps are walked interleaved (see `measure_interleaved`), and so are the three
@@ -460,6 +522,8 @@ mod tests {
             churn_changes: vec![0, 40],
             short_input_sizes: vec![4, 32],
             parallel_sizes: vec![4_096],
+            maintainer_size: 2_000,
+            go_budget: Duration::from_millis(50),
             measure: MeasureConfig {
                 warm_up: Duration::from_micros(200),
                 batch_time: Duration::from_micros(200),
@@ -468,8 +532,11 @@ mod tests {
             profile: "test",
         };
         let mut steps = 0u64;
-        let results = run(&config, &mut |_| steps += 1);
+        let go = Prepared::Absent("not in this test (see tests/go_reference.rs)".into());
+        let results = run(&config, &go, &mut |_| steps += 1).expect("no Go program to fail");
         assert_eq!(steps, config.step_count());
+        assert_eq!(results.maintainer.dispatchers, 2_000);
+        assert!(results.go_reference.is_none() && results.go_reference_absent.is_some());
         assert_eq!(results.heartbeat.len(), 1);
         assert_eq!(results.churn.len(), 2);
         assert_eq!(results.choice.len(), 2);

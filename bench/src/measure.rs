@@ -165,6 +165,43 @@ pub fn measure_with_setup<I, R>(
     summarise(&mut batches, calls_per_batch)
 }
 
+/// Measures two operations that must alternate to keep a structure's size steady, such as adds of
+/// fresh IDs and then removes of the same IDs. `round` performs one round (its untimed setup
+/// included) of `ops_per_round` of each and returns the time spent in each timed part; a batch is
+/// as many rounds as fill [`MeasureConfig::batch_time`], and the per-op times are each part's
+/// total over the batch's operations. The Go reference program (`comparisons/go-reference`)
+/// measures its maintainer the same way.
+pub fn measure_paired_rounds(
+    config: &MeasureConfig,
+    ops_per_round: usize,
+    mut round: impl FnMut() -> (Duration, Duration),
+) -> (Measurement, Measurement) {
+    let start = Instant::now();
+    let mut rounds = 0u64;
+    while rounds == 0 || start.elapsed() < config.warm_up {
+        black_box(round());
+        rounds += 1;
+    }
+    let rounds_per_batch = calls_for(
+        config.batch_time,
+        start.elapsed().as_secs_f64() / rounds as f64,
+    );
+    let ops = (rounds_per_batch * ops_per_round.max(1) as u64) as f64;
+    let (mut first, mut second): (Vec<f64>, Vec<f64>) = (0..config.repetitions.max(1))
+        .map(|_| {
+            let (mut a, mut b) = (Duration::ZERO, Duration::ZERO);
+            for _ in 0..rounds_per_batch {
+                let (da, db) = round();
+                a += da;
+                b += db;
+            }
+            (a.as_secs_f64() / ops, b.as_secs_f64() / ops)
+        })
+        .unzip();
+    let calls = rounds_per_batch * ops_per_round.max(1) as u64;
+    (summarise(&mut first, calls), summarise(&mut second, calls))
+}
+
 /// Runs the routine for at least `duration` (and at least once); returns the mean per-call time.
 fn warm_up<R>(duration: Duration, routine: &mut impl FnMut() -> R) -> f64 {
     let start = Instant::now();
@@ -326,5 +363,16 @@ mod tests {
         );
         assert_eq!(both.len(), 2);
         assert!(both[0].median < both[1].median, "{both:?}");
+        let (fast, slow) = measure_paired_rounds(&config, 10, || {
+            let start = Instant::now();
+            black_box(data[..64].iter().sum::<u64>());
+            let fast = start.elapsed();
+            let start = Instant::now();
+            black_box(data.iter().sum::<u64>());
+            (fast, start.elapsed())
+        });
+        assert_eq!(fast.calls_per_batch, slow.calls_per_batch);
+        assert_eq!(fast.batches, 3);
+        assert!(fast.median < slow.median, "{fast:?} {slow:?}");
     }
 }

@@ -141,6 +141,52 @@ pub struct Thresholds {
     pub widest_single_thread: String,
 }
 
+/// The maintainer's per-dispatcher bookkeeping (see [`crate::maintainer`]); the Go reference
+/// program's rows have the same shape.
+#[derive(Clone, Debug, Serialize)]
+pub struct MaintainerRow {
+    /// Dispatchers tracked.
+    pub dispatchers: usize,
+    /// Nodes they are spread over.
+    pub nodes: usize,
+    /// One dispatcher moved to another node per call.
+    #[serde(rename = "move")]
+    pub move_one: Measurement,
+    /// One new dispatcher added per call.
+    #[serde(rename = "add")]
+    pub add_one: Measurement,
+    /// One dispatcher removed per call.
+    #[serde(rename = "remove")]
+    pub remove_one: Measurement,
+}
+
+/// One N of the Go reference program's heartbeat walk (see [`crate::go_reference`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct GoHeartbeatRow {
+    /// Dispatchers on the node.
+    pub dispatchers: usize,
+    /// The walk over the `sync.Map`, each status read under its dispatcher's lock: the
+    /// reference's shape.
+    pub sync_map: Measurement,
+    /// The same walk over a plain Go map.
+    pub plain_map: Measurement,
+}
+
+/// What the Go reference program measured, every answer already checked against the naive oracle.
+#[derive(Clone, Debug, Serialize)]
+pub struct GoReferenceResults {
+    /// `runtime.Version()` of the Go program, such as `go1.19.8`.
+    pub go_version: String,
+    /// `GOMAXPROCS` the program ran with.
+    pub gomaxprocs: usize,
+    /// The heartbeat walk at each N.
+    pub heartbeat: Vec<GoHeartbeatRow>,
+    /// The maintainer operations (the same operations as [`HeadlineResults::maintainer`]).
+    pub maintainer: Option<MaintainerRow>,
+    /// Seconds the Go program ran (building its workloads included).
+    pub elapsed_seconds: f64,
+}
+
 /// Everything one run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct HeadlineResults {
@@ -164,6 +210,12 @@ pub struct HeadlineResults {
     pub choice: Vec<ChoiceCheck>,
     /// The recommended thresholds.
     pub thresholds: Thresholds,
+    /// The maintainer's per-dispatcher bookkeeping.
+    pub maintainer: MaintainerRow,
+    /// The Go reference program's rows, when it ran.
+    pub go_reference: Option<GoReferenceResults>,
+    /// Why the Go reference rows are missing, when they are.
+    pub go_reference_absent: Option<String>,
     /// Seconds the whole run took.
     pub elapsed_seconds: f64,
 }

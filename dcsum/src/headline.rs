@@ -1,9 +1,12 @@
 //! The main job (`cargo run --release`, no subcommand): the headline comparison of what one
-//! heartbeat's verification costs a node under each strategy, the kernels against the read
-//! ceiling, and the evidence for the automatic choice; prints the tables and writes the report.
+//! heartbeat's verification costs a node under each strategy, the maintainer's per-dispatcher
+//! bookkeeping, both against the reference (Go) program when `go` is on `PATH`, the kernels
+//! against the read ceiling, and the evidence for the automatic choice; prints the tables and
+//! writes the report.
 
 use dispatcher_checksum_bench::config::HeadlineConfig;
 use dispatcher_checksum_bench::experiments;
+use dispatcher_checksum_bench::go_reference::{self, GoReferenceMode, Prepared};
 use dispatcher_checksum_bench::measure::parse_count;
 use dispatcher_checksum_bench::profiling::FlamegraphRecorder;
 use dispatcher_checksum_bench::report::summary;
@@ -24,6 +27,10 @@ pub struct Args {
     /// rayon threads for the parallel kernel and the all-threads ceiling (default: all CPUs).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    /// The reference (Go) rows (comparisons/go-reference): `auto` runs the Go program when `go` is
+    /// on PATH, `require` fails without it, `skip` leaves it out.
+    #[arg(long, value_name = "auto|require|skip", default_value_t = GoReferenceMode::Auto)]
+    go_reference: GoReferenceMode,
     /// Print the results as JSON on stdout instead of the tables.
     #[arg(long)]
     json: bool,
@@ -59,8 +66,17 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         config.kernel_sizes.retain(|&n| n < largest);
         config.kernel_sizes.push(largest);
         config.churn_size = config.churn_size.min(largest);
+        config.maintainer_size = config.maintainer_size.min(largest);
         config.heartbeat_sizes = sizes;
         config.profile = "custom";
+    }
+
+    // Built before anything is measured, so a missing `go` under `require` (or a broken build)
+    // fails in seconds rather than after the whole run.
+    let go = go_reference::prepare(args.go_reference)?;
+    match &go {
+        Prepared::Ready(program) => eprintln!("reference (Go): {}", program.toolchain),
+        Prepared::Absent(reason) => eprintln!("reference (Go): {reason}"),
     }
 
     let bar = ProgressBar::new(config.step_count());
@@ -74,10 +90,17 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         .as_deref()
         .map(FlamegraphRecorder::start)
         .transpose()?;
-    let results = experiments::run(&config, &mut |message: &str| {
+    let results = experiments::run(&config, &go, &mut |message: &str| {
         bar.set_message(message.to_string());
         bar.inc(1);
     });
+    let results = match results {
+        Ok(results) => results,
+        Err(error) => {
+            bar.abandon();
+            return Err(error.into());
+        }
+    };
     bar.finish_and_clear();
     if let Some(profiler) = profiler {
         eprintln!("{}", profiler.finish()?);
@@ -90,8 +113,18 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         let largest = config.kernel_sizes.last().copied().unwrap_or(0);
         println!("Per-heartbeat verification (median ± half the interquartile range)\n");
         println!("{}", summary::heartbeat_table(&results));
+        println!("Against the reference (Go)\n");
+        match summary::go_heartbeat_table(&results) {
+            Some(table) => println!("{table}"),
+            None => println!("{}", summary::go_reference_note(&results)),
+        }
         println!("The whole loop under churn\n");
         println!("{}", summary::churn_table(&results));
+        println!(
+            "The maintainer's bookkeeping ({} dispatchers over {} nodes)\n",
+            results.maintainer.dispatchers, results.maintainer.nodes
+        );
+        println!("{}", summary::maintainer_table(&results));
         println!("Kernels against the read ceiling at {largest} IDs\n");
         println!("{}", summary::ceiling_table(&results, largest));
         println!("The automatic choice against the fastest kernel\n");

@@ -92,6 +92,150 @@ pub fn churn_table(results: &HeadlineResults) -> String {
     out
 }
 
+/// The per-heartbeat cost of each strategy against the reference (Go) program's: one row per
+/// implementation, one column per N, and in parentheses how many times cheaper than the Go
+/// `sync.Map` walk (the reference's shape) each row is. `None` when the Go program did not run.
+pub fn go_heartbeat_table(results: &HeadlineResults) -> Option<String> {
+    let go = results.go_reference.as_ref()?;
+    let sizes: Vec<usize> = results.heartbeat.iter().map(|r| r.dispatchers).collect();
+    let reference = |n: usize| go.heartbeat.iter().find(|g| g.dispatchers == n);
+    let mut out = String::from("| per heartbeat (× = reference (Go) `sync.Map` ÷ this row) |");
+    for &n in &sizes {
+        let _ = write!(out, " {} |", format_count(n));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---:|".repeat(sizes.len()));
+    out.push('\n');
+    type Pick = fn(&crate::rows::HeartbeatRow, Option<&crate::rows::GoHeartbeatRow>) -> Option<f64>;
+    let lines: [(&str, Pick); 6] = [
+        (
+            "**reference (Go)**: `sync.Map`, status under each dispatcher's lock",
+            |_, go| go.map(|g| g.sync_map.median),
+        ),
+        (
+            "reference (Go): plain map, status under each dispatcher's lock",
+            |_, go| go.map(|g| g.plain_map.median),
+        ),
+        ("recompute, std map (Rust)", |r, _| {
+            Some(r.recompute_std.median)
+        }),
+        ("recompute, ahash map (Rust)", |r, _| {
+            Some(r.recompute_ahash.median)
+        }),
+        ("columnar, auto", |r, _| Some(r.columnar_auto.median)),
+        ("incremental verify", |r, _| {
+            Some(r.incremental_verify.median)
+        }),
+    ];
+    for (index, (name, pick)) in lines.iter().enumerate() {
+        let _ = write!(out, "| {name} |");
+        for row in &results.heartbeat {
+            let go_row = reference(row.dispatchers);
+            let cell = match (pick(row, go_row), go_row) {
+                (Some(time), _) if index == 0 => format_seconds(time),
+                (Some(time), Some(g)) => {
+                    format!(
+                        "{} ({})",
+                        format_seconds(time),
+                        ratio(g.sync_map.median, time)
+                    )
+                }
+                (Some(time), None) => format_seconds(time),
+                (None, _) => "—".into(),
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// The maintainer's per-dispatcher operations: this crate's tracker and, when it ran, the
+/// reference (Go) program's maintainer, with how many times faster the tracker is.
+pub fn maintainer_table(results: &HeadlineResults) -> String {
+    let ours = &results.maintainer;
+    let go = results
+        .go_reference
+        .as_ref()
+        .and_then(|g| g.maintainer.as_ref());
+    let mut out = String::from(
+        "| per dispatcher (× = reference (Go) ÷ this crate) | move to another node | add | remove |\n\
+         |---|---:|---:|---:|\n",
+    );
+    // `median ±spread`, and for this crate's row how many times faster than the Go row.
+    let cell = |m: &Measurement, reference: Option<&Measurement>| {
+        let time = format!(
+            "{} ±{:.0}%",
+            format_seconds(m.median),
+            m.relative_spread() * 50.0
+        );
+        match reference {
+            Some(r) => format!("{time} ({})", ratio(r.median, m.median)),
+            None => time,
+        }
+    };
+    let _ = writeln!(
+        out,
+        "| `ExpectedSetTracker` (this crate) | {} | {} | {} |",
+        cell(&ours.move_one, go.map(|g| &g.move_one)),
+        cell(&ours.add_one, go.map(|g| &g.add_one)),
+        cell(&ours.remove_one, go.map(|g| &g.remove_one)),
+    );
+    if let Some(go) = go {
+        let _ = writeln!(
+            out,
+            "| **reference (Go)**: dispatcher → node map, per-node checksum, seq and dirty \
+             bookkeeping, one mutex | {} | {} | {} |",
+            cell(&go.move_one, None),
+            cell(&go.add_one, None),
+            cell(&go.remove_one, None),
+        );
+    }
+    out
+}
+
+/// What the reference (Go) rows are and are not, or why they are missing.
+pub fn go_reference_note(results: &HeadlineResults) -> String {
+    let Some(go) = &results.go_reference else {
+        return format!(
+            "*No reference (Go) rows in this run: {}.*\n",
+            results
+                .go_reference_absent
+                .as_deref()
+                .unwrap_or("the Go program did not run")
+                .trim_end_matches('.')
+        );
+    };
+    let largest = go.heartbeat.iter().max_by_key(|g| g.dispatchers);
+    let batches = largest.map_or(String::new(), |g| {
+        format!(
+            " (at {} its medians are over {} and {} walks)",
+            format_count(g.dispatchers),
+            g.sync_map.batches,
+            g.plain_map.batches
+        )
+    });
+    format!(
+        "The **reference (Go)** rows are a different language and runtime, measured on the same \
+         machine in the same run: `comparisons/go-reference/`, a Go program ({}, GOMAXPROCS {}) \
+         written here from the reference pull request's description, not from its code, with the \
+         reference's shape. Its node keeps dispatcher objects behind pointers in a `sync.Map` (and, \
+         for comparison, a plain map), reads each status under the dispatcher's own mutex, skips \
+         the three excluded states and adds the rest to the checksum; its maintainer keeps a \
+         dispatcher → node map (string node IDs), per-node checksums and seq/dirty bookkeeping \
+         behind one mutex. It walks the same generated set as the Rust rows, and every fingerprint \
+         it printed was checked against the naive oracle before its times were accepted. It is \
+         timed the same way (warm-up, calibrated batches, median), with fewer batches where one \
+         walk takes seconds{batches}; its garbage collector is off while it times (nothing timed \
+         allocates), which favours Go, and its dispatcher objects are smaller than the \
+         reference's, so its walk is if anything cheaper than the real one. The ratios against it \
+         compare implementations and runtimes as well as strategies: the plain-map row and the \
+         Rust recompute rows show how much of the gap is `sync.Map`, locks and runtime, and how \
+         much is the strategy.\n",
+        go.go_version, go.gomaxprocs,
+    )
+}
+
 fn rows_at<'a>(
     results: &'a HeadlineResults,
     form: &'a str,
@@ -223,10 +367,15 @@ pub fn summary_markdown(results: &HeadlineResults) -> String {
          reference node does, over a hash map of dispatcher objects or over a columnar ID + state \
          store with the masked kernel; *incremental* keeps the fingerprint up to date per \
          lifecycle event, so `verify` is a comparison.\n\n{}\n![per-heartbeat cost](heartbeat.svg)\
-         \n\n## The whole loop under churn ({} dispatchers)\n\nOne heartbeat interval: C \
+         \n\n### Against the reference (Go)\n\n{}\n{}\n## The whole loop under churn ({} \
+         dispatchers)\n\nOne heartbeat interval: C \
          lifecycle changes (a quarter each: create, promote to Working, Working↔Stopped, remove) \
          applied to the node's dispatcher map and to the strategy's own bookkeeping, then the \
-         heartbeat's verification.\n\n{}\n## Kernels against the memory-read ceiling ({} IDs)\n\n\
+         heartbeat's verification.\n\n{}\n## The maintainer's bookkeeping ({} dispatchers over \
+         {} nodes)\n\nOne `apply_delta` call per dispatcher: a move to another node (the old \
+         owner's fingerprint loses it, the new one's gains it, both nodes' seq goes up and both \
+         become dirty), an add of a new dispatcher, a remove; adds and removes alternate in \
+         rounds of 1,000 so the map keeps its size.\n\n{}\n## Kernels against the memory-read ceiling ({} IDs)\n\n\
          Read ceiling: `{}` XOR, one thread and all threads.\n\n{}\n\
          ![contiguous kernels](kernels-contiguous.svg)\n![masked kernels](kernels-masked.svg)\n\n\
          ## The automatic choice\n\n{}\n\n{}\n## Method\n\n{}\n",
@@ -235,8 +384,13 @@ pub fn summary_markdown(results: &HeadlineResults) -> String {
         results.elapsed_seconds,
         results.machine.markdown(),
         heartbeat_table(results),
+        go_heartbeat_table(results).unwrap_or_default(),
+        go_reference_note(results),
         format_count(churn_n),
         churn_table(results),
+        format_count(results.maintainer.dispatchers),
+        results.maintainer.nodes,
+        maintainer_table(results),
         format_count(largest),
         results.ceiling_width,
         ceiling_table(results, largest),
@@ -340,6 +494,53 @@ fn growth_reading(results: &HeadlineResults) -> String {
     )
 }
 
+fn go_reading(results: &HeadlineResults) -> String {
+    let Some(go) = &results.go_reference else {
+        return String::new();
+    };
+    // The largest N both sides measured.
+    let Some((row, reference)) = results.heartbeat.iter().rev().find_map(|r| {
+        Some((
+            r,
+            go.heartbeat
+                .iter()
+                .find(|g| g.dispatchers == r.dispatchers)?,
+        ))
+    }) else {
+        return String::new();
+    };
+    let sync = reference.sync_map.median;
+    let mut out = format!(
+        "- **Against the reference's shape in Go** (another language and runtime, same machine, \
+         same run, same dispatcher set): at {} dispatchers the Go `sync.Map` walk costs {} per \
+         heartbeat and the same walk over a plain Go map {} (`sync.Map` alone makes it {} slower). \
+         Against the `sync.Map` walk, the Rust map walk is {} cheaper, the columnar recompute {} \
+         and the incremental `verify` {}.",
+        format_count(row.dispatchers),
+        format_seconds(sync),
+        format_seconds(reference.plain_map.median),
+        ratio(sync, reference.plain_map.median),
+        ratio(sync, row.recompute_map_best()),
+        ratio(sync, row.columnar_best()),
+        ratio(sync, row.incremental_verify.median),
+    );
+    if let Some(m) = &go.maintainer {
+        let ours = &results.maintainer;
+        let _ = write!(
+            out,
+            " On the maintainer ({} dispatchers over {} nodes) the Go map-based move costs {} per \
+             dispatcher, `ExpectedSetTracker`'s {} ({}).",
+            format_count(m.dispatchers),
+            m.nodes,
+            format_seconds(m.move_one.median),
+            format_seconds(ours.move_one.median),
+            ratio(m.move_one.median, ours.move_one.median),
+        );
+    }
+    out.push('\n');
+    out
+}
+
 fn incremental_reading(results: &HeadlineResults) -> String {
     let verify: Vec<f64> = results
         .heartbeat
@@ -390,6 +591,8 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
          What verifying a node's dispatcher set costs per heartbeat, measured by the main job. \
          Regenerate every number, table and chart here with\n\n\
          ```sh\ncargo run --release            # about 2 minutes on 2 cores; --quick: ~15 s\n```\n\n\
+         The reference (Go) rows add about a minute (ten seconds under `--quick`) when `go` is on \
+         PATH; `--go-reference skip` leaves them out. \
          It writes `reports/summary.md`, `reports/kernels.md` (the evidence behind the automatic \
          choice), the SVG charts, `reports/headline.json`, and `reports/performance.md`: this section \
          up to the hand-written notes that follow it. These numbers: `{}` ({} profile) \
@@ -397,13 +600,15 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
          (a value near or above the CPU count means other work shared the machine: read the \
          ratios, not the third digit).\n\n\
          ### Per-heartbeat verification\n\n{}\n![per-heartbeat cost vs N](reports/heartbeat.svg)\n\n\
+         ### Against the reference (Go)\n\n{}\n{}\n\
          ### The whole loop under churn ({} dispatchers)\n\n{}\n\
+         ### The maintainer's bookkeeping ({} dispatchers over {} nodes)\n\n{}\n\
          ### Kernels against the memory-read ceiling ({} IDs)\n\n{}\n\
          ![contiguous kernels](reports/kernels-contiguous.svg)\n\
          ![masked kernels](reports/kernels-masked.svg)\n\n\
-         ### Reading\n\n{}{}{}- **The automatic choice.** {}\n\n{}\n\
-         The criterion benches measure the same things with statistics and cover the maintainer \
-         side: `cargo bench` runs `kernels`, `heartbeat`, `maintainer` and `memory` \
+         ### Reading\n\n{}{}{}{}- **The automatic choice.** {}\n\n{}\n\
+         The criterion benches measure the same things with statistics and cover the rest of the \
+         maintainer side: `cargo bench` runs `kernels`, `heartbeat`, `maintainer` and `memory` \
          (`DCSUM_BENCH_SIZES=1K,1M,100M` replaces any bench's sizes).\n",
         command(results),
         results.profile,
@@ -415,13 +620,19 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
         m.date,
         m.load_average,
         heartbeat_table(results),
+        go_heartbeat_table(results).unwrap_or_default(),
+        go_reference_note(results),
         format_count(churn_n),
         churn_table(results),
+        format_count(results.maintainer.dispatchers),
+        results.maintainer.nodes,
+        maintainer_table(results),
         format_count(largest),
         ceiling_table(results, largest),
         ceiling_reading(results),
         growth_reading(results),
         incremental_reading(results),
+        go_reading(results),
         choice_verdict(results),
         thresholds_text(results),
     )
@@ -548,6 +759,37 @@ pub fn heartbeat_chart(results: &HeadlineResults) -> Chart {
         ("columnar, auto", |r| r.columnar_auto.median),
         ("incremental verify", |r| r.incremental_verify.median),
     ];
+    let mut series: Vec<Series> = lines
+        .iter()
+        .map(|(name, pick)| Series {
+            name: (*name).into(),
+            points: results
+                .heartbeat
+                .iter()
+                .map(|row| (row.dispatchers as f64, pick(row)))
+                .collect(),
+            dashed: false,
+        })
+        .collect();
+    // The Go program's walks, dashed: another language and runtime (see the report's note).
+    if let Some(go) = &results.go_reference {
+        type GoPick = fn(&crate::rows::GoHeartbeatRow) -> f64;
+        let go_lines: [(&str, GoPick); 2] = [
+            ("Go reference, sync.Map", |g| g.sync_map.median),
+            ("Go reference, plain map", |g| g.plain_map.median),
+        ];
+        series.extend(go_lines.iter().map(|(name, pick)| {
+            Series {
+                name: (*name).into(),
+                points: go
+                    .heartbeat
+                    .iter()
+                    .map(|g| (g.dispatchers as f64, pick(g)))
+                    .collect(),
+                dashed: true,
+            }
+        }));
+    }
     Chart {
         title: "Per-heartbeat verification cost".into(),
         x_label: "dispatchers on the node".into(),
@@ -555,18 +797,7 @@ pub fn heartbeat_chart(results: &HeadlineResults) -> Chart {
         y_log: true,
         x_format: size_format,
         y_format: seconds_format,
-        series: lines
-            .iter()
-            .map(|(name, pick)| Series {
-                name: (*name).into(),
-                points: results
-                    .heartbeat
-                    .iter()
-                    .map(|row| (row.dispatchers as f64, pick(row)))
-                    .collect(),
-                dashed: false,
-            })
-            .collect(),
+        series,
     }
 }
 
