@@ -1,7 +1,9 @@
 //! `dcsum simulate`: the fault-injection simulator over many seeds (see `dispatcher_checksum_sim`).
 //! Prints the summary and exits 1 on any violation; `--trace SEED` prints one run's event trace
-//! up to its first violation instead.
+//! up to its first violation instead; `--verdict` and `--rebalance` run the experiments the
+//! documentation reports and print them as Markdown.
 
+use dispatcher_checksum_sim::experiments;
 use dispatcher_checksum_sim::{
     run_seeds, trace_seed_from, Checks, FaultConfig, GateKind, NetworkConfig, Ordering, Protocol,
     Sabotage, SimConfig, Timing, ViolationKind, WorkloadConfig,
@@ -147,6 +149,9 @@ pub struct Args {
     /// Table drops replacing a running move, split or merge, per run.
     #[arg(long, default_value_t = 2)]
     replacements: usize,
+    /// Silent drifts per run: a node loses a dispatcher without telling anyone.
+    #[arg(long, default_value_t = 0)]
+    drifts: usize,
     /// Probability that a failed maintainer lingers as a zombie.
     #[arg(long, default_value_t = 0.2, value_parser = probability)]
     zombie: f64,
@@ -171,6 +176,32 @@ pub struct Args {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Run the verdict table instead (protocol × gate × ordering × fault mix, --seeds seeds
+    /// each from --seed) and print it as Markdown.
+    #[arg(long, conflicts_with_all = ["trace", "rebalance"])]
+    verdict: bool,
+    /// Run the rebalance experiment instead, at these sizes (`DISPATCHERS/NODES`, comma-
+    /// separated, e.g. `100000/100`), moving --rebalance-per-minute of the dispatchers per minute
+    /// (3% when not given) for --fault-seconds, each gate beside the run without it.
+    #[arg(long, value_delimiter = ',', value_parser = size)]
+    rebalance: Vec<(usize, usize)>,
+}
+
+fn size(text: &str) -> Result<(usize, usize), String> {
+    let (dispatchers, nodes) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected DISPATCHERS/NODES such as 100000/100, got {text:?}"))?;
+    let number = |part: &str| {
+        part.trim()
+            .replace('_', "")
+            .parse::<usize>()
+            .map_err(|_| format!("{part:?} in {text:?} is not a whole number"))
+    };
+    let (dispatchers, nodes) = (number(dispatchers)?, number(nodes)?);
+    if nodes < 2 || dispatchers == 0 {
+        return Err(format!("{text:?}: expected at least one dispatcher and two nodes"));
+    }
+    Ok((dispatchers, nodes))
 }
 
 fn violation_kind(text: &str) -> Result<ViolationKind, String> {
@@ -243,6 +274,7 @@ impl Args {
                 leaves: self.leaves,
                 replacements: self.replacements,
                 zombie: self.zombie,
+                drifts: self.drifts,
             },
             workload: WorkloadConfig {
                 operators_per_second: self.operators_per_second,
@@ -263,6 +295,12 @@ impl Args {
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     let config = args.config()?;
+    if args.verdict {
+        return verdict(&args);
+    }
+    if !args.rebalance.is_empty() {
+        return rebalance(&args);
+    }
     if let Some(seed) = args.trace {
         let (outcome, lines) = trace_seed_from(&config, seed, args.whole_trace, args.until);
         println!("trace of seed {seed}: {}", config.describe());
@@ -290,6 +328,73 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         simulated as f64 / 1000.0 / wall.as_secs_f64().max(1e-9)
     );
     Ok(if summary.violation_count() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn verdict(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
+    let started = Instant::now();
+    let cells = experiments::verdict(args.seed, args.seeds, args.threads, |cell| {
+        eprintln!(
+            "{} / {} / {}: {}",
+            cell.variant(),
+            cell.ordering.name(),
+            cell.faults,
+            cell.describe(true)
+        );
+    });
+    println!(
+        "Each cell: {} seeds from {} (`dcsum simulate --verdict --seed {} --seeds {}`, {:.0} s here); 4 nodes, 32 dispatchers, 1 operator a second for 60 s.\n",
+        args.seeds,
+        args.seed,
+        args.seed,
+        args.seeds,
+        started.elapsed().as_secs_f64()
+    );
+    print!("{}", experiments::verdict_matrix(&cells));
+    println!();
+    print!("{}", experiments::verdict_details(&cells));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rebalance(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
+    let percent = if args.rebalance_per_minute > 0.0 {
+        args.rebalance_per_minute * 100.0
+    } else {
+        3.0
+    };
+    let mut rows = Vec::new();
+    for &(dispatchers, nodes) in &args.rebalance {
+        rows.extend(experiments::rebalance(
+            nodes,
+            dispatchers,
+            percent,
+            args.fault_seconds,
+            args.seed,
+            |row| {
+                eprintln!(
+                    "{dispatchers}/{nodes} {} {}: held {:.1}%, {:.1} simulated s per wall s",
+                    row.ordering.name(),
+                    row.gate.name(),
+                    100.0 * row.held,
+                    row.speed
+                )
+            },
+        ));
+    }
+    println!(
+        "Rebalance moving {percent}% of the dispatchers per minute for {} s, seed {} (`dcsum simulate --rebalance {} --fault-seconds {} --seed {}`):\n",
+        args.fault_seconds,
+        args.seed,
+        args.rebalance.iter().map(|(d, n)| format!("{d}/{n}")).collect::<Vec<_>>().join(","),
+        args.fault_seconds,
+        args.seed
+    );
+    print!("{}", experiments::rebalance_table(&rows));
+    let violations: usize = rows.iter().map(|r| r.violations).sum();
+    Ok(if violations == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -247,6 +247,8 @@ pub struct FaultConfig {
     pub replacements: usize,
     /// Probability that a failed maintainer lingers as a zombie (still sending) for a while.
     pub zombie: f64,
+    /// A node silently loses a dispatcher.
+    pub drifts: usize,
 }
 
 impl FaultConfig {
@@ -258,6 +260,7 @@ impl FaultConfig {
         leaves: 1,
         replacements: 2,
         zombie: 0.2,
+        drifts: 0,
     };
 
     /// No fault.
@@ -268,6 +271,7 @@ impl FaultConfig {
         leaves: 0,
         replacements: 0,
         zombie: 0.0,
+        drifts: 0,
     };
 }
 

@@ -444,7 +444,9 @@ impl<'a> Simulation<'a> {
             Delivery::Lossy
         };
         if let ToNode::Update(update, _) = &body {
-            self.metrics.updates_sent += 1;
+            if self.now < self.fault_end {
+                self.metrics.updates_sent += 1;
+            }
             self.tracer.log(self.now, "maintainer", || {
                 format!(
                     "-> {node}: update {} seq {} ({} IDs)",
@@ -722,10 +724,15 @@ impl<'a> Simulation<'a> {
                 outboxes.push(maintainer.bootstrap_response(node, reported, world, now, tracer));
             }
             ToMaintainer::Ack(ack) => {
-                self.metrics.acks_received += 1;
+                if now < self.fault_end {
+                    self.metrics.acks_received += 1;
+                }
                 maintainer.ack(ack);
             }
             ToMaintainer::Heartbeat(heartbeat) => {
+                if now < self.fault_end {
+                    self.metrics.heartbeats_received += 1;
+                }
                 let node = heartbeat.node;
                 if maintainer.bootstrapped()
                     && maintainer.members.contains(&node)
@@ -738,9 +745,6 @@ impl<'a> Simulation<'a> {
                     });
                     outboxes.push(maintainer.node_removed(node, world, now, tracer));
                     outboxes.push(maintainer.node_added(node, now, tracer));
-                }
-                for (mode, watermark) in heartbeat_watermarks(&heartbeat) {
-                    maintainer.latest_watermarks.insert((node, mode), watermark);
                 }
                 outboxes.push(maintainer.heartbeat(&heartbeat, world, now, tracer));
             }
@@ -1387,6 +1391,22 @@ impl<'a> Simulation<'a> {
                 }
                 true
             }
+            FaultKind::Drift => {
+                let nodes: Vec<NodeId> = self.nodes.keys().copied().collect();
+                let Some(node) = self.workload_rng.pick(&nodes).copied() else {
+                    return false;
+                };
+                let now = self.now;
+                let Some(sim_node) = self.nodes.get_mut(&node) else {
+                    return false;
+                };
+                sim_node.now = now;
+                let Some(lost) = sim_node.lose_one(&mut self.workload_rng) else {
+                    return false;
+                };
+                self.tracer.log(now, node, || format!("silently loses {}", short(lost)));
+                true
+            }
             FaultKind::Replacement => {
                 let Some(maintainer) = &self.maintainer else {
                     return false;
@@ -1514,7 +1534,7 @@ impl<'a> Simulation<'a> {
 
     fn random_operator(&mut self) {
         let mode = *self.workload_rng.pick(&self.modes.clone()).expect("a mode");
-        let count = self.world.ids(mode).count();
+        let count = self.world.count(mode);
         let target = self.config.dispatchers.max(2);
         let weights: [u64; 5] = if count < target / 2 {
             [3, 1, 2, 2, 1]
@@ -1535,21 +1555,10 @@ impl<'a> Simulation<'a> {
 
     fn try_operator(&mut self, kind: OperatorKind, mode: Mode) -> bool {
         let now = self.now;
-        let stable: Vec<(DispatcherId, NodeId)> = {
-            let Some(maintainer) = &self.maintainer else {
-                return false;
-            };
-            maintainer
-                .spans
-                .iter()
-                .filter(|(id, v)| {
-                    v.mode == mode
-                        && v.status == crate::maintainer::SpanStatus::Replicating
-                        && !maintainer.in_flight(**id)
-                })
-                .filter_map(|(id, v)| v.node.map(|n| (*id, n)))
-                .collect()
+        let Some(maintainer) = &self.maintainer else {
+            return false;
         };
+        let stable = maintainer.sample_stable(mode, &mut self.workload_rng);
         match kind {
             OperatorKind::Add => {
                 let id = self.workload_rng.dispatcher_id();
@@ -1564,14 +1573,14 @@ impl<'a> Simulation<'a> {
                 true
             }
             OperatorKind::Remove => {
-                let Some(&(id, _)) = self.workload_rng.pick(&stable) else {
+                let Some((id, _)) = stable else {
                     return false;
                 };
                 self.drop_table(id);
                 true
             }
             OperatorKind::Move => {
-                let Some(&(id, from)) = self.workload_rng.pick(&stable) else {
+                let Some((id, from)) = stable else {
                     return false;
                 };
                 let Some(dest) = self.other_member(from) else {
@@ -1580,7 +1589,7 @@ impl<'a> Simulation<'a> {
                 self.with_maintainer(|m, _, tracer| m.start_move(id, dest, now, tracer))
             }
             OperatorKind::Split => {
-                let Some(&(id, _)) = self.workload_rng.pick(&stable) else {
+                let Some((id, _)) = stable else {
                     return false;
                 };
                 let halves = [
@@ -1590,27 +1599,18 @@ impl<'a> Simulation<'a> {
                 self.with_maintainer(|m, _, tracer| m.start_split(id, halves, now, tracer))
             }
             OperatorKind::Merge => {
-                let mut by_node: BTreeMap<NodeId, Vec<DispatcherId>> = BTreeMap::new();
-                for (id, node) in &stable {
-                    by_node.entry(*node).or_default().push(*id);
-                }
-                let candidates: Vec<NodeId> = by_node
-                    .iter()
-                    .filter(|(_, ids)| ids.len() >= 2)
-                    .map(|(n, _)| *n)
-                    .collect();
-                let Some(node) = self.workload_rng.pick(&candidates).copied() else {
+                let Some((first, node)) = stable else {
                     return false;
                 };
-                let ids = &by_node[&node];
-                let first = self.workload_rng.below(ids.len() as u64) as usize;
-                let mut second = self.workload_rng.below(ids.len() as u64 - 1) as usize;
-                if second >= first {
-                    second += 1;
-                }
-                let sources = [ids[first], ids[second]];
+                let Some(second) =
+                    maintainer.sample_neighbour(node, mode, first, &mut self.workload_rng)
+                else {
+                    return false;
+                };
                 let merged = self.workload_rng.dispatcher_id();
-                self.with_maintainer(|m, _, tracer| m.start_merge(sources, merged, now, tracer))
+                self.with_maintainer(|m, _, tracer| {
+                    m.start_merge([first, second], merged, now, tracer)
+                })
             }
         }
     }
@@ -1655,23 +1655,6 @@ impl<'a> Simulation<'a> {
             format!("drops the table of span {}", short(id))
         });
         self.with_maintainer(|m, world, tracer| m.drop_table(id, world, now, tracer));
-    }
-}
-
-/// The watermarks a heartbeat carries, per mode.
-fn heartbeat_watermarks(heartbeat: &Heartbeat) -> Vec<(Mode, u64)> {
-    match &heartbeat.body {
-        HeartbeatBody::Ours { checksums, .. } => checksums
-            .iter()
-            .filter_map(|beat| beat.watermark.map(|w| (beat.mode, w)))
-            .collect(),
-        HeartbeatBody::Reference(request) => [
-            (Mode::Default, request.watermark),
-            (Mode::Redo, request.redo_watermark),
-        ]
-        .into_iter()
-        .filter_map(|(mode, w)| w.map(|w| (mode, w.checkpoint_ts)))
-        .collect(),
     }
 }
 

@@ -26,16 +26,21 @@ pub enum FaultKind {
     Leave,
     /// A table is dropped while its span's move, split or merge is in flight.
     Replacement,
+    /// A node silently loses one of its Working dispatchers (nothing is reported): the fault
+    /// the checksum exists for. The scheduler notices when the node's next complete status list
+    /// leaves it out, and places the span again.
+    Drift,
 }
 
 impl FaultKind {
     /// Every kind.
-    pub const ALL: [FaultKind; 5] = [
+    pub const ALL: [FaultKind; 6] = [
         FaultKind::Failover,
         FaultKind::MaintainerMove,
         FaultKind::Restart,
         FaultKind::Leave,
         FaultKind::Replacement,
+        FaultKind::Drift,
     ];
 
     /// The kebab-case name.
@@ -46,6 +51,7 @@ impl FaultKind {
             FaultKind::Restart => "restart",
             FaultKind::Leave => "leave",
             FaultKind::Replacement => "replacement",
+            FaultKind::Drift => "drift",
         }
     }
 
@@ -57,6 +63,7 @@ impl FaultKind {
             FaultKind::Restart => config.restarts,
             FaultKind::Leave => config.leaves,
             FaultKind::Replacement => config.replacements,
+            FaultKind::Drift => config.drifts,
         }
     }
 }

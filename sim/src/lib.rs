@@ -17,7 +17,8 @@
 //! - [`engine`] (private): the event loop; [`node`], [`maintainer`]: the two sides;
 //!   [`reference`]: the reference protocol's rules; [`world`]: the truth (the schedule and every
 //!   span's progress); [`network`], [`faults`]: what goes wrong;
-//! - [`invariants`]: every check it names, the liveness bound; [`trace`]: readable traces.
+//! - [`invariants`]: every check it names, the liveness bound; [`trace`]: readable traces;
+//! - [`experiments`]: the verdict table and the rebalance at scale the documentation reports.
 //!
 //! # The property that matters
 //! Whenever the maintainer's checkpoint is `C`, every span of the schedule has progress `>= C`
@@ -32,6 +33,7 @@
 
 pub mod config;
 mod engine;
+pub mod experiments;
 pub mod faults;
 pub mod invariants;
 pub mod maintainer;
@@ -67,10 +69,12 @@ pub struct RunMetrics {
     pub lag_slowest: Vec<u64>,
     /// At each fault-phase step: the upstream's now minus the checkpoint (ms).
     pub lag_now: Vec<u64>,
-    /// Checksum updates the maintainer sent (every copy handed to the network).
+    /// Checksum updates the maintainers sent during the fault phase.
     pub updates_sent: u64,
-    /// Acks that reached a maintainer.
+    /// Acks that reached a maintainer during the fault phase.
     pub acks_received: u64,
+    /// Heartbeats that reached a maintainer during the fault phase.
+    pub heartbeats_received: u64,
 }
 
 /// What one seed's run produced.

@@ -272,8 +272,6 @@ pub struct SimMaintainer {
     pub reported: [Option<u64>; 2],
     /// The node process it last heard from, per node (ours uses it to notice restarts).
     pub incarnations: BTreeMap<NodeId, u64>,
-    /// The latest watermark each (node, mode) sent (what a gate-less checkpoint uses).
-    pub latest_watermarks: BTreeMap<(NodeId, Mode), u64>,
     /// Per node, the (incarnation, changes) of the newest heartbeat it received (for the
     /// checks: what the gate can know).
     pub heard: BTreeMap<NodeId, (u64, u64)>,
@@ -283,6 +281,13 @@ pub struct SimMaintainer {
     span_op: BTreeMap<DispatcherId, u64>,
     /// A split's new spans, by operator.
     halves: BTreeMap<u64, [DispatcherId; 2]>,
+    /// Spans with no node.
+    absent: BTreeSet<DispatcherId>,
+    /// Spans by the node they are bound to.
+    by_node: BTreeMap<NodeId, BTreeSet<DispatcherId>>,
+    /// Every span, in an order that allows drawing one at random, and where each is in it.
+    order: Vec<DispatcherId>,
+    position: std::collections::HashMap<DispatcherId, usize>,
     /// In-flight marks of IDs that left a node with a finished operator, kept until the node's
     /// next heartbeat made after the one that finished it: the reference node still counts a
     /// dispatcher in the heartbeat that reports it Stopped. (mode, node, id, made_at).
@@ -370,12 +375,15 @@ impl SimMaintainer {
             committed: [BTreeMap::new(), BTreeMap::new()],
             reported: [Some(persisted[0]), config.redo.then_some(persisted[1])],
             incarnations: BTreeMap::new(),
-            latest_watermarks: BTreeMap::new(),
             heard: BTreeMap::new(),
             modes,
             operators: BTreeMap::new(),
             span_op: BTreeMap::new(),
             halves: BTreeMap::new(),
+            absent: BTreeSet::new(),
+            by_node: BTreeMap::new(),
+            order: Vec::new(),
+            position: std::collections::HashMap::new(),
             lingering: Vec::new(),
             next_op: 0,
             non_replicating: [BTreeSet::new(), BTreeSet::new()],
@@ -514,14 +522,25 @@ impl SimMaintainer {
 
     // ---- span bookkeeping --------------------------------------------------------------------
 
+    /// The one place a span's view changes; it keeps every index in step: the non-replicating
+    /// floor, the bound-span counts, the absent set, the spans by node, the sampling order.
     fn set_span(&mut self, id: DispatcherId, view: Option<SpanView>) {
-        if let Some(old) = self.spans.get(&id).copied() {
+        let old = self.spans.get(&id).copied();
+        if let Some(old) = old {
             if old.status != SpanStatus::Replicating {
                 self.non_replicating[old.mode as usize].remove(&(old.checkpoint, id));
             }
             if let (Some(node), true) = (old.node, old.status != SpanStatus::Absent) {
                 if let Some(count) = self.bound.get_mut(&(node, old.mode)) {
                     *count -= 1;
+                }
+            }
+            if old.status == SpanStatus::Absent {
+                self.absent.remove(&id);
+            }
+            if let Some(node) = old.node {
+                if let Some(ids) = self.by_node.get_mut(&node) {
+                    ids.remove(&id);
                 }
             }
         }
@@ -533,12 +552,54 @@ impl SimMaintainer {
                 if let (Some(node), true) = (view.node, view.status != SpanStatus::Absent) {
                     *self.bound.entry((node, view.mode)).or_default() += 1;
                 }
+                if view.status == SpanStatus::Absent {
+                    self.absent.insert(id);
+                }
+                if let Some(node) = view.node {
+                    self.by_node.entry(node).or_default().insert(id);
+                }
+                if old.is_none() {
+                    self.position.insert(id, self.order.len());
+                    self.order.push(id);
+                }
                 self.spans.insert(id, view);
             }
             None => {
                 self.spans.remove(&id);
+                if let Some(index) = self.position.remove(&id) {
+                    self.order.swap_remove(index);
+                    if let Some(moved) = self.order.get(index) {
+                        self.position.insert(*moved, index);
+                    }
+                }
             }
         }
+    }
+
+    /// A random replicating span of `mode` with no operator, and its node (a few random draws;
+    /// `None` when they all miss).
+    pub fn sample_stable(&self, mode: Mode, rng: &mut SimRng) -> Option<(DispatcherId, NodeId)> {
+        for _ in 0..32 {
+            let id = *rng.pick(&self.order)?;
+            let view = self.spans[&id];
+            if view.mode == mode && view.status == SpanStatus::Replicating && !self.span_op.contains_key(&id) {
+                return view.node.map(|node| (id, node));
+            }
+        }
+        None
+    }
+
+    /// Another replicating span of `mode` on `node` with no operator, if any (the first in ID
+    /// order after a random one).
+    pub fn sample_neighbour(&self, node: NodeId, mode: Mode, not: DispatcherId, rng: &mut SimRng) -> Option<DispatcherId> {
+        let ids = self.by_node.get(&node)?;
+        let eligible = |id: &&DispatcherId| {
+            **id != not
+                && self.spans.get(*id).is_some_and(|v| v.mode == mode && v.status == SpanStatus::Replicating)
+                && !self.span_op.contains_key(*id)
+        };
+        let start = rng.dispatcher_id();
+        ids.range(start..).find(eligible).or_else(|| ids.range(..start).find(eligible)).copied()
     }
 
     fn update_span(&mut self, id: DispatcherId, change: impl FnOnce(&mut SpanView)) {
@@ -871,7 +932,6 @@ impl SimMaintainer {
         }
         self.lingering.retain(|(_, n, _, _)| *n != node);
         self.incarnations.remove(&node);
-        self.latest_watermarks.retain(|(n, _), _| *n != node);
         self.heard.remove(&node);
         self.planted.retain(|(n, _), _| *n != node);
         tracer.log(now, "maintainer", || {
@@ -1739,9 +1799,13 @@ impl SimMaintainer {
             .iter()
             .filter_map(|s| s.id.map(DispatcherId::from))
             .collect();
+        let empty = BTreeSet::new();
         let gone: Vec<(DispatcherId, Mode)> = self
-            .spans
+            .by_node
+            .get(&from)
+            .unwrap_or(&empty)
             .iter()
+            .filter_map(|id| self.spans.get(id).map(|v| (id, v)))
             .filter(|(id, v)| {
                 // A dispatcher the node reported in a state a complete list shows (or Stopped),
                 // and now leaves out, is gone; one never reported, or still being created, is not
@@ -1811,11 +1875,11 @@ impl SimMaintainer {
         }
         self.resend_commands(now, operator_resend_ms, &mut outbox);
         let absent: Vec<DispatcherId> = self
-            .spans
+            .absent
             .iter()
-            .filter(|(id, v)| v.status == SpanStatus::Absent && !self.span_op.contains_key(id))
-            .map(|(id, _)| *id)
+            .filter(|id| !self.span_op.contains_key(id))
             .take(place_batch)
+            .copied()
             .collect();
         for id in absent {
             if let Some(dest) = self.least_loaded(rng) {
@@ -1896,7 +1960,6 @@ impl SimMaintainer {
 
     /// One checkpoint step: the gate, the floors, and (ours) the monotone guard.
     pub fn checkpoint_step(&mut self) -> CheckpointReport {
-        let latest_watermarks = &self.latest_watermarks;
         let floors: Vec<(Mode, Option<u64>)> = self
             .modes
             .iter()
@@ -1937,24 +2000,31 @@ impl SimMaintainer {
                         (decision, guard(self.reported[0], candidate, no_guard))
                     }
                     GateKind::None => {
-                        let low = self
-                            .members
-                            .iter()
-                            .flat_map(|n| self.modes.iter().map(move |m| (*n, *m)))
-                            .filter_map(|key| latest_watermarks.get(&key).copied())
-                            .min();
-                        let decision = match low {
-                            Some(checkpoint) => GateDecision::Advance { checkpoint },
-                            None => GateDecision::NothingRequired,
+                        // No checksum: each node with bound spans must have sent a watermark;
+                        // its newest heartbeat's (by the heartbeat order) counts, whatever
+                        // the state.
+                        let mut low: Option<u64> = None;
+                        let mut missing = false;
+                        for node in &self.members {
+                            for mode in &self.modes {
+                                if self.bound.get(&(*node, *mode)).copied().unwrap_or(0) == 0 {
+                                    continue;
+                                }
+                                match checksums.gate().report(*node, *mode).and_then(|r| r.watermark) {
+                                    Some(w) => low = Some(low.map_or(w, |l| l.min(w))),
+                                    None => missing = true,
+                                }
+                            }
+                        }
+                        let candidate = if missing {
+                            None
+                        } else {
+                            match low {
+                                Some(low) => Some(combined_floor.map_or(low, |f| f.min(low))),
+                                None => combined_floor,
+                            }
                         };
-                        (
-                            decision,
-                            guard(
-                                self.reported[0],
-                                candidate_of(decision, combined_floor),
-                                no_guard,
-                            ),
-                        )
+                        (GateDecision::NothingRequired, guard(self.reported[0], candidate, no_guard))
                     }
                 };
                 let value = candidate.or(self.reported[0]);
@@ -1978,17 +2048,21 @@ impl SimMaintainer {
                         })
                         .collect();
                     let decided = match gate {
-                        GateKind::None => Ok(required
+                        // No checksum: the kept watermarks (by the Watermark.seq rule) of
+                        // every required node, whatever their state.
+                        GateKind::None => required
                             .iter()
-                            .filter_map(|n| latest_watermarks.get(&(*n, mode)).copied())
-                            .min()),
+                            .map(|n| store.watermark(*n, mode).map(|w| w.checkpoint_ts).ok_or(()))
+                            .collect::<Result<Vec<u64>, ()>>()
+                            .map(|marks| marks.into_iter().min())
+                            .map_err(|_| crate::reference::RefHold::NoWatermark(self.me.host)),
                         _ => store.decide(mode, &required),
                     };
                     let candidate = match decided {
                         Ok(Some(low)) => Some(floor.map_or(low, |f| f.min(low))),
                         Ok(None) => floor,
                         Err(_) => {
-                            held = true;
+                            held = gate != GateKind::None;
                             open = false;
                             None
                         }

@@ -8,8 +8,9 @@
 //! WaitingMerge, then MergeReady, and the merge task (every `merge_check_ms`) closes the
 //! sources, starts the merged dispatcher in Initializing at the lowest of their checkpoints,
 //! and it becomes Working after a delay. A Working dispatcher's checkpoint advances at every
-//! periodic heartbeat by a random step (up to one and a half heartbeat periods, never past the
-//! upstream's now); no other state advances. The watermark is the lowest checkpoint over the
+//! periodic heartbeat by a random step (up to one and a half heartbeat periods, or up to its
+//! whole distance behind the upstream when it is further behind, never past the upstream's now);
+//! no other state advances. The watermark is the lowest checkpoint over the
 //! mode's dispatchers except Preparing and MergeReady ones, sent only at MATCH unless the node is
 //! told to always send it. A Working transition is reported `status_batch_ms` later by a status
 //! heartbeat (the reference's status path); every `complete_status_every` periodic heartbeats list
@@ -578,6 +579,20 @@ impl SimNode {
         self.delete(merge.merged);
     }
 
+    /// Silently loses a Working dispatcher (the drift fault): it is gone, nothing is reported.
+    /// Returns which, if the node had one to lose.
+    pub fn lose_one(&mut self, rng: &mut SimRng) -> Option<DispatcherId> {
+        let candidates: Vec<DispatcherId> = self
+            .dispatchers
+            .iter()
+            .filter(|(_, d)| d.state == ComponentState::Working && !d.closing)
+            .map(|(id, _)| *id)
+            .collect();
+        let id = *rng.pick(&candidates)?;
+        self.delete(id);
+        Some(id)
+    }
+
     /// Whether nothing is in transition on the node (no creation, removal or merge pending).
     pub fn settled(&self) -> bool {
         self.merges.is_empty()
@@ -705,7 +720,11 @@ impl SimNode {
         let step_max = timing.heartbeat_ms * 3 / 2;
         for (id, dispatcher) in &mut self.dispatchers {
             if dispatcher.state == ComponentState::Working && !dispatcher.closed {
-                let step = rng.inclusive(0, step_max);
+                // Up to one and a half periods when close to the upstream; a dispatcher that is
+                // behind (a moved one replays from its span's stored checkpoint) catches up at up
+                // to the whole distance per heartbeat, as a replay reads faster than real time.
+                let behind = cap.saturating_sub(dispatcher.checkpoint);
+                let step = rng.inclusive(0, step_max.max(behind));
                 dispatcher.checkpoint = dispatcher
                     .checkpoint
                     .saturating_add(step)

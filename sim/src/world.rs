@@ -16,7 +16,16 @@
 
 use dispatcher_checksum::protocol::Mode;
 use dispatcher_checksum::DispatcherId;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+/// A hash map with fixed seeds: the same operations give the same layout on every run, and
+/// nothing iterates it where the order could reach a run's outcome (see [`World::ids`]).
+type Map<K, V> = HashMap<K, V, ahash::RandomState>;
+
+fn map<K, V>() -> Map<K, V> {
+    HashMap::with_hasher(ahash::RandomState::with_seeds(1, 2, 3, 4))
+}
 
 /// Simulated time 0 is this upstream timestamp, so checkpoints read as `ORIGIN_TS + ms`.
 pub const ORIGIN_TS: u64 = 1_000_000;
@@ -36,13 +45,31 @@ pub struct SpanTruth {
 }
 
 /// The schedule and every span's progress, with the lowest progress per mode at hand.
-#[derive(Clone, Debug, Default)]
+///
+/// The lowest progress is a min-heap with lazy deletion: every advance pushes the span's new
+/// progress, and a query first drops entries that no longer match their span (it advanced, or
+/// left). A dispatcher advances at every heartbeat, so this costs one push per advance instead of
+/// the remove and insert an ordered set would take; the heap is rebuilt when stale entries
+/// outnumber live ones.
+#[derive(Clone, Debug)]
 pub struct World {
-    spans: BTreeMap<DispatcherId, SpanTruth>,
-    by_progress: [BTreeSet<(u64, DispatcherId)>; 2],
+    spans: Map<DispatcherId, SpanTruth>,
+    by_progress: [BinaryHeap<Reverse<(u64, DispatcherId)>>; 2],
+    counts: [usize; 2],
     /// What dispatchers of spans not (yet) in the schedule wrote: a merged span's dispatcher
     /// runs before the merge finishes, and that data counts once the span joins.
-    unscheduled: BTreeMap<DispatcherId, u64>,
+    unscheduled: Map<DispatcherId, u64>,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        World {
+            spans: map(),
+            by_progress: Default::default(),
+            counts: [0; 2],
+            unscheduled: map(),
+        }
+    }
 }
 
 impl World {
@@ -58,16 +85,31 @@ impl World {
             .remove(&id)
             .map_or(progress, |p| p.max(progress));
         if let Some(old) = self.spans.insert(id, SpanTruth { mode, progress }) {
-            self.by_progress[old.mode as usize].remove(&(old.progress, id));
+            self.counts[old.mode as usize] -= 1;
         }
-        self.by_progress[mode as usize].insert((progress, id));
+        self.counts[mode as usize] += 1;
+        self.push(mode, progress, id);
+    }
+
+    fn push(&mut self, mode: Mode, progress: u64, id: DispatcherId) {
+        let heap = &mut self.by_progress[mode as usize];
+        heap.push(Reverse((progress, id)));
+        if heap.len() > 4 * self.counts[mode as usize] + 64 {
+            let live: BinaryHeap<Reverse<(u64, DispatcherId)>> = self
+                .spans
+                .iter()
+                .filter(|(_, span)| span.mode == mode)
+                .map(|(id, span)| Reverse((span.progress, *id)))
+                .collect();
+            self.by_progress[mode as usize] = live;
+        }
     }
 
     /// Takes a span out of the schedule (its table was dropped, or a split or merge replaced it).
     pub fn remove(&mut self, id: DispatcherId) -> Option<SpanTruth> {
         self.unscheduled.remove(&id);
         let span = self.spans.remove(&id)?;
-        self.by_progress[span.mode as usize].remove(&(span.progress, id));
+        self.counts[span.mode as usize] -= 1;
         Some(span)
     }
 
@@ -81,10 +123,9 @@ impl World {
         if checkpoint <= span.progress {
             return;
         }
-        let set = &mut self.by_progress[span.mode as usize];
-        set.remove(&(span.progress, id));
-        set.insert((checkpoint, id));
         span.progress = checkpoint;
+        let mode = span.mode;
+        self.push(mode, checkpoint, id);
     }
 
     /// The span, if in the schedule.
@@ -98,21 +139,41 @@ impl World {
     }
 
     /// The span of `mode` with the lowest progress.
-    pub fn slowest(&self, mode: Mode) -> Option<(u64, DispatcherId)> {
-        self.by_progress[mode as usize].first().copied()
+    pub fn slowest(&mut self, mode: Mode) -> Option<(u64, DispatcherId)> {
+        let heap = &mut self.by_progress[mode as usize];
+        while let Some(Reverse((progress, id))) = heap.peek().copied() {
+            match self.spans.get(&id) {
+                Some(span) if span.progress == progress && span.mode == mode => {
+                    return Some((progress, id))
+                }
+                _ => {
+                    heap.pop();
+                }
+            }
+        }
+        None
     }
 
     /// The lowest progress over the given modes.
-    pub fn slowest_of(&self, modes: &[Mode]) -> Option<(u64, DispatcherId)> {
+    pub fn slowest_of(&mut self, modes: &[Mode]) -> Option<(u64, DispatcherId)> {
         modes.iter().filter_map(|mode| self.slowest(*mode)).min()
     }
 
     /// Every span of `mode`, in ID order.
-    pub fn ids(&self, mode: Mode) -> impl Iterator<Item = DispatcherId> + '_ {
-        self.spans
+    pub fn ids(&self, mode: Mode) -> impl Iterator<Item = DispatcherId> {
+        let mut ids: Vec<DispatcherId> = self
+            .spans
             .iter()
-            .filter(move |(_, span)| span.mode == mode)
+            .filter(|(_, span)| span.mode == mode)
             .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter()
+    }
+
+    /// How many spans of `mode` the schedule holds.
+    pub fn count(&self, mode: Mode) -> usize {
+        self.counts[mode as usize]
     }
 
     /// How many spans the schedule holds.
