@@ -193,12 +193,10 @@ impl EightBlockRounds {
 /// callers that need the mixed value itself, one ID at a time (the difference sketch).
 #[inline]
 pub fn mix_fast(schedule: &KeySchedule, id: IdWords) -> IdWords {
-    #[cfg(target_arch = "x86_64")]
-    if x86_64::aes_ni::is_available() {
-        // SAFETY: the CPU has AES-NI, the only feature the entry point enables.
-        return unsafe { x86_64::aes_ni::entry::mix(schedule, id) };
+    match x86_64::aes_ni::AesNi::new() {
+        Some(aes_ni) => aes_ni.mix(schedule, id),
+        None => mix(schedule, id),
     }
-    mix(schedule, id)
 }
 
 /// [`mix`] of every ID of `ids` into `out`, by the fastest path this CPU has (AES-NI, else the
@@ -207,23 +205,22 @@ pub fn mix_fast(schedule: &KeySchedule, id: IdWords) -> IdWords {
 /// # Panics
 /// If `ids` and `out` differ in length.
 pub fn mix_slice(schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
+    match x86_64::aes_ni::AesNi::new() {
+        Some(aes_ni) => aes_ni.mix_slice(schedule, ids, out),
+        None => mix_slice_portable(schedule, ids, out),
+    }
+}
+
+/// [`mix_slice`] without AES-NI: the `aes` crate's eight-block round.
+///
+/// # Panics
+/// If `ids` and `out` differ in length.
+fn mix_slice_portable(schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
     assert_eq!(
         ids.len(),
         out.len(),
         "mix_slice: input and output lengths differ"
     );
-    #[cfg(target_arch = "x86_64")]
-    if x86_64::aes_ni::is_available() {
-        // SAFETY: the CPU has AES-NI, the only feature the entry point enables; the lengths
-        // were checked above.
-        unsafe { x86_64::aes_ni::entry::mix_slice(schedule, ids, out) };
-        return;
-    }
-    mix_slice_portable(schedule, ids, out);
-}
-
-/// [`mix_slice`] without AES-NI: the `aes` crate's eight-block round.
-fn mix_slice_portable(schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
     let rounds = EightBlockRounds::new(schedule);
     let (blocks, tail) = ids.as_chunks::<8>();
     let (out_blocks, out_tail) = out.as_chunks_mut::<8>();
@@ -249,8 +246,8 @@ impl Kernel {
             Kernel::Naive => naive::fingerprint,
             Kernel::Scalar => scalar::fingerprint,
             Kernel::Lanes => lanes::fingerprint,
-            Kernel::Avx2 => x86_64::avx2::function()?,
-            Kernel::Avx512 => x86_64::avx512::function()?,
+            Kernel::Avx2 => x86_64::avx2::KeyedAvx2::new()?.function(),
+            Kernel::Avx512 => x86_64::avx512::KeyedAvx512::new()?.function(),
             Kernel::Parallel => parallel::fingerprint,
         })
     }
@@ -261,8 +258,8 @@ impl Kernel {
             Kernel::Naive => naive::fingerprint_masked,
             Kernel::Scalar => scalar::fingerprint_masked,
             Kernel::Lanes => lanes::fingerprint_masked,
-            Kernel::Avx2 => x86_64::avx2::masked_function()?,
-            Kernel::Avx512 => x86_64::avx512::masked_function()?,
+            Kernel::Avx2 => x86_64::avx2::KeyedAvx2::new()?.masked_function(),
+            Kernel::Avx512 => x86_64::avx512::KeyedAvx512::new()?.masked_function(),
             Kernel::Parallel => parallel::fingerprint_masked,
         })
     }
@@ -310,13 +307,38 @@ impl Kernel {
     }
 }
 
-/// The widest single-thread keyed entry points, falling back to scalar.
-pub fn widest_single_thread_functions() -> (KeyedFingerprintFn, KeyedMaskedFingerprintFn) {
+/// The fastest single-thread keyed kernel's entry points, or scalar's where it reports none.
+fn widest_entry_points() -> (KeyedFingerprintFn, KeyedMaskedFingerprintFn) {
     let kernel = Kernel::widest_keyed_single_thread();
     match (kernel.keyed_function(), kernel.keyed_masked_function()) {
         (Some(contiguous), Some(masked)) => (contiguous, masked),
         _ => (scalar::fingerprint, scalar::fingerprint_masked),
     }
+}
+
+crate::ifunc! {
+    /// The contiguous entry point of [`Kernel::widest_keyed_single_thread`], picked on the first
+    /// call and cached ([`crate::ifunc!`]): what keyed [`parallel`] runs per chunk and what the
+    /// root crate's keyed automatic choice calls.
+    pub fn widest_function(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint =
+        widest_entry_points().0;
+}
+
+crate::ifunc! {
+    /// The masked entry point of [`Kernel::widest_keyed_single_thread`], cached like
+    /// [`widest_function`].
+    pub fn widest_masked_function(
+        schedule: &KeySchedule,
+        ids: &[IdWords],
+        states: &[u8],
+        included: u64,
+    ) -> RawFingerprint = widest_entry_points().1;
+}
+
+/// The cached fastest single-thread keyed entry points ([`widest_function`],
+/// [`widest_masked_function`]).
+pub fn widest_single_thread_functions() -> (KeyedFingerprintFn, KeyedMaskedFingerprintFn) {
+    (widest_function(), widest_masked_function())
 }
 
 #[cfg(test)]

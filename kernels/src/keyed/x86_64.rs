@@ -2,74 +2,79 @@
 //! block as it lies in memory (`low` then `high`), so a load is the whole block: no shuffles.
 //! On other architectures both report themselves unavailable.
 //!
-//! The entry points are handed out only as function pointers from `function()` /
-//! `masked_function()`, which return `None` unless the CPU has every feature the entry point
-//! enables; that is what makes calling them sound.
+//! Each kernel is a handle type (the crate's one handle idiom, `crate::dispatch`): it exists only
+//! where the CPU has every feature its entry points enable, which is what makes calling them
+//! sound; `function()` / `masked_function()` hand the entry points out as plain pointers.
 
-use super::{KeyedFingerprintFn, KeyedMaskedFingerprintFn};
+/// Stamps a keyed kernel's handle (availability from `detect` and `disabled_by`) and its safe
+/// methods and function pointers around the module's `entry`.
+macro_rules! keyed_kernel {
+    (
+        $(#[$attr:meta])*
+        handle: $handle:ident,
+        detect: [$($feature:tt),+ $(,)?],
+        disabled_by: [$($disable_feature:literal),* $(,)?] $(,)?
+    ) => {
+        use crate::keyed::{KeySchedule, KeyedFingerprintFn, KeyedMaskedFingerprintFn};
+        use crate::{IdWords, RawFingerprint};
 
-/// Stamps the availability check and the checked function pointers around a module's `entry`.
-macro_rules! checked_entry_points {
-    (available: $available:expr) => {
-        /// Whether this CPU runs the kernel (and the build did not switch it off).
-        #[inline]
-        pub fn is_available() -> bool {
-            #[cfg(target_arch = "x86_64")]
-            {
-                $available
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            {
-                false
-            }
+        crate::dispatch::runtime_handle! {
+            $(#[$attr])*
+            handle: $handle,
+            detect: [$($feature),+],
+            disabled_by: [$($disable_feature),*],
         }
 
-        /// The contiguous entry point, only where this CPU runs it.
-        pub fn function() -> Option<KeyedFingerprintFn> {
-            #[cfg(target_arch = "x86_64")]
-            {
-                is_available().then_some(checked::fingerprint as KeyedFingerprintFn)
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            {
-                None
-            }
-        }
-
-        /// The masked entry point, only where this CPU runs it.
-        pub fn masked_function() -> Option<KeyedMaskedFingerprintFn> {
-            #[cfg(target_arch = "x86_64")]
-            {
-                is_available().then_some(checked::fingerprint_masked as KeyedMaskedFingerprintFn)
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            {
-                None
-            }
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        mod checked {
-            use crate::keyed::KeySchedule;
-            use crate::{IdWords, RawFingerprint};
-
-            // Private, reachable only as the pointers `function()` and `masked_function()`
-            // return after `is_available()` said yes.
-            pub(super) fn fingerprint(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
-                // SAFETY: only reachable after `is_available()` saw every feature `entry`
-                // enables.
-                unsafe { super::entry::fingerprint(schedule, ids) }
+        impl $handle {
+            // Not `#[inline]`: then `entry` stays private to this crate's object code, and LLVM
+            // compiles it knowing every caller (the AVX-512 code is verified by its assembly).
+            /// The keyed fingerprint of `ids`.
+            pub fn fingerprint(self, schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    // SAFETY: a handle exists only after `is_available()` saw every feature
+                    // that `entry` enables.
+                    unsafe { entry::fingerprint(schedule, ids) }
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    unreachable!("no handle can exist off x86-64: {:?} {}", schedule, ids.len())
+                }
             }
 
-            pub(super) fn fingerprint_masked(
+            /// The keyed fingerprint of the IDs whose state is included.
+            ///
+            /// # Panics
+            /// If `ids` and `states` differ in length.
+            pub fn fingerprint_masked(
+                self,
                 schedule: &KeySchedule,
                 ids: &[IdWords],
                 states: &[u8],
                 included: u64,
             ) -> RawFingerprint {
                 crate::check_columns(ids, states);
-                // SAFETY: as above; the column lengths were checked just before.
-                unsafe { super::entry::fingerprint_masked(schedule, ids, states, included) }
+                #[cfg(target_arch = "x86_64")]
+                {
+                    // SAFETY: as in `fingerprint`; the column lengths were checked just above.
+                    unsafe { entry::fingerprint_masked(schedule, ids, states, included) }
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    unreachable!("no handle can exist off x86-64: {:?} {}", schedule, included)
+                }
+            }
+
+            /// A plain function pointer to the contiguous entry point, for caching.
+            pub fn function(self) -> KeyedFingerprintFn {
+                |schedule, ids| $handle { _available: () }.fingerprint(schedule, ids)
+            }
+
+            /// A plain function pointer to the masked entry point, for caching.
+            pub fn masked_function(self) -> KeyedMaskedFingerprintFn {
+                |schedule, ids, states, included| {
+                    $handle { _available: () }.fingerprint_masked(schedule, ids, states, included)
+                }
             }
         }
     };
@@ -79,14 +84,15 @@ macro_rules! checked_entry_points {
 /// cover the instruction's latency. valgrind runs it, so it is the keyed kernel an
 /// instruction-count gate can measure.
 pub mod avx2 {
-    use super::{KeyedFingerprintFn, KeyedMaskedFingerprintFn};
-
     /// IDs per step.
     pub const IDS_PER_STEP: usize = 8;
 
-    checked_entry_points! {
-        available: crate::x86_64::avx2::is_available()
-            && std::arch::is_x86_feature_detected!("aes")
+    keyed_kernel! {
+        /// The keyed AVX2 + AES-NI kernel: exists only where the CPU has both (and the build
+        /// did not switch AVX2 off with `no_avx2`).
+        handle: KeyedAvx2,
+        detect: ["avx2", "aes"],
+        disabled_by: ["no_avx2"],
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -207,8 +213,6 @@ pub mod avx2 {
 /// AVX-512F + VAES: four IDs per `vaesenc` on `zmm`, four `zmm` chains per step (sixteen IDs).
 /// valgrind cannot run it (no AVX-512), so the instruction-count gate measures the avx2 kernel.
 pub mod avx512 {
-    use super::{KeyedFingerprintFn, KeyedMaskedFingerprintFn};
-
     /// IDs per `zmm` register.
     const IDS_PER_VECTOR: usize = 4;
     /// Independent `zmm` chains per step.
@@ -216,10 +220,12 @@ pub mod avx512 {
     /// IDs per step.
     pub const IDS_PER_STEP: usize = IDS_PER_VECTOR * VECTORS;
 
-    checked_entry_points! {
-        available: crate::x86_64::avx512::is_available()
-            && std::arch::is_x86_feature_detected!("vaes")
-            && std::arch::is_x86_feature_detected!("aes")
+    keyed_kernel! {
+        /// The keyed AVX-512F + VAES kernel: exists only where the CPU has AVX-512F, VAES and
+        /// AES-NI (and the build did not switch AVX-512 off with `no_avx512`).
+        handle: KeyedAvx512,
+        detect: ["avx512f", "vaes", "aes"],
+        disabled_by: ["no_avx512"],
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -395,21 +401,55 @@ pub mod avx512 {
 /// (the difference sketch picks cells from them). Needs only AES-NI; [`super::mix_fast`] and
 /// [`super::mix_slice`] call it where the CPU has it and fall back to the portable [`super::mix`].
 pub mod aes_ni {
-    /// Whether this CPU has AES-NI.
-    #[inline]
-    pub fn is_available() -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("aes")
+    use crate::keyed::KeySchedule;
+    use crate::IdWords;
+
+    crate::dispatch::runtime_handle! {
+        /// Proof that this CPU has AES-NI.
+        handle: AesNi,
+        detect: ["aes"],
+        disabled_by: [],
+    }
+
+    impl AesNi {
+        /// [`crate::keyed::mix`] of one ID.
+        #[inline]
+        pub fn mix(self, schedule: &KeySchedule, id: IdWords) -> IdWords {
+            #[cfg(target_arch = "x86_64")]
+            {
+                // SAFETY: the handle exists only where the CPU has AES-NI, all `entry` enables.
+                unsafe { entry::mix(schedule, id) }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                unreachable!("no handle can exist off x86-64: {:?} {:?}", schedule, id)
+            }
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
+
+        /// [`crate::keyed::mix`] of every ID of `ids` into `out`.
+        ///
+        /// # Panics
+        /// If `ids` and `out` differ in length.
+        pub fn mix_slice(self, schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
+            assert_eq!(
+                ids.len(),
+                out.len(),
+                "mix_slice: input and output lengths differ"
+            );
+            #[cfg(target_arch = "x86_64")]
+            {
+                // SAFETY: as in `mix`; the lengths were checked just above.
+                unsafe { entry::mix_slice(schedule, ids, out) }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                unreachable!("no handle can exist off x86-64: {:?}", schedule)
+            }
         }
     }
 
     #[cfg(target_arch = "x86_64")]
-    pub(crate) mod entry {
+    mod entry {
         use crate::keyed::{KeySchedule, ROUND_KEYS};
         use crate::IdWords;
         use std::arch::x86_64::*;
@@ -441,7 +481,7 @@ pub mod aes_ni {
         /// # Safety
         /// The CPU must have AES-NI.
         #[target_feature(enable = "aes")]
-        pub(crate) unsafe fn mix(schedule: &KeySchedule, id: IdWords) -> IdWords {
+        pub(super) unsafe fn mix(schedule: &KeySchedule, id: IdWords) -> IdWords {
             mix_vector(&round_keys(schedule), &id)
         }
 
@@ -450,7 +490,7 @@ pub mod aes_ni {
         /// # Safety
         /// The CPU must have AES-NI; `ids` and `out` must be the same length.
         #[target_feature(enable = "aes")]
-        pub(crate) unsafe fn mix_slice(
+        pub(super) unsafe fn mix_slice(
             schedule: &KeySchedule,
             ids: &[IdWords],
             out: &mut [IdWords],

@@ -5,12 +5,16 @@
 //! vector from scalar loads (callgrind counted 5.8 instructions per ID for AVX2 against 3.75 for
 //! the scalar kernel); four explicit loads, XORs and adds per step is what the data needs. On other
 //! architectures every kernel here reports itself unavailable and `new()` returns `None`.
+//!
+//! A kernel here is a handle type (the crate's one handle idiom: it exists only where the CPU
+//! runs the kernel); callers that want the widest one cached use [`crate::widest_function`].
 
 pub mod avx2;
 pub mod avx512;
 
-/// Stamps one runtime-detected kernel module: availability check, handle type, and the
-/// `#[target_feature]` entry points around the shared generic loop.
+/// Stamps one runtime-detected kernel module: its handle type (the crate's one handle idiom,
+/// `runtime_handle!`), and the `#[target_feature]` entry points around the module's
+/// `fold_contiguous` and the shared masked loop.
 macro_rules! runtime_kernel {
     (
         kernel: $kernel:ident,
@@ -28,37 +32,14 @@ macro_rules! runtime_kernel {
         /// IDs per step of the masked loop.
         pub const MASKED_IDS_PER_STEP: usize = $masked;
 
-        /// Whether this CPU runs the kernel (and the build did not switch it off).
-        #[inline]
-        pub fn is_available() -> bool {
-            #[cfg(all(target_arch = "x86_64", not(feature = $disable_feature)))]
-            {
-                // std caches the CPUID answer in an atomic, so this is a load and a test.
-                true $(&& std::arch::is_x86_feature_detected!($feature))+
-            }
-            #[cfg(not(all(target_arch = "x86_64", not(feature = $disable_feature))))]
-            {
-                false
-            }
-        }
-
-        /// A handle that exists only where the kernel can run.
-        #[derive(Clone, Copy, Debug)]
-        pub struct $kernel {
-            _available: (),
+        crate::dispatch::runtime_handle! {
+            /// A handle that exists only where the kernel can run.
+            handle: $kernel,
+            detect: [$($feature),+],
+            disabled_by: [$disable_feature],
         }
 
         impl $kernel {
-            /// Whether this CPU runs the kernel.
-            pub fn is_available() -> bool {
-                is_available()
-            }
-
-            /// The kernel, or `None` where this CPU cannot run it.
-            pub fn new() -> Option<$kernel> {
-                is_available().then_some($kernel { _available: () })
-            }
-
             /// The fingerprint of `ids`.
             #[inline]
             pub fn fingerprint(self, ids: &[IdWords]) -> RawFingerprint {
