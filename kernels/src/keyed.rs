@@ -40,8 +40,8 @@
 //! # Kernels
 //! The same family as the plain fingerprint, each with a masked form: [`naive`] (the oracle, one
 //! `aes` crate round at a time), [`scalar`] (eight blocks per `aes` crate call), [`lanes`]
-//! (`aes` crate rounds, `wide` lanes for the aggregation), [`x86_64::avx2`] (AVX2 + AES-NI, eight
-//! independent `aesenc` chains), [`x86_64::avx512`] (AVX-512F + VAES, four IDs per `vaesenc`) and
+//! (`aes` crate rounds, `wide` lanes for the aggregation), [`x86_64::aesni`] (AVX2 + AES-NI, eight
+//! independent `aesenc` chains), [`x86_64::vaes`] (AVX-512F + VAES, four IDs per `vaesenc`) and
 //! [`parallel`]. [`Kernel::keyed_function`] maps the plain family's names onto these.
 
 use crate::{IdWords, Kernel, RawFingerprint};
@@ -193,7 +193,7 @@ impl EightBlockRounds {
 /// callers that need the mixed value itself, one ID at a time (the difference sketch).
 #[inline]
 pub fn mix_fast(schedule: &KeySchedule, id: IdWords) -> IdWords {
-    match x86_64::aes_ni::AesNi::new() {
+    match x86_64::aesni::AesNi::new() {
         Some(aes_ni) => aes_ni.mix(schedule, id),
         None => mix(schedule, id),
     }
@@ -205,7 +205,7 @@ pub fn mix_fast(schedule: &KeySchedule, id: IdWords) -> IdWords {
 /// # Panics
 /// If `ids` and `out` differ in length.
 pub fn mix_slice(schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
-    match x86_64::aes_ni::AesNi::new() {
+    match x86_64::aesni::AesNi::new() {
         Some(aes_ni) => aes_ni.mix_slice(schedule, ids, out),
         None => mix_slice_portable(schedule, ids, out),
     }
@@ -246,8 +246,8 @@ impl Kernel {
             Kernel::Naive => naive::fingerprint,
             Kernel::Scalar => scalar::fingerprint,
             Kernel::Lanes => lanes::fingerprint,
-            Kernel::Avx2 => x86_64::avx2::KeyedAvx2::new()?.function(),
-            Kernel::Avx512 => x86_64::avx512::KeyedAvx512::new()?.function(),
+            Kernel::Avx2 => x86_64::aesni::Avx2AesNi::new()?.function(),
+            Kernel::Avx512 => x86_64::vaes::Avx512Vaes::new()?.function(),
             Kernel::Parallel => parallel::fingerprint,
         })
     }
@@ -258,8 +258,8 @@ impl Kernel {
             Kernel::Naive => naive::fingerprint_masked,
             Kernel::Scalar => scalar::fingerprint_masked,
             Kernel::Lanes => lanes::fingerprint_masked,
-            Kernel::Avx2 => x86_64::avx2::KeyedAvx2::new()?.masked_function(),
-            Kernel::Avx512 => x86_64::avx512::KeyedAvx512::new()?.masked_function(),
+            Kernel::Avx2 => x86_64::aesni::Avx2AesNi::new()?.masked_function(),
+            Kernel::Avx512 => x86_64::vaes::Avx512Vaes::new()?.masked_function(),
             Kernel::Parallel => parallel::fingerprint_masked,
         })
     }
