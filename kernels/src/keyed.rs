@@ -189,6 +189,36 @@ impl EightBlockRounds {
     }
 }
 
+/// `fingerprint` plus `mixed` when `mask` is all ones, unchanged when it is zero, without a
+/// branch: the one aggregation step of the portable keyed kernels (the scalar kernel's steps and
+/// the scalar and lanes kernels' tails). The oracle ([`naive`]) keeps its own filter and
+/// [`RawFingerprint::add`], so the kernels are never checked against their own code.
+#[inline(always)]
+pub(crate) fn add_masked(fingerprint: RawFingerprint, mixed: IdWords, mask: u64) -> RawFingerprint {
+    RawFingerprint {
+        count: fingerprint.count.wrapping_add(mask & 1),
+        xor_high: fingerprint.xor_high ^ (mixed[1] & mask),
+        xor_low: fingerprint.xor_low ^ (mixed[0] & mask),
+        sum_high: fingerprint.sum_high.wrapping_add(mixed[1] & mask),
+        sum_low: fingerprint.sum_low.wrapping_add(mixed[0] & mask),
+    }
+}
+
+/// The keyed fingerprint of the few IDs after the portable kernels' eight-ID steps, one [`mix`]
+/// each, every ID under its mask (all ones counts, zero does not; `u64::MAX` for contiguous
+/// input).
+pub(crate) fn tail(
+    schedule: &KeySchedule,
+    ids: &[IdWords],
+    masks: impl IntoIterator<Item = u64>,
+) -> RawFingerprint {
+    ids.iter()
+        .zip(masks)
+        .fold(RawFingerprint::EMPTY, |fingerprint, (id, mask)| {
+            add_masked(fingerprint, mix(schedule, *id), mask)
+        })
+}
+
 /// [`mix`] of one ID by the fastest path this CPU has (AES-NI, else the portable round): for
 /// callers that need the mixed value itself, one ID at a time (the difference sketch).
 #[inline]
