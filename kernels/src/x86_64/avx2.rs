@@ -1,6 +1,6 @@
 //! AVX2: the contiguous loop keeps four `ymm` XOR and four sum accumulators (128 bytes, eight IDs
 //! per step, `core::arch` intrinsics); the masked loop turns 32 state bytes at a time into lane
-//! masks with vector table lookups, so it does no scalar work per ID (see [`fold_masked`]).
+//! masks with vector table lookups, so it does no scalar work per ID (`fold_masked`).
 super::runtime_kernel! {
     kernel: Avx2,
     name: "avx2",
