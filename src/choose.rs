@@ -5,7 +5,8 @@
 //!
 //! 1. **Which single-thread kernel.** The widest one the CPU runs ([`Kernel::widest_single_thread`]):
 //!    avx512, else avx2, else scalar. Detected on the first call and cached in an `AtomicPtr`
-//!    (memchr's `unsafe_ifunc!` shape), so later calls pay one relaxed load and an indirect call.
+//!    by the kernels crate's `ifunc!` (memchr's `unsafe_ifunc!` shape), so later calls pay one
+//!    relaxed load and an indirect call.
 //!    `reports/kernels.md` ("Decision 1"): on the reference machine avx512 is the fastest
 //!    single-thread kernel (or within noise of it) at every measured size, 1K..16M IDs,
 //!    contiguous and masked; on cache-resident masked input it is 3-4x faster than the others.
@@ -21,10 +22,7 @@
 
 use crate::lifecycle::StateSet;
 use crate::{DispatcherId, Fingerprint};
-use dispatcher_checksum_kernels::{
-    parallel, scalar, FingerprintFn, IdWords, Kernel, MaskedFingerprintFn, RawFingerprint,
-};
-use std::sync::atomic::{AtomicPtr, Ordering};
+use dispatcher_checksum_kernels::{parallel, scalar, FingerprintFn, Kernel, MaskedFingerprintFn};
 
 /// Below this many IDs the scalar loop runs inline (see the module docs, decision 2: measured
 /// crossover 32 IDs in `reports/kernels.md`).
@@ -68,43 +66,18 @@ pub fn explain(len: usize) -> Choice {
     }
 }
 
-static SINGLE_THREAD: AtomicPtr<()> = AtomicPtr::new(detect_single_thread as *mut ());
-static SINGLE_THREAD_MASKED: AtomicPtr<()> = AtomicPtr::new(detect_single_thread_masked as *mut ());
-
-fn widest() -> (FingerprintFn, MaskedFingerprintFn) {
-    let kernel = Kernel::widest_single_thread();
-    match (kernel.function(), kernel.masked_function()) {
-        (Some(contiguous), Some(masked)) => (contiguous, masked),
-        _ => (scalar::fingerprint, scalar::fingerprint_masked),
-    }
-}
-
-fn detect_single_thread(ids: &[IdWords]) -> RawFingerprint {
-    let (contiguous, _) = widest();
-    SINGLE_THREAD.store(contiguous as *mut (), Ordering::Relaxed);
-    contiguous(ids)
-}
-
-fn detect_single_thread_masked(ids: &[IdWords], states: &[u8], included: u64) -> RawFingerprint {
-    let (_, masked) = widest();
-    SINGLE_THREAD_MASKED.store(masked as *mut (), Ordering::Relaxed);
-    masked(ids, states, included)
-}
-
-/// The cached widest single-thread kernel's contiguous entry point.
+/// The cached widest single-thread kernel's contiguous entry point (the kernels crate's
+/// [`dispatcher_checksum_kernels::widest_function`]: picked on the first call, then one relaxed
+/// load).
+#[inline]
 pub fn single_thread_function() -> FingerprintFn {
-    let pointer = SINGLE_THREAD.load(Ordering::Relaxed);
-    // SAFETY: SINGLE_THREAD only ever holds values cast from `FingerprintFn` (its initial value
-    // and the stores above), and function pointers round-trip through `*mut ()` on every
-    // platform Rust supports.
-    unsafe { std::mem::transmute::<*mut (), FingerprintFn>(pointer) }
+    dispatcher_checksum_kernels::widest_function()
 }
 
 /// The cached widest single-thread kernel's masked entry point.
+#[inline]
 pub fn single_thread_masked_function() -> MaskedFingerprintFn {
-    let pointer = SINGLE_THREAD_MASKED.load(Ordering::Relaxed);
-    // SAFETY: as in `single_thread_function`: only `MaskedFingerprintFn` values are stored.
-    unsafe { std::mem::transmute::<*mut (), MaskedFingerprintFn>(pointer) }
+    dispatcher_checksum_kernels::widest_masked_function()
 }
 
 /// The fingerprint of `ids` by the automatic choice.

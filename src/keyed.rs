@@ -27,9 +27,8 @@ use crate::{DispatcherId, Fingerprint};
 use dispatcher_checksum_kernels::keyed::{
     self as kernels, parallel, KeySchedule, KeyedFingerprintFn, KeyedMaskedFingerprintFn,
 };
-use dispatcher_checksum_kernels::{IdWords, Kernel, RawFingerprint};
+use dispatcher_checksum_kernels::{Kernel, RawFingerprint};
 use std::fmt;
-use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// A 128-bit fingerprint key. Keep it secret from whoever chooses dispatcher IDs; never send it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -270,39 +269,17 @@ pub fn explain(len: usize) -> Choice {
     }
 }
 
-static SINGLE_THREAD: AtomicPtr<()> = AtomicPtr::new(detect_single_thread as *mut ());
-static SINGLE_THREAD_MASKED: AtomicPtr<()> = AtomicPtr::new(detect_single_thread_masked as *mut ());
-
-fn detect_single_thread(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
-    let (contiguous, _) = kernels::widest_single_thread_functions();
-    SINGLE_THREAD.store(contiguous as *mut (), Ordering::Relaxed);
-    contiguous(schedule, ids)
-}
-
-fn detect_single_thread_masked(
-    schedule: &KeySchedule,
-    ids: &[IdWords],
-    states: &[u8],
-    included: u64,
-) -> RawFingerprint {
-    let (_, masked) = kernels::widest_single_thread_functions();
-    SINGLE_THREAD_MASKED.store(masked as *mut (), Ordering::Relaxed);
-    masked(schedule, ids, states, included)
-}
-
-/// The cached fastest single-thread keyed kernel (detected on first use).
+/// The cached fastest single-thread keyed kernel (the kernels crate's
+/// [`kernels::widest_function`]: detected on first use, then one relaxed load).
+#[inline]
 pub fn single_thread_function() -> KeyedFingerprintFn {
-    let pointer = SINGLE_THREAD.load(Ordering::Relaxed);
-    // SAFETY: SINGLE_THREAD only ever holds values cast from `KeyedFingerprintFn` (its initial
-    // value and the store above); function pointers round-trip through `*mut ()`.
-    unsafe { std::mem::transmute::<*mut (), KeyedFingerprintFn>(pointer) }
+    kernels::widest_function()
 }
 
 /// The cached fastest single-thread keyed masked kernel.
+#[inline]
 pub fn single_thread_masked_function() -> KeyedMaskedFingerprintFn {
-    let pointer = SINGLE_THREAD_MASKED.load(Ordering::Relaxed);
-    // SAFETY: as in `single_thread_function`: only `KeyedMaskedFingerprintFn` values are stored.
-    unsafe { std::mem::transmute::<*mut (), KeyedMaskedFingerprintFn>(pointer) }
+    kernels::widest_masked_function()
 }
 
 #[cfg(test)]

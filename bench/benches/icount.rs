@@ -11,7 +11,8 @@
 //! - **never `avx512`**: valgrind cannot execute AVX-512 and reports a CPU without it, so under
 //!   callgrind the automatic choice takes the AVX2 path. For the same reason the gate must never be
 //!   built with `-C target-cpu=native`;
-//! - `parallel` only through its single-thread core (one rayon chunk through the serial path):
+//! - `parallel` only through its single-thread cores, contiguous and masked (one rayon chunk
+//!   through the serial path):
 //!   callgrind counts the calling thread, so work done on rayon's workers would be invisible;
 //! - the node side: the incremental verifier's `verify` (MATCH, and MISMATCH with its log due)
 //!   and one churn step (1,000 lifecycle events, then `verify`) over 100K dispatchers;
@@ -29,7 +30,7 @@
 
 use dispatcher_checksum::kernels::{
     lanes, naive, parallel, scalar, x86_64::avx2::Avx2, FingerprintFn, IdWords, Kernel,
-    RawFingerprint,
+    MaskedFingerprintFn, RawFingerprint,
 };
 use dispatcher_checksum::protocol::{
     ActualSet, ChangefeedId, ChecksumState, ChecksumUpdate, DispatcherSetVerifier,
@@ -204,6 +205,7 @@ fn lanes_masked(input: MaskedInput) -> (MaskedInput, RawFingerprint) {
 
 #[library_benchmark(setup = setup_avx2_masked, teardown = check_masked)]
 #[bench::n1024(1024)]
+#[bench::n1055_tail(1055)]
 #[bench::n65536(65536)]
 fn avx2_masked((kernel, input): (Avx2, MaskedInput)) -> (MaskedInput, RawFingerprint) {
     let fingerprint = black_box(kernel.fingerprint_masked(
@@ -226,6 +228,32 @@ fn parallel_core(
         usize::MAX,
     ));
     (ids, fingerprint)
+}
+
+/// Setup of the parallel kernel's masked single-thread core: the masked chunk kernel `parallel`
+/// runs per rayon task on this CPU, and one chunk's worth of columnar input.
+fn setup_parallel_core_masked(len: usize) -> (MaskedFingerprintFn, MaskedInput) {
+    let kernel = Kernel::widest_single_thread();
+    let function = kernel
+        .masked_function()
+        .unwrap_or_else(|| panic!("the widest kernel {kernel} reports no masked entry point"));
+    (function, setup_masked(len))
+}
+
+#[library_benchmark(setup = setup_parallel_core_masked, teardown = check_masked)]
+#[bench::one_chunk(parallel::CHUNK_IDS)]
+fn parallel_core_masked(
+    (chunk_kernel, input): (MaskedFingerprintFn, MaskedInput),
+) -> (MaskedInput, RawFingerprint) {
+    // `usize::MAX` keeps `parallel` on its serial path, which never touches rayon's pool.
+    let fingerprint = black_box(parallel::fingerprint_masked_with(
+        black_box(&input.ids),
+        black_box(&input.states),
+        black_box(input.included),
+        chunk_kernel,
+        usize::MAX,
+    ));
+    (input, fingerprint)
 }
 
 #[library_benchmark(setup = setup_dispatcher_ids, teardown = check_auto)]
@@ -522,6 +550,7 @@ library_benchmark_group!(
         lanes_masked,
         avx2_masked,
         parallel_core,
+        parallel_core_masked,
         automatic_choice
 );
 

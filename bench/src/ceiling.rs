@@ -3,10 +3,17 @@
 //! A fingerprint kernel does one XOR and one add per word, so once data no longer fits in cache
 //! it can at best go as fast as the machine can stream those bytes in. This module measures that
 //! bound directly: XOR every word, with as many independent accumulators as the widest registers
-//! hold, stamped under `#[target_feature]` for AVX-512 and AVX2 like the kernels (chosen at run
-//! time), and over rayon's pool for the all-threads ceiling. A kernel's throughput divided by the
+//! hold, stamped under `#[target_feature]` for AVX-512 and AVX2 like the kernels, and over
+//! rayon's pool for the all-threads ceiling. The width follows the kernels' own choice
+//! ([`Kernel::widest_single_thread`]) and is picked once and cached by the kernels crate's
+//! `ifunc!`, the same dispatch the kernels use, so both sides of a comparison pay the same
+//! call overhead. A kernel's throughput divided by the
 //! ceiling's throughput at the same size says how much headroom is left.
 
+use dispatcher_checksum::kernels::ifunc;
+#[cfg(target_arch = "x86_64")]
+use dispatcher_checksum::kernels::x86_64::{avx2::Avx2, avx512::Avx512};
+use dispatcher_checksum::Kernel;
 use rayon::prelude::*;
 
 /// Words per rayon task in [`read_words_parallel`]: 1 MiB, the kernels' chunk size.
@@ -76,34 +83,49 @@ mod stamped {
     }
 }
 
-/// Which instruction set the ceiling runs with on this CPU: `avx512`, `avx2` or `scalar`. It
-/// follows the kernels' own switches, so a build without AVX-512 kernels compares against an
-/// AVX2 ceiling.
+/// Which instruction set the ceiling runs with on this CPU: `avx512`, `avx2` or `scalar`: the
+/// width of the widest single-thread kernel, so a build without AVX-512 kernels compares against
+/// an AVX2 ceiling.
 pub fn width() -> &'static str {
-    use dispatcher_checksum::Kernel;
-    if Kernel::Avx512.is_available() {
-        "avx512"
-    } else if Kernel::Avx2.is_available() {
-        "avx2"
-    } else {
-        "scalar"
+    match Kernel::widest_single_thread() {
+        Kernel::Avx512 => "avx512",
+        Kernel::Avx2 => "avx2",
+        _ => "scalar",
     }
 }
 
-/// The XOR of every word, on the calling thread, as wide as the CPU allows.
-pub fn read_words(words: &[u64]) -> u64 {
+/// The read of [`width`]'s instruction set. The stamped reads are handed out only after the
+/// kernel's handle said the CPU runs that width, as the kernels hand out their entry points.
+fn pick_read() -> fn(&[u64]) -> u64 {
     #[cfg(target_arch = "x86_64")]
-    {
-        match width() {
-            // SAFETY: `width()` reports avx512 only when the CPU has avx512f (checked through
-            // the kernels' runtime detection), which is all the stamped function enables.
-            "avx512" => return unsafe { stamped::avx512(words) },
-            // SAFETY: as above, for avx2.
-            "avx2" => return unsafe { stamped::avx2(words) },
-            _ => {}
+    match Kernel::widest_single_thread() {
+        Kernel::Avx512 if Avx512::is_available() => {
+            return |words| {
+                // SAFETY: returned only where the `Avx512` handle is available, that is where
+                // the CPU has avx512f, all the stamped read enables.
+                unsafe { stamped::avx512(words) }
+            };
         }
+        Kernel::Avx2 if Avx2::is_available() => {
+            return |words| {
+                // SAFETY: as above, for the `Avx2` handle and avx2.
+                unsafe { stamped::avx2(words) }
+            };
+        }
+        _ => {}
     }
-    xor_fold::<8>(words)
+    xor_fold::<8>
+}
+
+ifunc! {
+    /// The cached read (picked once by `pick_read`).
+    fn read_function(words: &[u64]) -> u64 = pick_read();
+}
+
+/// The XOR of every word, on the calling thread, as wide as the CPU allows.
+#[inline]
+pub fn read_words(words: &[u64]) -> u64 {
+    read_function()(words)
 }
 
 /// The XOR of every word, split over rayon's pool.

@@ -40,8 +40,8 @@
 //! # Kernels
 //! The same family as the plain fingerprint, each with a masked form: [`naive`] (the oracle, one
 //! `aes` crate round at a time), [`scalar`] (eight blocks per `aes` crate call), [`lanes`]
-//! (`aes` crate rounds, `wide` lanes for the aggregation), [`x86_64::avx2`] (AVX2 + AES-NI, eight
-//! independent `aesenc` chains), [`x86_64::avx512`] (AVX-512F + VAES, four IDs per `vaesenc`) and
+//! (`aes` crate rounds, `wide` lanes for the aggregation), [`x86_64::aesni`] (AVX2 + AES-NI, eight
+//! independent `aesenc` chains), [`x86_64::vaes`] (AVX-512F + VAES, four IDs per `vaesenc`) and
 //! [`parallel`]. [`Kernel::keyed_function`] maps the plain family's names onto these.
 
 use crate::{IdWords, Kernel, RawFingerprint};
@@ -189,16 +189,44 @@ impl EightBlockRounds {
     }
 }
 
+/// `fingerprint` plus `mixed` when `mask` is all ones, unchanged when it is zero, without a
+/// branch: the one aggregation step of the portable keyed kernels (the scalar kernel's steps and
+/// the scalar and lanes kernels' tails). The oracle ([`naive`]) keeps its own filter and
+/// [`RawFingerprint::add`], so the kernels are never checked against their own code.
+#[inline(always)]
+pub(crate) fn add_masked(fingerprint: RawFingerprint, mixed: IdWords, mask: u64) -> RawFingerprint {
+    RawFingerprint {
+        count: fingerprint.count.wrapping_add(mask & 1),
+        xor_high: fingerprint.xor_high ^ (mixed[1] & mask),
+        xor_low: fingerprint.xor_low ^ (mixed[0] & mask),
+        sum_high: fingerprint.sum_high.wrapping_add(mixed[1] & mask),
+        sum_low: fingerprint.sum_low.wrapping_add(mixed[0] & mask),
+    }
+}
+
+/// The keyed fingerprint of the few IDs after the portable kernels' eight-ID steps, one [`mix`]
+/// each, every ID under its mask (all ones counts, zero does not; `u64::MAX` for contiguous
+/// input).
+pub(crate) fn tail(
+    schedule: &KeySchedule,
+    ids: &[IdWords],
+    masks: impl IntoIterator<Item = u64>,
+) -> RawFingerprint {
+    ids.iter()
+        .zip(masks)
+        .fold(RawFingerprint::EMPTY, |fingerprint, (id, mask)| {
+            add_masked(fingerprint, mix(schedule, *id), mask)
+        })
+}
+
 /// [`mix`] of one ID by the fastest path this CPU has (AES-NI, else the portable round): for
 /// callers that need the mixed value itself, one ID at a time (the difference sketch).
 #[inline]
 pub fn mix_fast(schedule: &KeySchedule, id: IdWords) -> IdWords {
-    #[cfg(target_arch = "x86_64")]
-    if x86_64::aes_ni::is_available() {
-        // SAFETY: the CPU has AES-NI, the only feature the entry point enables.
-        return unsafe { x86_64::aes_ni::entry::mix(schedule, id) };
+    match x86_64::aesni::AesNi::new() {
+        Some(aes_ni) => aes_ni.mix(schedule, id),
+        None => mix(schedule, id),
     }
-    mix(schedule, id)
 }
 
 /// [`mix`] of every ID of `ids` into `out`, by the fastest path this CPU has (AES-NI, else the
@@ -207,23 +235,22 @@ pub fn mix_fast(schedule: &KeySchedule, id: IdWords) -> IdWords {
 /// # Panics
 /// If `ids` and `out` differ in length.
 pub fn mix_slice(schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
+    match x86_64::aesni::AesNi::new() {
+        Some(aes_ni) => aes_ni.mix_slice(schedule, ids, out),
+        None => mix_slice_portable(schedule, ids, out),
+    }
+}
+
+/// [`mix_slice`] without AES-NI: the `aes` crate's eight-block round.
+///
+/// # Panics
+/// If `ids` and `out` differ in length.
+fn mix_slice_portable(schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
     assert_eq!(
         ids.len(),
         out.len(),
         "mix_slice: input and output lengths differ"
     );
-    #[cfg(target_arch = "x86_64")]
-    if x86_64::aes_ni::is_available() {
-        // SAFETY: the CPU has AES-NI, the only feature the entry point enables; the lengths
-        // were checked above.
-        unsafe { x86_64::aes_ni::entry::mix_slice(schedule, ids, out) };
-        return;
-    }
-    mix_slice_portable(schedule, ids, out);
-}
-
-/// [`mix_slice`] without AES-NI: the `aes` crate's eight-block round.
-fn mix_slice_portable(schedule: &KeySchedule, ids: &[IdWords], out: &mut [IdWords]) {
     let rounds = EightBlockRounds::new(schedule);
     let (blocks, tail) = ids.as_chunks::<8>();
     let (out_blocks, out_tail) = out.as_chunks_mut::<8>();
@@ -249,8 +276,8 @@ impl Kernel {
             Kernel::Naive => naive::fingerprint,
             Kernel::Scalar => scalar::fingerprint,
             Kernel::Lanes => lanes::fingerprint,
-            Kernel::Avx2 => x86_64::avx2::function()?,
-            Kernel::Avx512 => x86_64::avx512::function()?,
+            Kernel::Avx2 => x86_64::aesni::Avx2AesNi::new()?.function(),
+            Kernel::Avx512 => x86_64::vaes::Avx512Vaes::new()?.function(),
             Kernel::Parallel => parallel::fingerprint,
         })
     }
@@ -261,8 +288,8 @@ impl Kernel {
             Kernel::Naive => naive::fingerprint_masked,
             Kernel::Scalar => scalar::fingerprint_masked,
             Kernel::Lanes => lanes::fingerprint_masked,
-            Kernel::Avx2 => x86_64::avx2::masked_function()?,
-            Kernel::Avx512 => x86_64::avx512::masked_function()?,
+            Kernel::Avx2 => x86_64::aesni::Avx2AesNi::new()?.masked_function(),
+            Kernel::Avx512 => x86_64::vaes::Avx512Vaes::new()?.masked_function(),
             Kernel::Parallel => parallel::fingerprint_masked,
         })
     }
@@ -310,13 +337,38 @@ impl Kernel {
     }
 }
 
-/// The widest single-thread keyed entry points, falling back to scalar.
-pub fn widest_single_thread_functions() -> (KeyedFingerprintFn, KeyedMaskedFingerprintFn) {
+/// The fastest single-thread keyed kernel's entry points, or scalar's where it reports none.
+fn widest_entry_points() -> (KeyedFingerprintFn, KeyedMaskedFingerprintFn) {
     let kernel = Kernel::widest_keyed_single_thread();
     match (kernel.keyed_function(), kernel.keyed_masked_function()) {
         (Some(contiguous), Some(masked)) => (contiguous, masked),
         _ => (scalar::fingerprint, scalar::fingerprint_masked),
     }
+}
+
+crate::ifunc! {
+    /// The contiguous entry point of [`Kernel::widest_keyed_single_thread`], picked on the first
+    /// call and cached ([`crate::ifunc!`]): what keyed [`parallel`] runs per chunk and what the
+    /// root crate's keyed automatic choice calls.
+    pub fn widest_function(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint =
+        widest_entry_points().0;
+}
+
+crate::ifunc! {
+    /// The masked entry point of [`Kernel::widest_keyed_single_thread`], cached like
+    /// [`widest_function`].
+    pub fn widest_masked_function(
+        schedule: &KeySchedule,
+        ids: &[IdWords],
+        states: &[u8],
+        included: u64,
+    ) -> RawFingerprint = widest_entry_points().1;
+}
+
+/// The cached fastest single-thread keyed entry points ([`widest_function`],
+/// [`widest_masked_function`]).
+pub fn widest_single_thread_functions() -> (KeyedFingerprintFn, KeyedMaskedFingerprintFn) {
+    (widest_function(), widest_masked_function())
 }
 
 #[cfg(test)]

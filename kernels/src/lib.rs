@@ -24,9 +24,12 @@
 //! flattened words into an even number of lanes and only at the end folds the even lanes into `low`
 //! and the odd lanes into `high`. No shuffles in the hot loop.
 //!
-//! Runtime-detected kernels follow memchr's shape: `is_available()` on this CPU and a constructor
-//! `new() -> Option<Self>` that succeeds only where the kernel can run. The cargo features
-//! `no_avx2` and `no_avx512` make those report unavailable so the fallbacks are tested on any CPU.
+//! Runtime dispatch has one idiom, memchr's: runtime-detected kernels are *handle* types with
+//! `is_available()` on this CPU and a constructor `new() -> Option<Self>` that succeeds only where
+//! the kernel can run, and a choice made at run time is cached by [`ifunc!`] (a static `AtomicPtr`
+//! that first points at a detection function; see [`widest_function`]). The cargo features
+//! `no_avx2` and `no_avx512` make the handles report unavailable so the fallbacks are tested on
+//! any CPU.
 //! This crate never depends on the rest of the repository.
 //!
 //! Cargo features, both on by default: `parallel` (rayon; without it [`parallel::Parallel`]
@@ -36,6 +39,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod dispatch;
 mod generic;
 #[cfg(feature = "keyed")]
 pub mod keyed;
@@ -196,8 +200,8 @@ impl Kernel {
         match self {
             Kernel::Naive | Kernel::Scalar | Kernel::Lanes => true,
             Kernel::Parallel => parallel::is_available(),
-            Kernel::Avx2 => x86_64::avx2::is_available(),
-            Kernel::Avx512 => x86_64::avx512::is_available(),
+            Kernel::Avx2 => x86_64::avx2::Avx2::is_available(),
+            Kernel::Avx512 => x86_64::avx512::Avx512::is_available(),
         }
     }
 
@@ -258,6 +262,29 @@ impl Kernel {
             Kernel::Scalar
         }
     }
+}
+
+/// The widest single-thread kernel's entry points, or scalar's where it reports none.
+fn widest_entry_points() -> (FingerprintFn, MaskedFingerprintFn) {
+    let kernel = Kernel::widest_single_thread();
+    match (kernel.function(), kernel.masked_function()) {
+        (Some(contiguous), Some(masked)) => (contiguous, masked),
+        _ => (scalar::fingerprint, scalar::fingerprint_masked),
+    }
+}
+
+ifunc! {
+    /// The contiguous entry point of [`Kernel::widest_single_thread`], picked on the first call
+    /// and cached ([`ifunc!`]): what [`parallel`] runs per chunk and what the root crate's
+    /// automatic choice calls. `widest_function()(ids)` is one relaxed load and an indirect call.
+    pub fn widest_function(ids: &[IdWords]) -> RawFingerprint = widest_entry_points().0;
+}
+
+ifunc! {
+    /// The masked entry point of [`Kernel::widest_single_thread`], picked once and cached like
+    /// [`widest_function`].
+    pub fn widest_masked_function(ids: &[IdWords], states: &[u8], included: u64) -> RawFingerprint =
+        widest_entry_points().1;
 }
 
 impl std::fmt::Display for Kernel {

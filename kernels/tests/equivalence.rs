@@ -130,7 +130,9 @@ fn handles_match_the_kernel_enum() {
 }
 
 /// The runner fails on kernels with the bugs it is there to catch: a dropped tail ID, a carry
-/// between the halves, and a shift that wraps states of 64 and above onto named states.
+/// between the halves, a shift that wraps states of 64 and above onto named states, and (the
+/// state-lookup check alone) lookups that fold states at 16, ignore high set bits, or wrap
+/// states 64..128.
 #[test]
 fn runner_rejects_wrong_kernels() {
     fn rejects(kernel: Entry) -> bool {
@@ -169,6 +171,35 @@ fn runner_rejects_wrong_kernels() {
     assert!(rejects(drops_tail));
     assert!(rejects(carries));
     assert!(rejects(wraps_states));
+
+    // And the state-lookup check on its own catches the lookup bugs a table kernel could have.
+    fn lookup_rejects(masked: fn(&[IdWords], &[u8], u64) -> RawFingerprint) -> bool {
+        let kernel = Entry::new("wrong lookup", family::naive::fingerprint, masked);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            common::check_state_lookup(&kernel, &Entry::naive());
+        }))
+        .is_err()
+    }
+    // Only the low nibble table: states 16..63 looked up as state % 16.
+    assert!(lookup_rejects(|ids, states, included| {
+        let folded: Vec<u8> = states
+            .iter()
+            .map(|&s| if s < 64 { s % 16 } else { s })
+            .collect();
+        family::naive::fingerprint_masked(ids, &folded, included)
+    }));
+    // Set bits 16..63 ignored.
+    assert!(lookup_rejects(|ids, states, included| {
+        family::naive::fingerprint_masked(ids, states, included & 0xffff)
+    }));
+    // States 64..127 treated as state - 64 (a shift that wraps at 64, but not at 128).
+    assert!(lookup_rejects(|ids, states, included| {
+        let wrapped: Vec<u8> = states
+            .iter()
+            .map(|&s| if (64..128).contains(&s) { s - 64 } else { s })
+            .collect();
+        family::naive::fingerprint_masked(ids, &wrapped, included)
+    }));
 }
 
 #[test]

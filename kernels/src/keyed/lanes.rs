@@ -43,7 +43,7 @@ pub fn fingerprint(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
         }
     }
     let bulk = finish((blocks.len() * IDS_PER_STEP) as u64, xor, sum);
-    bulk.merge(super::naive::fingerprint(schedule, tail))
+    bulk.merge(super::tail(schedule, tail, std::iter::repeat(u64::MAX)))
 }
 
 /// The keyed fingerprint of the IDs whose state is included (branch-free masks).
@@ -82,7 +82,8 @@ pub fn fingerprint_masked(
         .iter()
         .fold(0u64, |acc, c| acc.wrapping_add(*c));
     let bulk = finish(counted / 2, xor, sum);
-    bulk.merge(super::naive::fingerprint_masked(
-        schedule, id_tail, state_tail, included,
-    ))
+    let tail_masks = state_tail
+        .iter()
+        .map(|state| include_mask(*state, included));
+    bulk.merge(super::tail(schedule, id_tail, tail_masks))
 }

@@ -21,8 +21,7 @@ pub const MIN_PARALLEL_IDS: usize = crate::parallel::MIN_PARALLEL_IDS;
 
 /// The keyed fingerprint of `ids`, split over rayon's pool.
 pub fn fingerprint(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
-    let (contiguous, _) = super::widest_single_thread_functions();
-    fingerprint_with(schedule, ids, contiguous, MIN_PARALLEL_IDS)
+    fingerprint_with(schedule, ids, super::widest_function(), MIN_PARALLEL_IDS)
 }
 
 /// The keyed fingerprint with `chunk_kernel` per chunk, serial below `min_parallel` IDs.
@@ -54,8 +53,14 @@ pub fn fingerprint_masked(
     states: &[u8],
     included: u64,
 ) -> RawFingerprint {
-    let (_, masked) = super::widest_single_thread_functions();
-    fingerprint_masked_with(schedule, ids, states, included, masked, MIN_PARALLEL_IDS)
+    fingerprint_masked_with(
+        schedule,
+        ids,
+        states,
+        included,
+        super::widest_masked_function(),
+        MIN_PARALLEL_IDS,
+    )
 }
 
 /// The keyed masked fingerprint with `chunk_kernel` per chunk, serial below `min_parallel` IDs.

@@ -2,7 +2,7 @@
 //! crate's eight-block round (pipelined AES-NI where the CPU has it, its constant-time bitsliced
 //! software round elsewhere), aggregated in plain `u64` accumulators.
 
-use super::{mix, EightBlockRounds, KeySchedule};
+use super::{add_masked, EightBlockRounds, KeySchedule};
 use crate::generic::include_mask;
 use crate::{IdWords, RawFingerprint};
 
@@ -16,16 +16,10 @@ pub fn fingerprint(schedule: &KeySchedule, ids: &[IdWords]) -> RawFingerprint {
     let mut fingerprint = RawFingerprint::EMPTY;
     for block in blocks {
         for id in rounds.mix(block) {
-            fingerprint.xor_low ^= id[0];
-            fingerprint.xor_high ^= id[1];
-            fingerprint.sum_low = fingerprint.sum_low.wrapping_add(id[0]);
-            fingerprint.sum_high = fingerprint.sum_high.wrapping_add(id[1]);
+            fingerprint = add_masked(fingerprint, id, u64::MAX);
         }
     }
-    fingerprint.count = (blocks.len() * IDS_PER_STEP) as u64;
-    tail.iter().fold(fingerprint, |fingerprint, id| {
-        fingerprint.add(mix(schedule, *id))
-    })
+    fingerprint.merge(super::tail(schedule, tail, std::iter::repeat(u64::MAX)))
 }
 
 /// The keyed fingerprint of the IDs whose state is included (branch-free masks).
@@ -42,18 +36,12 @@ pub fn fingerprint_masked(
     let rounds = EightBlockRounds::new(schedule);
     let (blocks, id_tail) = ids.as_chunks::<IDS_PER_STEP>();
     let (state_blocks, state_tail) = states.as_chunks::<IDS_PER_STEP>();
+    let mask = |state: &u8| include_mask(*state, included);
     let mut fingerprint = RawFingerprint::EMPTY;
     for (block, block_states) in blocks.iter().zip(state_blocks) {
         for (id, state) in rounds.mix(block).iter().zip(block_states) {
-            let mask = include_mask(*state, included);
-            fingerprint.count = fingerprint.count.wrapping_add(mask & 1);
-            fingerprint.xor_low ^= id[0] & mask;
-            fingerprint.xor_high ^= id[1] & mask;
-            fingerprint.sum_low = fingerprint.sum_low.wrapping_add(id[0] & mask);
-            fingerprint.sum_high = fingerprint.sum_high.wrapping_add(id[1] & mask);
+            fingerprint = add_masked(fingerprint, *id, mask(state));
         }
     }
-    fingerprint.merge(super::naive::fingerprint_masked(
-        schedule, id_tail, state_tail, included,
-    ))
+    fingerprint.merge(super::tail(schedule, id_tail, state_tail.iter().map(mask)))
 }

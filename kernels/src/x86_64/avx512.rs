@@ -11,6 +11,7 @@ super::runtime_kernel! {
     disabled_by: "no_avx512",
     words_per_step: 32,
     masked_ids_per_step: 16,
+    masked_fold: generic::fold_masked::<MASKED_IDS_PER_STEP>,
 }
 
 super::contiguous_fold! {

@@ -12,6 +12,9 @@
 //!   unaligned), over every [`Pattern`], contiguous and masked under the masks of
 //!   [`INCLUDE_MASKS`] (three per input, in rotation: [`mask_indices_for`]), with state bytes
 //!   that include values of 7 and above and of 64 and above;
+//! - the masked forms' state lookup ([`check_state_lookup`]): every byte value, states of 16 and
+//!   of 64 and above, included sets of single states, of high states only (bits 16..63), all,
+//!   none and random, at lengths around the masked loops' 16- and 32-ID blocks;
 //! - lengths around the parallel chunk size and threshold ([`large_lengths`]);
 //! - random slices (proptest, in the macro);
 //! - the parallel split at small thresholds and 1, 2 and 4 rayon threads ([`Split`]).
@@ -424,6 +427,115 @@ pub fn check_large_lengths(kernel: &Entry, oracle: &Entry) {
     }
 }
 
+/// State columns of [`check_state_lookup`]: what a vector lookup of the included set could get
+/// wrong (the nibble split at 16, the cut at 64, the sign bit at 128).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateColumn {
+    /// State `i` is `(i * 37 + 11) % 256`: every byte value within 256 IDs, in no tidy order.
+    EveryByte,
+    /// Uniform in `0..64`: under `u64::MAX` every ID counts.
+    BelowSixtyFour,
+    /// Uniform in `16..=255`: nothing from the low nibble table alone.
+    SixteenAndAbove,
+    /// Uniform in `64..=255`: no mask includes any ID.
+    SixtyFourAndAbove,
+}
+
+impl StateColumn {
+    /// Every column.
+    pub const ALL: [StateColumn; 4] = [
+        StateColumn::EveryByte,
+        StateColumn::BelowSixtyFour,
+        StateColumn::SixteenAndAbove,
+        StateColumn::SixtyFourAndAbove,
+    ];
+
+    /// `len` state bytes of this column, the same on every run.
+    pub fn states(self, len: usize, seed: u64) -> Vec<u8> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (self as u64).wrapping_mul(0x9e37));
+        (0..len)
+            .map(|i| match self {
+                StateColumn::EveryByte => ((i * 37 + 11) % 256) as u8,
+                StateColumn::BelowSixtyFour => rng.random_range(0..64),
+                StateColumn::SixteenAndAbove => rng.random_range(16..=255),
+                StateColumn::SixtyFourAndAbove => rng.random_range(64..=255),
+            })
+            .collect()
+    }
+}
+
+/// The included sets of [`check_state_lookup`]: every single state, sets of only high states
+/// (bits 16..63), all, none, and random sets.
+pub fn lookup_masks() -> Vec<u64> {
+    let mut masks: Vec<u64> = (0..64).map(|bit| 1u64 << bit).collect();
+    masks.extend([
+        0,
+        u64::MAX,
+        0xffff_ffff_ffff_0000,
+        0x0000_0000_ffff_0000,
+        0x0000_ffff_0000_0000,
+        0xffff_0000_0000_0000,
+        0x8000_8000_8000_8000,
+        0x0001_0001_0001_0001,
+        !0x8000_8000_8000_8000,
+    ]);
+    let mut rng = ChaCha8Rng::seed_from_u64(0x10_0c_0b);
+    masks.extend((0..32).map(|_| rng.random::<u64>()));
+    masks
+}
+
+/// Lengths of [`check_state_lookup`]: around every block size a masked kernel uses (16 and 32
+/// IDs, and their multiples up to 160), and a few longer ones.
+pub fn lookup_lengths() -> Vec<usize> {
+    let mut lengths: Vec<usize> = (0..=5)
+        .flat_map(|blocks| [32 * blocks, 32 * blocks + 16])
+        .flat_map(|base: usize| [base.saturating_sub(1), base, base + 1])
+        .collect();
+    lengths.extend([7, 100, 255, 256, 257, 300]);
+    lengths.sort_unstable();
+    lengths.dedup();
+    lengths
+}
+
+/// The masked form against the oracle for every [`StateColumn`], every set of
+/// [`lookup_masks`] and every length of [`lookup_lengths`], at a whole-ID and two half-ID
+/// offsets. Also checks that the oracle counts every ID under `u64::MAX` below 64 and none at 64
+/// and above, so the comparisons are not all of empty fingerprints.
+pub fn check_state_lookup(kernel: &Entry, oracle: &Entry) {
+    let lengths = lookup_lengths();
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    let masks = lookup_masks();
+    let words = Pattern::Random.words(longest + 4, 20);
+    for column in StateColumn::ALL {
+        let all_states = column.states(longest + 4, 21);
+        for offset in [0, 1, 3] {
+            let ids = ids_at(&words, offset, longest);
+            let states = &all_states[offset..offset + longest];
+            for &len in &lengths {
+                let (ids, states) = (&ids[..len], &states[..len]);
+                if column == StateColumn::BelowSixtyFour {
+                    assert_eq!((oracle.masked)(ids, states, u64::MAX).count, len as u64);
+                }
+                if column == StateColumn::SixtyFourAndAbove {
+                    assert_eq!(
+                        (oracle.masked)(ids, states, u64::MAX),
+                        RawFingerprint::EMPTY
+                    );
+                }
+                for &included in &masks {
+                    let context =
+                        || format!("state column {column:?}, word offset {offset}, lookup test");
+                    if let Err(message) =
+                        compare_masked(kernel, oracle, ids, states, included, &context)
+                    {
+                        panic!("{message}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Whether a masked kernel panics when the columns differ in length (the documented
 /// precondition), rather than reading past one of them.
 pub fn check_rejects_mismatched_columns(kernel: &Entry) {
@@ -638,6 +750,13 @@ macro_rules! kernel_equivalence_tests {
                 fn lengths_around_chunk_and_threshold() {
                     if let Some(kernel) = kernel() {
                         common::check_large_lengths(&kernel, &oracle());
+                    }
+                }
+
+                #[test]
+                fn masked_state_lookup_every_byte_high_bits_all_and_none() {
+                    if let Some(kernel) = kernel() {
+                        common::check_state_lookup(&kernel, &oracle());
                     }
                 }
 
