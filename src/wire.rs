@@ -154,7 +154,7 @@ pub struct DispatcherSetChecksumHeartbeat {
     /// The mode (0 default, 1 redo).
     #[prost(int64, tag = "2")]
     pub mode: i64,
-    /// A [`ChecksumState`] number.
+    /// A [`ChecksumState`](protocol::ChecksumState) number.
     #[prost(enumeration = "protocol::ChecksumState", tag = "3")]
     #[cfg_attr(feature = "serde", serde(with = "checksum_state_json"))]
     pub state: i32,

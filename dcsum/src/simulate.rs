@@ -199,7 +199,9 @@ fn size(text: &str) -> Result<(usize, usize), String> {
     };
     let (dispatchers, nodes) = (number(dispatchers)?, number(nodes)?);
     if nodes < 2 || dispatchers == 0 {
-        return Err(format!("{text:?}: expected at least one dispatcher and two nodes"));
+        return Err(format!(
+            "{text:?}: expected at least one dispatcher and two nodes"
+        ));
     }
     Ok((dispatchers, nodes))
 }

@@ -1404,7 +1404,8 @@ impl<'a> Simulation<'a> {
                 let Some(lost) = sim_node.lose_one(&mut self.workload_rng) else {
                     return false;
                 };
-                self.tracer.log(now, node, || format!("silently loses {}", short(lost)));
+                self.tracer
+                    .log(now, node, || format!("silently loses {}", short(lost)));
                 true
             }
             FaultKind::Replacement => {

@@ -143,7 +143,12 @@ impl VerdictCell {
 }
 
 /// The configuration of one cell.
-pub fn cell_config(protocol: Protocol, gate: GateKind, ordering: Ordering, mix: &FaultMix) -> SimConfig {
+pub fn cell_config(
+    protocol: Protocol,
+    gate: GateKind,
+    ordering: Ordering,
+    mix: &FaultMix,
+) -> SimConfig {
     SimConfig {
         protocol,
         gate,
@@ -155,7 +160,12 @@ pub fn cell_config(protocol: Protocol, gate: GateKind, ordering: Ordering, mix: 
 }
 
 /// Runs every cell over `seeds` seeds from `first`.
-pub fn verdict(first: u64, seeds: u64, threads: usize, mut progress: impl FnMut(&VerdictCell)) -> Vec<VerdictCell> {
+pub fn verdict(
+    first: u64,
+    seeds: u64,
+    threads: usize,
+    mut progress: impl FnMut(&VerdictCell),
+) -> Vec<VerdictCell> {
     let mut cells = Vec::new();
     for (protocol, gate) in VARIANTS {
         for ordering in Ordering::ALL {
@@ -210,7 +220,12 @@ pub fn verdict_matrix(cells: &[VerdictCell]) -> String {
                     .map_or_else(|| "-".to_string(), |c| c.describe(false))
             })
             .collect();
-        let _ = writeln!(out, "| {variant} | {} | {} |", ordering.name(), entries.join(" | "));
+        let _ = writeln!(
+            out,
+            "| {variant} | {} | {} |",
+            ordering.name(),
+            entries.join(" | ")
+        );
     }
     out
 }
@@ -245,7 +260,10 @@ pub fn verdict_details(cells: &[VerdictCell]) -> String {
 
 /// The `dcsum simulate` flags of a fault mix.
 pub fn mix_flags(name: &str) -> String {
-    let mix = fault_mixes().into_iter().find(|m| m.name == name).expect("a known mix");
+    let mix = fault_mixes()
+        .into_iter()
+        .find(|m| m.name == name)
+        .expect("a known mix");
     let n = mix.network;
     let f = mix.faults;
     format!(
@@ -287,7 +305,14 @@ pub struct RebalanceRow {
 /// realistic timings (heartbeat 1 s, flush 100 ms, resend 1 s), a network with millisecond delays
 /// (1-5 ms, 5% reordered up to 50 ms, nothing lost), no faults, no operator but a rebalance moving
 /// `percent_per_minute` of the dispatchers per minute for `seconds`.
-pub fn rebalance_config(nodes: usize, dispatchers: usize, percent_per_minute: f64, seconds: u64, ordering: Ordering, gate: GateKind) -> SimConfig {
+pub fn rebalance_config(
+    nodes: usize,
+    dispatchers: usize,
+    percent_per_minute: f64,
+    seconds: u64,
+    ordering: Ordering,
+    gate: GateKind,
+) -> SimConfig {
     SimConfig {
         nodes,
         dispatchers,
@@ -314,12 +339,26 @@ pub fn rebalance_config(nodes: usize, dispatchers: usize, percent_per_minute: f6
 
 /// Runs the rebalance at one size under both orderings: the run without the gate, then each
 /// gate, all on seed `seed`.
-pub fn rebalance(nodes: usize, dispatchers: usize, percent_per_minute: f64, seconds: u64, seed: u64, mut progress: impl FnMut(&RebalanceRow)) -> Vec<RebalanceRow> {
+pub fn rebalance(
+    nodes: usize,
+    dispatchers: usize,
+    percent_per_minute: f64,
+    seconds: u64,
+    seed: u64,
+    mut progress: impl FnMut(&RebalanceRow),
+) -> Vec<RebalanceRow> {
     let mut rows = Vec::new();
     for ordering in Ordering::ALL {
         let mut baseline: Option<SeedOutcome> = None;
         for gate in [GateKind::None, GateKind::Plain, GateKind::Explained] {
-            let config = rebalance_config(nodes, dispatchers, percent_per_minute, seconds, ordering, gate);
+            let config = rebalance_config(
+                nodes,
+                dispatchers,
+                percent_per_minute,
+                seconds,
+                ordering,
+                gate,
+            );
             let started = Instant::now();
             let outcome = run_seed(&config, seed);
             let wall = started.elapsed().as_secs_f64().max(1e-9);
@@ -375,7 +414,12 @@ pub fn rebalance_table(rows: &[RebalanceRow]) -> String {
         let extra = if row.gate == GateKind::None {
             "(baseline)".to_string()
         } else {
-            format!("{} / {} / {} s", secs(row.extra[0]), secs(row.extra[1]), secs(row.extra[2]))
+            format!(
+                "{} / {} / {} s",
+                secs(row.extra[0]),
+                secs(row.extra[1]),
+                secs(row.extra[2])
+            )
         };
         let _ = writeln!(
             out,

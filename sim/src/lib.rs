@@ -14,8 +14,8 @@
 //! - [`config`]: the protocol (`ours`, `reference`), the operator ordering (`eager`: the
 //!   expected set changes before the command; `reference`: in the operator's `PostFinish`, after
 //!   the node reported the change), the gate (plain, explained, none), timings, faults, checks;
-//! - [`engine`] (private): the event loop; [`node`], [`maintainer`]: the two sides;
-//!   [`reference`]: the reference protocol's rules; [`world`]: the truth (the schedule and every
+//! - `engine` (private): the event loop; [`node`], [`maintainer`]: the two sides;
+//!   [`reference`](mod@reference): the reference protocol's rules; [`world`]: the truth (the schedule and every
 //!   span's progress); [`network`], [`faults`]: what goes wrong;
 //! - [`invariants`]: every check it names, the liveness bound; [`trace`]: readable traces;
 //! - [`experiments`]: the verdict table and the rebalance at scale the documentation reports.

@@ -582,7 +582,10 @@ impl SimMaintainer {
         for _ in 0..32 {
             let id = *rng.pick(&self.order)?;
             let view = self.spans[&id];
-            if view.mode == mode && view.status == SpanStatus::Replicating && !self.span_op.contains_key(&id) {
+            if view.mode == mode
+                && view.status == SpanStatus::Replicating
+                && !self.span_op.contains_key(&id)
+            {
                 return view.node.map(|node| (id, node));
             }
         }
@@ -591,15 +594,27 @@ impl SimMaintainer {
 
     /// Another replicating span of `mode` on `node` with no operator, if any (the first in ID
     /// order after a random one).
-    pub fn sample_neighbour(&self, node: NodeId, mode: Mode, not: DispatcherId, rng: &mut SimRng) -> Option<DispatcherId> {
+    pub fn sample_neighbour(
+        &self,
+        node: NodeId,
+        mode: Mode,
+        not: DispatcherId,
+        rng: &mut SimRng,
+    ) -> Option<DispatcherId> {
         let ids = self.by_node.get(&node)?;
         let eligible = |id: &&DispatcherId| {
             **id != not
-                && self.spans.get(*id).is_some_and(|v| v.mode == mode && v.status == SpanStatus::Replicating)
+                && self
+                    .spans
+                    .get(*id)
+                    .is_some_and(|v| v.mode == mode && v.status == SpanStatus::Replicating)
                 && !self.span_op.contains_key(*id)
         };
         let start = rng.dispatcher_id();
-        ids.range(start..).find(eligible).or_else(|| ids.range(..start).find(eligible)).copied()
+        ids.range(start..)
+            .find(eligible)
+            .or_else(|| ids.range(..start).find(eligible))
+            .copied()
     }
 
     fn update_span(&mut self, id: DispatcherId, change: impl FnOnce(&mut SpanView)) {
@@ -2010,7 +2025,11 @@ impl SimMaintainer {
                                 if self.bound.get(&(*node, *mode)).copied().unwrap_or(0) == 0 {
                                     continue;
                                 }
-                                match checksums.gate().report(*node, *mode).and_then(|r| r.watermark) {
+                                match checksums
+                                    .gate()
+                                    .report(*node, *mode)
+                                    .and_then(|r| r.watermark)
+                                {
                                     Some(w) => low = Some(low.map_or(w, |l| l.min(w))),
                                     None => missing = true,
                                 }
@@ -2024,7 +2043,10 @@ impl SimMaintainer {
                                 None => combined_floor,
                             }
                         };
-                        (GateDecision::NothingRequired, guard(self.reported[0], candidate, no_guard))
+                        (
+                            GateDecision::NothingRequired,
+                            guard(self.reported[0], candidate, no_guard),
+                        )
                     }
                 };
                 let value = candidate.or(self.reported[0]);
