@@ -1,11 +1,15 @@
 //! `dcsum fingerprint [FILE|-] [--kernel NAME] [--exclude-state STATE ...]`: the fingerprint of
 //! an ID list, printed as one JSON object with the reference system's field names.
 //!
+//! The list is read by [`dcsum::ingest`], in blocks and in constant memory, with the simple
+//! parser's results and errors.
+//!
 //! Exit codes: 0 the fingerprint was printed; 2 a usage error (clap's message), an input that
 //! cannot be opened or read, or a malformed line (`dcsum: FILE:LINE: what was expected` on
-//! stderr, nothing on stdout); 3 the `--kernel` named cannot run on this CPU or build.
+//! stderr, nothing on stdout; at most 64 characters of the line quoted); 3 the `--kernel` named
+//! cannot run on this CPU or build.
 
-use dcsum::input::{read_records_from_path, IdColumns};
+use dcsum::ingest::{self, Fold};
 use dispatcher_checksum::choose;
 use dispatcher_checksum::{ComponentState, Kernel, StateSet};
 use std::error::Error;
@@ -100,12 +104,12 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
             return Ok(ExitCode::from(KERNEL_UNAVAILABLE));
         }
     }
-    let records = read_records_from_path(&args.input)?;
-    let columns = IdColumns::from_records(&records);
-    let fingerprint = match args.kernel {
-        Some(kernel) => columns.fingerprint_with(kernel, included)?,
-        None => columns.fingerprint(included),
+    let fold = match args.kernel {
+        Some(kernel) => Fold::with(kernel)?,
+        None => Fold::AUTO,
     };
+    // Streaming, in constant memory: the IDs are folded block by block, never all kept.
+    let fingerprint = ingest::fingerprint_path(&args.input, included, fold)?;
     println!("{}", serde_json::to_string(&fingerprint)?);
     Ok(ExitCode::SUCCESS)
 }

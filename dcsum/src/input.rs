@@ -7,8 +7,20 @@
 //!   either radix, so tools that cannot write 64-bit JSON numbers can still be exact)
 //!
 //! where STATE is a lifecycle state name or wire number. Blank lines and lines starting with `#`
-//! are skipped. Any other line is an error that names the source, the line number and what was
-//! expected; a reader returns either every record or the first error, never a partial list.
+//! are skipped. Lines end at `\n`; one `\r` before it is part of the line ending (CRLF files read
+//! as their LF twins). Any other line is an error that names the source, the line number and what
+//! was expected; a reader returns either every record or the first error, never a partial list.
+//!
+//! Two rules keep an error short and a reader's memory bounded whatever the input:
+//! - a line longer than [`MAX_LINE_BYTES`] is an error before its text is looked at (no valid line
+//!   comes near it: the longest fixed form, a URN UUID with a state, is under 60 bytes);
+//! - an error quotes at most [`QUOTE_CHARS`] characters of a column or line, cut with an ellipsis
+//!   and the full length (a 10 MB line used to be echoed whole).
+//!
+//! This module is the simple parser: one line at a time, every form by the library's own text
+//! parsers. `dcsum diff` reads through it, and it is the oracle that [`crate::ingest`] (the
+//! streaming reader behind `dcsum fingerprint`) is held equal to, record for record and error for
+//! error, the way the kernels are held equal to the naive fold.
 
 use dispatcher_checksum::choose::{self, KernelUnavailable};
 use dispatcher_checksum::id::{looks_like_uuid, parse_half, parse_uuid, IdParseError};
@@ -49,13 +61,129 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// The longest line a reader parses, in bytes (without its line ending): longer lines are errors.
+/// Far above any valid fixed form (under 60 bytes) so that generous padding or a JSON object with
+/// a few extra fields still reads; small enough that a streaming reader keeps at most this much
+/// of a line that crosses a block boundary.
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// How many characters of a column or line an error message quotes at most; a longer text is cut
+/// with an ellipsis and its length in bytes.
+pub const QUOTE_CHARS: usize = 64;
+
+/// Over-long lines are measured up to this many bytes; beyond it the error says "over" instead
+/// of the exact length, so a reader fed an endless line (`dcsum fingerprint < /dev/zero`) stops.
+pub const OVERLONG_MEASURE_BYTES: usize = 64 << 20;
+
+/// What every line-level error expects, in words.
+const EXPECTED_FORMS: &str =
+    "a UUID, `HIGH LOW` or a JSON object, each optionally followed by a state";
+
+/// The longest prefix of `text` whose escaped form fits [`QUOTE_CHARS`], when `text` does not.
+fn cut(text: &str) -> Option<&str> {
+    let mut budget = QUOTE_CHARS;
+    for (index, c) in text.char_indices() {
+        let width = c.escape_debug().len();
+        if width > budget {
+            return Some(&text[..index]);
+        }
+        budget -= width;
+    }
+    None
+}
+
+/// `text` quoted for an error message: `"67e55044-…"` as is when short, else its first
+/// [`QUOTE_CHARS`] characters, an ellipsis and its length: `"aaaa…aaaa"… (10485760 bytes)`.
+pub fn quote(text: &str) -> String {
+    match cut(text) {
+        None => format!("{text:?}"),
+        Some(prefix) => format!("{prefix:?}… ({} bytes)", text.len()),
+    }
+}
+
+/// The library's text parsers quote the column they reject whole (`"…" is not a UUID`); this
+/// cuts that quote down to [`quote`]'s form when the column is long.
+fn shortened(column: &str) -> impl FnOnce(IdParseError) -> IdParseError + '_ {
+    move |error| match cut(column) {
+        None => error,
+        Some(_) => IdParseError::new(error.message.replacen(
+            &format!("{column:?}"),
+            &quote(column),
+            1,
+        )),
+    }
+}
+
+/// How many bytes of an over-long line [`overlong_line`] quotes from: a reader that skips such a
+/// line keeps only this much of it.
+pub const OVERLONG_QUOTE_BYTES: usize = QUOTE_CHARS;
+
+/// The error for a line of `length` bytes (more than [`MAX_LINE_BYTES`]) that starts with
+/// `start` (at least the line's first [`OVERLONG_QUOTE_BYTES`] bytes, or all of it if shorter).
+/// A `length` above [`OVERLONG_MEASURE_BYTES`] is reported as "over" that bound.
+pub fn overlong_line(start: &[u8], length: usize) -> IdParseError {
+    let start = String::from_utf8_lossy(&start[..start.len().min(OVERLONG_QUOTE_BYTES)]);
+    let shown = match cut(&start) {
+        Some(prefix) => prefix,
+        None => &start,
+    };
+    let size = if length > OVERLONG_MEASURE_BYTES {
+        format!("over {OVERLONG_MEASURE_BYTES}")
+    } else {
+        length.to_string()
+    };
+    IdParseError::new(format!(
+        "line too long ({size} bytes, starting {shown:?}…): expected at most {MAX_LINE_BYTES} \
+         bytes: {EXPECTED_FORMS}"
+    ))
+}
+
 fn parse_state(text: &str) -> Result<ComponentState, IdParseError> {
     text.parse::<ComponentState>()
         .map_err(|error| IdParseError::new(error.to_string()))
+        .map_err(shortened(text.trim()))
+}
+
+fn uuid_column(text: &str) -> Result<DispatcherId, IdParseError> {
+    parse_uuid(text).map_err(shortened(text))
+}
+
+fn half_column(text: &str) -> Result<u64, IdParseError> {
+    parse_half(text).map_err(shortened(text))
+}
+
+/// The text of one line as a reader delivers it: `line` without its `\n` and, when it had one,
+/// one `\r` before it. The last line of an input may have no `\n`; its bytes are kept as they
+/// are (a stray `\r` there is white space to the parser).
+pub fn line_text(line: &[u8]) -> &[u8] {
+    match line.strip_suffix(b"\n") {
+        Some(text) => text.strip_suffix(b"\r").unwrap_or(text),
+        None => line,
+    }
+}
+
+/// Parses one line's bytes (without its line ending, see [`line_text`]): the length rule, then
+/// UTF-8, then [`parse_line`].
+pub fn parse_line_bytes(line: &[u8]) -> Result<Option<IdRecord>, IdParseError> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(overlong_line(line, line.len()));
+    }
+    let text = std::str::from_utf8(line).map_err(|error| {
+        let at = error.valid_up_to();
+        IdParseError::new(format!(
+            "byte {} of the line ({:#04x}) is not UTF-8 text: expected {EXPECTED_FORMS}",
+            at + 1,
+            line[at]
+        ))
+    })?;
+    parse_line(text)
 }
 
 /// Parses one line; `Ok(None)` for a blank or comment line.
 pub fn parse_line(line: &str) -> Result<Option<IdRecord>, IdParseError> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(overlong_line(line.as_bytes(), line.len()));
+    }
     let text = line.trim();
     if text.is_empty() || text.starts_with('#') {
         return Ok(None);
@@ -66,25 +194,26 @@ pub fn parse_line(line: &str) -> Result<Option<IdRecord>, IdParseError> {
     let columns: Vec<&str> = text.split_whitespace().collect();
     let record = match columns.as_slice() {
         [uuid] if looks_like_uuid(uuid) => IdRecord {
-            id: parse_uuid(uuid)?,
+            id: uuid_column(uuid)?,
             state: None,
         },
         [uuid, state] if looks_like_uuid(uuid) => IdRecord {
-            id: parse_uuid(uuid)?,
+            id: uuid_column(uuid)?,
             state: Some(parse_state(state)?),
         },
         [high, low] => IdRecord {
-            id: DispatcherId::new(parse_half(high)?, parse_half(low)?),
+            id: DispatcherId::new(half_column(high)?, half_column(low)?),
             state: None,
         },
         [high, low, state] => IdRecord {
-            id: DispatcherId::new(parse_half(high)?, parse_half(low)?),
+            id: DispatcherId::new(half_column(high)?, half_column(low)?),
             state: Some(parse_state(state)?),
         },
         [one] => {
             return Err(IdParseError::new(format!(
-                "one column {one:?}: expected a UUID, or two u64 columns `high low`, each \
-                 optionally followed by a state"
+                "one column {}: expected a UUID, or two u64 columns `high low`, each \
+                 optionally followed by a state",
+                quote(one)
             )))
         }
         _ => {
@@ -122,9 +251,8 @@ struct JsonRecord {
 fn json_half(name: &str, half: JsonHalf) -> Result<u64, IdParseError> {
     match half {
         JsonHalf::Number(value) => Ok(value),
-        JsonHalf::Text(text) => {
-            parse_half(&text).map_err(|error| IdParseError::new(format!("field {name:?}: {error}")))
-        }
+        JsonHalf::Text(text) => half_column(&text)
+            .map_err(|error| IdParseError::new(format!("field {name:?}: {error}"))),
     }
 }
 
@@ -161,27 +289,38 @@ pub fn parse_json_record(text: &str) -> Result<IdRecord, IdParseError> {
 }
 
 /// Reads every record from `reader`; `source` names it in errors.
-pub fn read_records(reader: impl BufRead, source: &str) -> Result<Vec<IdRecord>, InputError> {
+///
+/// One line at a time, whole lines in memory: the simple reader (see the module docs). A line's
+/// bytes go through [`line_text`] and [`parse_line_bytes`].
+pub fn read_records(mut reader: impl BufRead, source: &str) -> Result<Vec<IdRecord>, InputError> {
     let mut records = Vec::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.map_err(|error| InputError {
-            source: source.to_string(),
-            line: index + 1,
-            message: format!("cannot read: {error}"),
-        })?;
-        match parse_line(&line) {
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        number += 1;
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|error| InputError {
+                source: source.to_string(),
+                line: number,
+                message: format!("cannot read: {error}"),
+            })?;
+        if read == 0 {
+            return Ok(records);
+        }
+        match parse_line_bytes(line_text(&line)) {
             Ok(Some(record)) => records.push(record),
             Ok(None) => {}
             Err(error) => {
                 return Err(InputError {
                     source: source.to_string(),
-                    line: index + 1,
+                    line: number,
                     message: error.message,
                 })
             }
         }
     }
-    Ok(records)
 }
 
 /// Reads every record from the file at `path`, or standard input for `-`.

@@ -1,6 +1,8 @@
-//! The `dcsum` tool's library part: reading dispatcher-ID lists ([`input`]) and the wire
-//! messages `dcsum decode` knows by name ([`messages`]). The command-line interface itself is
-//! the `dcsum` binary (`src/main.rs`).
+//! The `dcsum` tool's library part: reading dispatcher-ID lists (the simple parser [`input`], and
+//! [`ingest`], the streaming reader `dcsum fingerprint` runs) and the wire messages `dcsum decode`
+//! knows by name ([`messages`]). The command-line interface itself is the `dcsum` binary
+//! (`src/main.rs`).
 
+pub mod ingest;
 pub mod input;
 pub mod messages;

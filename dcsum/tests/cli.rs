@@ -287,6 +287,75 @@ fn malformed_input_names_file_line_and_expectation() {
     }
 }
 
+/// A bad line's quote is cut to at most 64 characters with its length: a 10 MB line, a long
+/// column. Exit code 2, nothing on stdout, one short line on stderr, from a file and from stdin.
+#[test]
+fn long_bad_lines_are_quoted_short() {
+    let huge = "x".repeat(10 << 20);
+    let column = "z".repeat(3000);
+    let cases = [
+        (
+            "huge-line",
+            format!("{}\n{huge}\n3 4\n", UUIDS[0]),
+            2,
+            format!(
+                "line too long (10485760 bytes, starting \"{}\"…)",
+                "x".repeat(64)
+            ),
+        ),
+        (
+            "long-state",
+            format!("1 2\n# c\n\n1 2 {column}\r\n"),
+            4,
+            format!(
+                "unknown lifecycle state \"{}\"… (3000 bytes)",
+                "z".repeat(64)
+            ),
+        ),
+    ];
+    for (name, contents, line, message) in cases {
+        let path = write_file(name, &contents);
+        let path = path.to_str().expect("UTF-8 path");
+        for (output, source) in [
+            (dcsum(&["fingerprint", path], ""), path),
+            (dcsum(&["fingerprint"], &contents), "<stdin>"),
+        ] {
+            assert_eq!(output.status.code(), Some(2), "{name}");
+            assert!(stdout(&output).is_empty(), "{name}");
+            let error = stderr(&output);
+            assert_eq!(error.lines().count(), 1, "{name}: {error}");
+            assert!(
+                error.starts_with(&format!("dcsum: {source}:{line}: {message}")),
+                "{name}: {error}"
+            );
+            assert!(error.len() < source.len() + 300, "{name}: {error}");
+        }
+    }
+}
+
+/// A list long enough to cross many read blocks, with CRLF endings: the fingerprint, then the
+/// line number of an error near its end.
+#[test]
+fn a_long_crlf_list_and_a_late_error() {
+    let ids: Vec<DispatcherId> = (0..300_000u64)
+        .map(|i| DispatcherId::new(!i, i.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+        .collect();
+    let mut contents: String = ids.iter().map(|id| format!("{id}\r\n")).collect();
+    assert_eq!(
+        parse_fingerprint(&dcsum(&["fingerprint"], &contents)),
+        Fingerprint::of(&ids)
+    );
+    contents.push_str("1 2 3 4\r\n");
+    let output = dcsum(&["fingerprint"], &contents);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
+    assert!(
+        stderr(&output).starts_with("dcsum: <stdin>:300001: 4 columns"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn missing_file_and_bad_usage_exit_2() {
     let missing = concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-no-such-file.txt");

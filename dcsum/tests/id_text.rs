@@ -2,7 +2,10 @@
 //! (UUID and `high low`), `input::parse_line` and `input::read_records` (all three) read them, and
 //! the errors malformed text gets.
 
-use dcsum::input::{parse_line, read_records, read_records_from_path, IdColumns, IdRecord};
+use dcsum::input::{
+    parse_line, parse_line_bytes, quote, read_records, read_records_from_path, IdColumns, IdRecord,
+    MAX_LINE_BYTES, QUOTE_CHARS,
+};
 use dispatcher_checksum::id::{parse_half, parse_uuid};
 use dispatcher_checksum::{ComponentState, DispatcherId, Fingerprint, Kernel, StateSet};
 use proptest::prelude::*;
@@ -251,6 +254,95 @@ fn malformed_text_gets_a_clear_error() {
         assert!(text.parse::<DispatcherId>().is_err(), "{text:?}");
     }
     assert!("".parse::<DispatcherId>().is_err());
+}
+
+/// The text of the cut quote in `message`: from the `"` that opens it to the `"…` that ends it.
+fn cut_quote(message: &str) -> &str {
+    let end = message.find("\"…").expect("a cut quote");
+    let start = message[..end].rfind('"').expect("an opening quote") + 1;
+    &message[start..end]
+}
+
+#[test]
+fn long_columns_are_quoted_short_with_their_length() {
+    let long = "z".repeat(3000);
+    let cases = [
+        (long.clone(), "one column", 3000),
+        (format!("{long}-"), "is not a UUID", 3001),
+        (format!("1 {long}"), "is not a u64", 3000),
+        (format!("1 2 {long}"), "unknown lifecycle state", 3000),
+        (
+            format!(r#"{{"low": 1, "high": "{long}"}}"#),
+            "field \"high\"",
+            3000,
+        ),
+    ];
+    for (text, words, length) in cases {
+        let message = line_error(&text);
+        assert!(message.contains(words), "{message}");
+        assert!(
+            message.contains(&format!("… ({length} bytes)")),
+            "{message}"
+        );
+        assert_eq!(
+            cut_quote(&message).chars().count(),
+            QUOTE_CHARS,
+            "{message}"
+        );
+        assert!(message.len() < 400, "{} bytes: {message}", message.len());
+    }
+    // Short text is quoted whole, as before; escapes count towards the limit.
+    assert_eq!(quote("abc"), "\"abc\"");
+    let exact = "q".repeat(QUOTE_CHARS);
+    assert_eq!(quote(&exact), format!("{exact:?}"));
+    assert_eq!(
+        quote(&format!("{exact}q")),
+        format!("{exact:?}… ({} bytes)", QUOTE_CHARS + 1)
+    );
+    let tabs = "\t".repeat(QUOTE_CHARS);
+    assert_eq!(cut_quote(&quote(&tabs)), "\\t".repeat(QUOTE_CHARS / 2));
+}
+
+#[test]
+fn over_long_and_non_utf8_lines_are_errors() {
+    let padded = format!("{}1 2", " ".repeat(MAX_LINE_BYTES - 3));
+    assert_eq!(padded.len(), MAX_LINE_BYTES);
+    assert_eq!(line(&padded).id, DispatcherId::new(1, 2));
+    let longer = format!(" {padded}");
+    let message = line_error(&longer);
+    assert!(
+        message.starts_with(&format!(
+            "line too long ({} bytes, starting \"",
+            MAX_LINE_BYTES + 1
+        )),
+        "{message}"
+    );
+    assert!(message.contains(&format!("expected at most {MAX_LINE_BYTES} bytes")));
+    assert_eq!(
+        parse_line_bytes(longer.as_bytes()).map_err(|error| error.message),
+        Err(message)
+    );
+
+    let error = parse_line_bytes(b"1 \xff2").expect_err("not UTF-8");
+    assert!(
+        error
+            .message
+            .starts_with("byte 3 of the line (0xff) is not UTF-8 text: expected"),
+        "{error}"
+    );
+    let error = read_records(&b"1 2\n3 \xc3\n"[..], "ids").expect_err("line 2 is not UTF-8");
+    assert_eq!(error.line, 2);
+    assert!(error.message.contains("(0xc3) is not UTF-8"), "{error}");
+}
+
+#[test]
+fn crlf_endings_read_as_lf() {
+    let lf = format!("{UUID}\n1 2 Working\n# c\n\n3 4");
+    let crlf = lf.replace('\n', "\r\n");
+    let read = |text: &str| read_records(text.as_bytes(), "ids").expect("valid");
+    assert_eq!(read(&crlf), read(&lf));
+    // A last line without a newline keeps a stray `\r`, which is white space to the parser.
+    assert_eq!(read(&format!("{crlf}\r")), read(&lf));
 }
 
 #[test]

@@ -1,0 +1,178 @@
+//! The streaming reader's memory does not grow with its input: a peak-tracking allocator (this
+//! test binary's only) measures the live heap while `ingest::fingerprint_reader` reads a
+//! generated list of millions of lines and a line of 100 MB, against the simple reader on the
+//! same list (which holds every record, so the measurement is seen to tell them apart).
+
+use dcsum::ingest::{fingerprint_reader, Fold, Options};
+use dcsum::input::{read_records, IdColumns};
+use dispatcher_checksum::{DispatcherId, Fingerprint, StateSet};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// The system allocator, counting live bytes and their high-water mark.
+struct Peak {
+    live: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Peak {
+    fn grew(&self, bytes: usize) {
+        let live = self.live.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.peak.fetch_max(live, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the counters
+// never influence what is allocated.
+unsafe impl GlobalAlloc for Peak {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout, which the caller guarantees is valid.
+        let pointer = unsafe { System.alloc(layout) };
+        if !pointer.is_null() {
+            self.grew(layout.size());
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: `pointer` was allocated by `alloc`/`realloc` above with this layout.
+        unsafe { System.dealloc(pointer, layout) };
+        self.live.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged; the caller guarantees `pointer` and `layout` match.
+        let moved = unsafe { System.realloc(pointer, layout, new_size) };
+        if !moved.is_null() {
+            self.live.fetch_sub(layout.size(), Ordering::Relaxed);
+            self.grew(new_size);
+        }
+        moved
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Peak = Peak {
+    live: AtomicUsize::new(0),
+    peak: AtomicUsize::new(0),
+};
+
+/// The tests measure one at a time: the counters are process-wide.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Heap bytes at the high-water mark while `run` ran, above what was live when it started.
+fn peak_during<R>(run: impl FnOnce() -> R) -> (R, usize) {
+    let _guard = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    let before = ALLOCATOR.live.load(Ordering::Relaxed);
+    ALLOCATOR.peak.store(before, Ordering::Relaxed);
+    let result = run();
+    (result, ALLOCATOR.peak.load(Ordering::Relaxed) - before)
+}
+
+fn id(i: u64) -> DispatcherId {
+    DispatcherId::new(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), i ^ 0x5555_5555)
+}
+
+/// `lines` UUID lines, made as they are read: the input itself takes no memory.
+struct UuidLines {
+    next: u64,
+    lines: u64,
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl UuidLines {
+    fn new(lines: u64) -> UuidLines {
+        UuidLines {
+            next: 0,
+            lines,
+            pending: Vec::with_capacity(64),
+            at: 0,
+        }
+    }
+}
+
+impl Read for UuidLines {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let mut written = 0;
+        while written < buffer.len() {
+            if self.at == self.pending.len() {
+                if self.next == self.lines {
+                    break;
+                }
+                self.pending.clear();
+                self.pending
+                    .extend_from_slice(format!("{}\n", id(self.next)).as_bytes());
+                self.next += 1;
+                self.at = 0;
+            }
+            let n = (self.pending.len() - self.at).min(buffer.len() - written);
+            buffer[written..written + n].copy_from_slice(&self.pending[self.at..self.at + n]);
+            self.at += n;
+            written += n;
+        }
+        Ok(written)
+    }
+}
+
+const MIB: usize = 1 << 20;
+
+#[test]
+fn millions_of_lines_in_constant_memory() {
+    let lines = 3_000_000;
+    let expected = Fingerprint::from_ids((0..lines).map(id));
+    let (streamed, streaming_peak) = peak_during(|| {
+        fingerprint_reader(
+            UuidLines::new(lines),
+            "generated",
+            StateSet::ALL,
+            Fold::AUTO,
+            Options::default(),
+        )
+    });
+    assert_eq!(streamed.expect("valid lines"), expected);
+    // Three 2 MiB blocks, the columns of the chunks in flight, rayon's and the test's own.
+    assert!(
+        streaming_peak < 16 * MIB,
+        "streaming peak {streaming_peak} bytes"
+    );
+
+    let (simple, simple_peak) = peak_during(|| {
+        let records = read_records(std::io::BufReader::new(UuidLines::new(lines)), "generated")
+            .expect("valid lines");
+        IdColumns::from_records(&records).fingerprint(StateSet::ALL)
+    });
+    assert_eq!(simple, expected);
+    // The simple reader keeps every record: at least 16 bytes per line.
+    assert!(
+        simple_peak > 16 * lines as usize,
+        "simple peak {simple_peak} bytes"
+    );
+}
+
+#[test]
+fn a_100_mb_line_in_constant_memory() {
+    let line = std::io::repeat(b'7').take(100 * MIB as u64);
+    let input = b"1 2\n".chain(line).chain(&b"\n3 4\n"[..]);
+    let (result, peak) = peak_during(|| {
+        fingerprint_reader(
+            input,
+            "generated",
+            StateSet::ALL,
+            Fold::AUTO,
+            Options::default(),
+        )
+    });
+    let error = result.expect_err("line 2 is too long");
+    assert_eq!(error.line, 2);
+    assert!(
+        error.message.starts_with("line too long (over "),
+        "{}",
+        error.message
+    );
+    assert!(peak < 16 * MIB, "peak {peak} bytes");
+}
