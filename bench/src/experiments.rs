@@ -118,6 +118,8 @@ pub fn run(
         choice,
         thresholds,
         maintainer,
+        // Measured by the `dcsum` binary after this returns (the reader lives in `dcsum`).
+        ingest: Vec::new(),
         go_reference,
         go_reference_absent,
         elapsed_seconds: start.elapsed().as_secs_f64(),

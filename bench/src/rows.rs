@@ -187,6 +187,33 @@ pub struct GoReferenceResults {
     pub elapsed_seconds: f64,
 }
 
+/// Reading one ID list as `dcsum fingerprint` does, beside a plain read of the same file. The
+/// bench crate cannot run the reader (it lives in the `dcsum` crate, which depends on this one):
+/// the `dcsum` binary measures these rows and adds them to [`HeadlineResults::ingest`].
+#[derive(Clone, Debug, Serialize)]
+pub struct IngestRow {
+    /// The text form of every line: `uuid` (canonical UUIDs) or `high-low` (two decimal `u64`).
+    pub form: &'static str,
+    /// Lines in the list (one ID each).
+    pub lines: usize,
+    /// Bytes in the file.
+    pub bytes: usize,
+    /// Reading the file in blocks of the reader's size and discarding them: the ceiling.
+    pub plain_read: Measurement,
+    /// `dcsum::ingest::fingerprint_path`: the streaming reader `dcsum fingerprint` runs.
+    pub streaming: Measurement,
+    /// The simple reader (`dcsum::input::read_records_from_path`, then the automatic kernel
+    /// choice over every ID): what `dcsum fingerprint` ran before the streaming reader.
+    pub simple: Measurement,
+}
+
+impl IngestRow {
+    /// GB/s (10^9 bytes per second) of input at `measurement`'s median.
+    pub fn gigabytes_per_second(&self, measurement: &Measurement) -> f64 {
+        measurement.throughput(self.bytes as f64) / 1e9
+    }
+}
+
 /// Everything one run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct HeadlineResults {
@@ -212,6 +239,9 @@ pub struct HeadlineResults {
     pub thresholds: Thresholds,
     /// The maintainer's per-dispatcher bookkeeping.
     pub maintainer: MaintainerRow,
+    /// Reading ID lists (`dcsum fingerprint`'s streaming reader against a plain read and the
+    /// simple reader); empty when the run did not measure them.
+    pub ingest: Vec<IngestRow>,
     /// The Go reference program's rows, when it ran.
     pub go_reference: Option<GoReferenceResults>,
     /// Why the Go reference rows are missing, when they are.

@@ -1,19 +1,30 @@
 //! The main job (`cargo run --release`, no subcommand): the headline comparison of what one
 //! heartbeat's verification costs a node under each strategy, the maintainer's per-dispatcher
 //! bookkeeping, both against the reference (Go) program when `go` is on `PATH`, the kernels
-//! against the read ceiling, and the evidence for the automatic choice; prints the tables and
-//! writes the report.
+//! against the read ceiling, the evidence for the automatic choice, and reading ID lists as
+//! `dcsum fingerprint` does ([`dcsum::ingest_measure`]); prints the tables and writes the report.
 
+use dcsum::ingest_measure;
 use dispatcher_checksum_bench::config::HeadlineConfig;
 use dispatcher_checksum_bench::experiments;
 use dispatcher_checksum_bench::go_reference::{self, GoReferenceMode, Prepared};
-use dispatcher_checksum_bench::measure::parse_count;
+use dispatcher_checksum_bench::measure::{parse_count, MeasureConfig};
 use dispatcher_checksum_bench::profiling::FlamegraphRecorder;
 use dispatcher_checksum_bench::report::summary;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Lines in the ingestion rows' ID lists (37 MB of UUID text).
+const INGEST_LINES: usize = 1_000_000;
+
+/// Progress steps of the ingestion rows: three routines for each of two forms.
+const INGEST_STEPS: u64 = 6;
+
+/// Timed batches of the ingestion rows, at most: the simple reader takes about half a second
+/// per call at 1M lines, so the default run's 21 batches would add 20 s for little.
+const INGEST_MAX_REPETITIONS: usize = 7;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -79,7 +90,7 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         Prepared::Absent(reason) => eprintln!("reference (Go): {reason}"),
     }
 
-    let bar = ProgressBar::new(config.step_count());
+    let bar = ProgressBar::new(config.step_count() + INGEST_STEPS);
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} {msg}")
             .map_err(|error| format!("progress bar template: {error}"))?
@@ -94,13 +105,31 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         bar.set_message(message.to_string());
         bar.inc(1);
     });
-    let results = match results {
+    let mut results = match results {
         Ok(results) => results,
         Err(error) => {
             bar.abandon();
             return Err(error.into());
         }
     };
+    // The reader lives in this crate, so its rows are measured here and added to the results.
+    let ingest_start = std::time::Instant::now();
+    let ingest_config = MeasureConfig {
+        repetitions: config.measure.repetitions.min(INGEST_MAX_REPETITIONS),
+        ..config.measure
+    };
+    let ingest = ingest_measure::ingest_rows(&ingest_config, INGEST_LINES, &mut |message| {
+        bar.set_message(message.to_string());
+        bar.inc(1);
+    });
+    results.ingest = match ingest {
+        Ok(rows) => rows,
+        Err(error) => {
+            bar.abandon();
+            return Err(format!("ingestion rows: {error}").into());
+        }
+    };
+    results.elapsed_seconds += ingest_start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     if let Some(profiler) = profiler {
         eprintln!("{}", profiler.finish()?);
@@ -129,6 +158,8 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         println!("{}", summary::ceiling_table(&results, largest));
         println!("The automatic choice against the fastest kernel\n");
         println!("{}", summary::choice_table(&results));
+        println!("Reading ID lists (`dcsum fingerprint`)\n");
+        println!("{}", summary::ingest_table(&results));
     }
     eprintln!(
         "wrote {} in {:.0} s",

@@ -530,21 +530,21 @@ fn parse_chunk(
             line += 1;
             continue;
         }
+        if let Some((id, next)) = fast::decimal_pair_line(data, at) {
+            columns.push(id);
+            at = next;
+            line += 1;
+            continue;
+        }
         let rest = &data[at..];
         let (text, next) = match memchr::memchr(b'\n', rest) {
             Some(newline) => (input::line_text(&rest[..=newline]), at + newline + 1),
             None => (rest, data.len()),
         };
-        // The length rule comes first in the simple parser, so the fast path must not take an
-        // over-long line of padded digits.
-        let decimal = (text.len() <= MAX_LINE_BYTES).then(|| fast::decimal_pair(text));
-        match decimal.flatten() {
-            Some(id) => columns.push(id),
-            None => match input::parse_line_bytes(text) {
-                Ok(Some(record)) => columns.push_record(record),
-                Ok(None) => {}
-                Err(error) => return Err((line, error.message)),
-            },
+        match input::parse_line_bytes(text) {
+            Ok(Some(record)) => columns.push_record(record),
+            Ok(None) => {}
+            Err(error) => return Err((line, error.message)),
         }
         at = next;
         line += 1;

@@ -1,8 +1,9 @@
 //! The `dcsum` tool's library part: reading dispatcher-ID lists (the simple parser [`input`], and
-//! [`ingest`], the streaming reader `dcsum fingerprint` runs) and the wire messages `dcsum decode`
-//! knows by name ([`messages`]). The command-line interface itself is the `dcsum` binary
-//! (`src/main.rs`).
+//! [`ingest`], the streaming reader `dcsum fingerprint` runs, with its measurements in
+//! [`ingest_measure`]) and the wire messages `dcsum decode` knows by name ([`messages`]). The
+//! command-line interface itself is the `dcsum` binary (`src/main.rs`).
 
 pub mod ingest;
+pub mod ingest_measure;
 pub mod input;
 pub mod messages;

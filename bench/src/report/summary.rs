@@ -273,6 +273,64 @@ pub fn ceiling_table(results: &HeadlineResults, ids: usize) -> String {
     out
 }
 
+/// What the ingestion rows measure, for the report's section.
+const INGEST_METHOD: &str = "The streaming reader behind `dcsum fingerprint` \
+(`dcsum/src/ingest.rs`: blocks read beside a parsing pool, a fast path for canonical UUIDs and \
+decimal `HIGH LOW`, each block folded by the kernels and dropped) over a 1M-line list in a \
+temporary file, read back from the page cache, beside a plain read of the same file in blocks of \
+the reader's size (its ceiling, what `cat FILE > /dev/null` does) and the simple reader it \
+replaced (`dcsum/src/input.rs`: every record collected, then the automatic kernel choice). Every \
+fingerprint is checked against the naive oracle before it is timed; the three are timed \
+interleaved. GB/s are 10^9 bytes of text per second.";
+
+/// Reading ID lists as `dcsum fingerprint` does: the streaming reader against a plain read of
+/// the same file (its ceiling) and against the simple reader it replaced.
+pub fn ingest_table(results: &HeadlineResults) -> String {
+    if results.ingest.is_empty() {
+        return "*Not measured in this run.*\n".into();
+    }
+    let mut out = String::from(
+        "| lines | form | file | plain read | streaming reader | simple reader | streaming GB/s \
+         | of the plain read's speed | streaming ÷ simple |\n\
+         |---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for row in &results.ingest {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.1} MB | {} | {} | {} | {:.2} | {} | {} faster |",
+            format_count(row.lines),
+            row.form,
+            row.bytes as f64 / 1e6,
+            cell(&row.plain_read),
+            cell(&row.streaming),
+            cell(&row.simple),
+            row.gigabytes_per_second(&row.streaming),
+            percent(row.plain_read.median / row.streaming.median),
+            ratio(row.simple.median, row.streaming.median),
+        );
+    }
+    out
+}
+
+fn ingest_reading(results: &HeadlineResults) -> String {
+    let Some(row) = results.ingest.iter().find(|row| row.form == "uuid") else {
+        return String::new();
+    };
+    format!(
+        "- **Reading ID lists.** `dcsum fingerprint` reads {} UUID lines ({:.1} MB) at {:.2} GB/s, \
+         {} of the speed of a plain read of the same file ({:.2} GB/s), {} faster than the simple \
+         reader it replaced ({:.2} GB/s), and keeps only its blocks and the running fingerprint \
+         whatever the list's length.\n",
+        format_count(row.lines),
+        row.bytes as f64 / 1e6,
+        row.gigabytes_per_second(&row.streaming),
+        percent(row.plain_read.median / row.streaming.median),
+        row.gigabytes_per_second(&row.plain_read),
+        ratio(row.simple.median, row.streaming.median),
+        row.gigabytes_per_second(&row.simple),
+    )
+}
+
 fn kernel_sizes(results: &HeadlineResults) -> Vec<usize> {
     let mut sizes: Vec<usize> = results.kernels.iter().map(|r| r.ids).collect();
     sizes.sort_unstable();
@@ -378,6 +436,7 @@ pub fn summary_markdown(results: &HeadlineResults) -> String {
          rounds of 1,000 so the map keeps its size.\n\n{}\n## Kernels against the memory-read ceiling ({} IDs)\n\n\
          Read ceiling: `{}` XOR, one thread and all threads.\n\n{}\n\
          ![contiguous kernels](kernels-contiguous.svg)\n![masked kernels](kernels-masked.svg)\n\n\
+         ## Reading ID lists (`dcsum fingerprint`)\n\n{}\n\n{}\n\
          ## The automatic choice\n\n{}\n\n{}\n## Method\n\n{}\n",
         command(results),
         results.profile,
@@ -394,6 +453,8 @@ pub fn summary_markdown(results: &HeadlineResults) -> String {
         format_count(largest),
         results.ceiling_width,
         ceiling_table(results, largest),
+        INGEST_METHOD,
+        ingest_table(results),
         choice_verdict(results),
         thresholds_text(results),
         METHOD,
@@ -606,7 +667,8 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
          ### Kernels against the memory-read ceiling ({} IDs)\n\n{}\n\
          ![contiguous kernels](reports/kernels-contiguous.svg)\n\
          ![masked kernels](reports/kernels-masked.svg)\n\n\
-         ### Reading\n\n{}{}{}{}- **The automatic choice.** {}\n\n{}\n\
+         ### Reading ID lists (`dcsum fingerprint`)\n\n{}\n\n{}\n\
+         ### Reading\n\n{}{}{}{}{}- **The automatic choice.** {}\n\n{}\n\
          The criterion benches measure the same things with statistics and cover the rest of the \
          maintainer side: `cargo bench` runs `kernels`, `heartbeat`, `maintainer` and `memory` \
          (`DCSUM_BENCH_SIZES=1K,1M,100M` replaces any bench's sizes).\n",
@@ -629,10 +691,13 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
         maintainer_table(results),
         format_count(largest),
         ceiling_table(results, largest),
+        INGEST_METHOD,
+        ingest_table(results),
         ceiling_reading(results),
         growth_reading(results),
         incremental_reading(results),
         go_reading(results),
+        ingest_reading(results),
         choice_verdict(results),
         thresholds_text(results),
     )

@@ -1,0 +1,203 @@
+//! Measuring the streaming reader: the ID-list texts the `ingest` bench and the main job read,
+//! and the main job's ingestion rows ([`IngestRow`]).
+//!
+//! The rows live here rather than in the bench crate's experiments because the reader is in this
+//! crate, which depends on the bench crate, not the other way round; the `dcsum` binary measures
+//! them after the other experiments and hands them to the report writer.
+//!
+//! Each row writes the list to a temporary file (read back from the page cache, as `dcsum
+//! fingerprint FILE` reads it), checks every routine's fingerprint against the naive oracle
+//! outside the timed region, then times three routines interleaved: a plain read of the file in
+//! blocks of the reader's size (the ceiling), [`ingest::fingerprint_path`] (what `dcsum
+//! fingerprint` runs) and the simple reader.
+
+use crate::ingest::{self, Fold};
+use crate::input::{read_records_from_path, IdColumns};
+use dispatcher_checksum::kernels::naive;
+use dispatcher_checksum::{DispatcherId, Fingerprint, StateSet};
+use dispatcher_checksum_bench::fixtures::IdStream;
+use dispatcher_checksum_bench::measure::{format_count, measure_interleaved, MeasureConfig};
+use dispatcher_checksum_bench::rows::IngestRow;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// A text form of an ID list, one ID per line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// Canonical UUID text, 37 bytes a line.
+    Uuid,
+    /// Two decimal `u64`, `HIGH LOW`, about 40 bytes a line.
+    HighLow,
+}
+
+impl Form {
+    /// Both forms.
+    pub const ALL: [Form; 2] = [Form::Uuid, Form::HighLow];
+
+    /// `uuid` or `high-low`, as bench ids and report rows name it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Form::Uuid => "uuid",
+            Form::HighLow => "high-low",
+        }
+    }
+
+    /// The list of `ids` in this form, each line ended by `\n`.
+    pub fn text(self, ids: &[DispatcherId]) -> Vec<u8> {
+        use std::io::Write;
+        let mut text = Vec::with_capacity(ids.len() * 41);
+        for id in ids {
+            // Writing into a Vec cannot fail.
+            let _ = match self {
+                Form::Uuid => writeln!(text, "{id}"),
+                Form::HighLow => writeln!(text, "{} {}", id.high, id.low),
+            };
+        }
+        text
+    }
+}
+
+/// The IDs of an ingestion workload: `lines` pseudo-random IDs, the same on every run.
+pub fn workload_ids(lines: usize) -> Vec<DispatcherId> {
+    IdStream::new(7).take(lines).collect()
+}
+
+/// The naive oracle's fingerprint of `ids` (every ID counts: the lists carry no states).
+pub fn oracle(ids: &[DispatcherId]) -> Fingerprint {
+    naive::fingerprint(DispatcherId::slice_words(ids)).into()
+}
+
+/// A file removed when dropped.
+struct TemporaryFile(PathBuf);
+
+impl Drop for TemporaryFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Reads the file at `path` in blocks of the streaming reader's size and discards them: the
+/// fastest the reader could go. Returns the bytes read.
+pub fn plain_read(path: &Path, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut file = std::fs::File::open(path)?;
+    let mut total = 0;
+    loop {
+        match file.read(buffer)? {
+            0 => return Ok(total),
+            read => total += read,
+        }
+    }
+}
+
+/// The ingestion rows: each form of a `lines`-line list, timed under `config`. `progress` is
+/// called once per routine measured (three per form).
+pub fn ingest_rows(
+    config: &MeasureConfig,
+    lines: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<IngestRow>, String> {
+    let ids = workload_ids(lines);
+    let expected = oracle(&ids);
+    let directory = std::env::temp_dir();
+    Form::ALL
+        .iter()
+        .map(|&form| {
+            let path = directory.join(format!(
+                "dcsum-ingest-{}-{}.txt",
+                std::process::id(),
+                form.name()
+            ));
+            let text = form.text(&ids);
+            std::fs::write(&path, &text)
+                .map_err(|error| format!("{}: cannot write: {error}", path.display()))?;
+            let file = TemporaryFile(path);
+            let name = file
+                .0
+                .to_str()
+                .ok_or("the temporary directory is not UTF-8")?;
+            let streaming = || ingest::fingerprint_path(name, StateSet::ALL, Fold::AUTO);
+            let simple = || {
+                read_records_from_path(name)
+                    .map(|records| IdColumns::from_records(&records).fingerprint(StateSet::ALL))
+            };
+            let mut buffer = vec![0u8; ingest::DEFAULT_BLOCK_BYTES];
+            let read = plain_read(&file.0, &mut buffer)
+                .map_err(|error| format!("{}: {error}", file.0.display()))?;
+            assert_eq!(read, text.len(), "the plain read reads the whole file");
+            for (what, got) in [
+                ("streaming reader", streaming()),
+                ("simple reader", simple()),
+            ] {
+                let got = got.map_err(|error| error.to_string())?;
+                assert_eq!(
+                    got,
+                    expected,
+                    "the {what} disagrees with the naive oracle on {} lines: a bug",
+                    form.name()
+                );
+            }
+            let timed = measure_interleaved(
+                config,
+                &mut [
+                    &mut || {
+                        let _ = std::hint::black_box(plain_read(&file.0, &mut buffer));
+                    },
+                    &mut || {
+                        let _ = std::hint::black_box(streaming());
+                    },
+                    &mut || {
+                        let _ = std::hint::black_box(simple());
+                    },
+                ],
+            );
+            let label = format!("ingest {} {}", form.name(), format_count(lines));
+            for routine in ["plain read", "streaming reader", "simple reader"] {
+                progress(&format!("{label}: {routine}"));
+            }
+            Ok(IngestRow {
+                form: form.name(),
+                lines,
+                bytes: text.len(),
+                plain_read: timed[0],
+                streaming: timed[1],
+                simple: timed[2],
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn texts_read_back_as_their_ids() {
+        let ids = workload_ids(1000);
+        for form in Form::ALL {
+            let text = form.text(&ids);
+            let records = crate::input::read_records(&text[..], form.name()).expect("valid");
+            let read: Vec<DispatcherId> = records.iter().map(|record| record.id).collect();
+            assert_eq!(read, ids, "{}", form.name());
+        }
+    }
+
+    #[test]
+    fn rows_are_measured_and_checked() {
+        let config = MeasureConfig {
+            warm_up: Duration::from_millis(1),
+            batch_time: Duration::from_millis(1),
+            repetitions: 2,
+        };
+        let mut steps = 0;
+        let rows = ingest_rows(&config, 2000, &mut |_| steps += 1).expect("measured");
+        assert_eq!(steps, 6);
+        let forms: Vec<&str> = rows.iter().map(|row| row.form).collect();
+        assert_eq!(forms, ["uuid", "high-low"]);
+        for row in &rows {
+            assert_eq!(row.lines, 2000);
+            assert!(row.bytes > 2000 * 36, "{row:?}");
+            assert!(row.streaming.median > 0.0 && row.gigabytes_per_second(&row.streaming) > 0.0);
+        }
+    }
+}
