@@ -17,7 +17,7 @@
 //!    scalar loop wins (the avx512 loop takes 16 IDs per step and does the rest one by one).
 //! 3. **When rayon pays off.** At [`PARALLEL_MIN_IDS`] IDs and more, with more than one rayon
 //!    thread, the parallel kernel runs; below that its fork/join cost makes it lose to one thread
-//!    (`reports/kernels.md`, "Decision 3"; the numbers and why 4 Mi are on
+//!    (`reports/kernels.md`, "Decision 3"; the numbers and why 1 Mi are on
 //!    `parallel::MIN_PARALLEL_IDS`). With one rayon thread it never runs.
 
 use crate::lifecycle::StateSet;
