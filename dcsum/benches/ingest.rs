@@ -43,11 +43,12 @@ fn plain_read(mut text: &[u8], buffer: &mut [u8]) -> usize {
 
 fn ingestion(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest");
-    // The simple reader takes about half a second per 1M lines: few, long samples.
+    // The simple reader takes about half a second per 1M lines: few, long samples (5 s, so ten
+    // of its calls fit without criterion asking for more time).
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+        .measurement_time(Duration::from_secs(5));
     for lines in line_counts() {
         let ids = workload_ids(lines);
         let expected = oracle(&ids);

@@ -670,8 +670,8 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
          ### Reading ID lists (`dcsum fingerprint`)\n\n{}\n\n{}\n\
          ### Reading\n\n{}{}{}{}{}- **The automatic choice.** {}\n\n{}\n\
          The criterion benches measure the same things with statistics and cover the rest of the \
-         maintainer side: `cargo bench` runs `kernels`, `heartbeat`, `maintainer` and `memory` \
-         (`DCSUM_BENCH_SIZES=1K,1M,100M` replaces any bench's sizes).\n",
+         maintainer side: `cargo bench` runs `kernels`, `heartbeat`, `maintainer`, `memory` and \
+         `ingest` (`DCSUM_BENCH_SIZES=1K,1M,100M` replaces any bench's sizes).\n",
         command(results),
         results.profile,
         m.cpu_model,
