@@ -19,6 +19,17 @@
 //! invert the mixing and build different sets with equal keyed fingerprints; the guarantee is
 //! only that differences arising from structure in the IDs (dense ranges, bit flips, swapped
 //! halves) look like random ones, so two different sets collide with probability about 2^-128.
+//!
+//! ```
+//! use dispatcher_checksum::keyed::{FingerprintKey, KeyedFingerprint};
+//! use dispatcher_checksum::DispatcherId;
+//!
+//! let key = FingerprintKey::new(0x5eed).derive(DispatcherId::new(0, 42)); // per changefeed
+//! let ids: Vec<DispatcherId> = (1..=1000).map(|i| DispatcherId::new(i, i)).collect();
+//! let mut incremental = KeyedFingerprint::of(&key, &ids[..999]);
+//! incremental.add(&key, ids[999]);
+//! assert_eq!(incremental, KeyedFingerprint::of(&key, &ids));
+//! ```
 
 use crate::choose::{Choice, KernelUnavailable};
 use crate::diagnosis::SingleDifference;

@@ -496,6 +496,49 @@ mod component_state_json {
     }
 }
 
+/// JSON form of a `float` field: finite values as numbers, the others as protobuf's JSON mapping
+/// names them (`"NaN"`, `"Infinity"`, `"-Infinity"`), so every value the wire can carry prints
+/// and reads back.
+#[cfg(feature = "serde")]
+mod float_json {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &f32, serializer: S) -> Result<S::Ok, S::Error> {
+        if value.is_nan() {
+            serializer.serialize_str("NaN")
+        } else if value.is_infinite() {
+            serializer.serialize_str(if *value > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            })
+        } else {
+            serializer.serialize_f32(*value)
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrName {
+        Number(f32),
+        Name(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f32, D::Error> {
+        match NumberOrName::deserialize(deserializer)? {
+            NumberOrName::Number(value) => Ok(value),
+            NumberOrName::Name(name) => match name.as_str() {
+                "NaN" => Ok(f32::NAN),
+                "Infinity" => Ok(f32::INFINITY),
+                "-Infinity" => Ok(f32::NEG_INFINITY),
+                _ => Err(serde::de::Error::custom(format!(
+                    "unknown value {name:?}: expected a number, NaN, Infinity or -Infinity"
+                ))),
+            },
+        }
+    }
+}
+
 // ---- The reference heartbeat (TiCDC's HeartBeatRequest as its pull request 3782 lays it out) ---
 // Node → maintainer. `dcsum decode --type HeartBeatRequest` prints it with these field names; the
 // simulator's `--protocol reference` heartbeats are these messages.
@@ -555,8 +598,10 @@ pub struct TableSpanStatus {
     /// Its checkpoint.
     #[prost(uint64, tag = "3")]
     pub checkpoint_ts: u64,
-    /// Its event rate.
+    /// Its event rate. In JSON a number, or `"NaN"`, `"Infinity"`, `"-Infinity"` as protobuf's
+    /// JSON mapping writes them (serde_json alone would print `null` and not read it back).
     #[prost(float, tag = "4")]
+    #[cfg_attr(feature = "serde", serde(with = "float_json"))]
     pub event_size_per_second: f32,
     /// The mode (0 default, 1 redo).
     #[prost(int64, tag = "5")]

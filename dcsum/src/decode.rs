@@ -1,6 +1,8 @@
-//! `dcsum decode [--type update|ack|checksum|heartbeat|sketch-request|sketch-response] [--hex] FILE|-`: decodes one protobuf wire
-//! message (see the library's `wire` module for the field numbers) and prints it as JSON with the
-//! reference system's field names.
+//! `dcsum decode [--type T] [--hex] FILE|-`: decodes one protobuf wire message (see the library's
+//! `wire` module for the field numbers) and prints it as JSON with the reference system's field
+//! names. `T` is a short name (`update`, `heartbeat-request`, ...) or a protobuf message name
+//! (`DispatcherSetChecksumUpdateRequest`, `HeartBeatRequest`, ...), in any case; the table of
+//! both is `dcsum::messages`, and `dcsum decode --help` prints it.
 //!
 //! Exit codes: 0 the message was printed; 2 a usage error, an input that cannot be read, bad hex,
 //! or bytes that are not a valid message of the type (`dcsum: FILE: what was wrong` on stderr,
@@ -13,10 +15,14 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The message type: update (DispatcherSetChecksumUpdateRequest), ack
-    /// (DispatcherSetChecksumAckResponse), checksum (DispatcherSetChecksum), heartbeat, or
-    /// sketch-request / sketch-response (the last three are ours, not the reference's).
-    #[arg(long = "type", short = 't', value_name = "T", default_value = "update")]
+    /// The message type, by short name or protobuf message name (`--help` lists them).
+    #[arg(
+        long = "type",
+        short = 't',
+        value_name = "T",
+        default_value = "update",
+        long_help = MessageType::help()
+    )]
     kind: MessageType,
 
     /// The input is hex text (white space allowed) rather than raw bytes.

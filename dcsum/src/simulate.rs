@@ -344,11 +344,12 @@ fn verdict(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
             cell.variant(),
             cell.ordering.name(),
             cell.faults,
-            cell.describe(true)
+            cell.describe()
         );
     });
+    println!("## The verdict: both protocols under faults\n");
     println!(
-        "Each cell: {} seeds from {} (`dcsum simulate --verdict --seed {} --seeds {}`, {:.0} s here); 4 nodes, 32 dispatchers, 1 operator a second for 60 s.\n",
+        "Each cell: {} seeds from {} (`cargo run --release -- simulate --verdict --seed {} --seeds {}`, {:.0} s here); 4 nodes, 32 dispatchers, 1 operator a second for 60 s; what each violation kind means: [docs/simulator.md](docs/simulator.md).\n",
         args.seeds,
         args.seed,
         args.seed,
@@ -356,7 +357,11 @@ fn verdict(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
         started.elapsed().as_secs_f64()
     );
     print!("{}", experiments::verdict_matrix(&cells));
-    println!();
+    println!(
+        "\nA cell names each violation kind with the runs it affected and the first seed that replays it: `dcsum simulate --trace SEED --until KIND` with the row's `--protocol`, `--ordering` and `--gate` and the column's flags:\n"
+    );
+    print!("{}", experiments::verdict_mixes());
+    println!("\n### Every replay command\n");
     print!("{}", experiments::verdict_details(&cells));
     Ok(ExitCode::SUCCESS)
 }
@@ -386,8 +391,9 @@ fn rebalance(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
             },
         ));
     }
+    println!("## The cost of the gate at scale\n");
     println!(
-        "Rebalance moving {percent}% of the dispatchers per minute for {} s, seed {} (`dcsum simulate --rebalance {} --fault-seconds {} --seed {}`):\n",
+        "A rebalance moving {percent}% of the dispatchers per minute for {} s, seed {} (`cargo run --release -- simulate --rebalance {} --fault-seconds {} --seed {}`); realistic timings (heartbeat 1 s, flush 100 ms, resend 1 s); each gate beside a run without it on the same workload. *held*: checkpoint steps the gate held; *lag*: the checkpoint behind the upstream; *extra lag*: over the run without the gate.\n",
         args.fault_seconds,
         args.seed,
         args.rebalance.iter().map(|(d, n)| format!("{d}/{n}")).collect::<Vec<_>>().join(","),

@@ -49,6 +49,9 @@ enum ToNode {
 enum ToMaintainer {
     BootstrapResponse {
         node: NodeId,
+        /// The answering process, so a restart after the answer is not mistaken for the
+        /// process the maintainer built its view from.
+        incarnation: u64,
         reported: Vec<Reported>,
     },
     Ack(ChecksumAck),
@@ -559,6 +562,7 @@ impl<'a> Simulation<'a> {
         let output = match body {
             ToNode::Bootstrap => {
                 let reported = sim_node.bootstrap(from);
+                let incarnation = sim_node.incarnation;
                 self.tracer.log(now, node, || {
                     format!(
                         "bootstrap from {} (epoch {} on {}): follows it",
@@ -567,7 +571,11 @@ impl<'a> Simulation<'a> {
                 });
                 self.send_to_maintainer(
                     from.instance,
-                    ToMaintainer::BootstrapResponse { node, reported },
+                    ToMaintainer::BootstrapResponse {
+                        node,
+                        incarnation,
+                        reported,
+                    },
                 );
                 NodeOutput::default()
             }
@@ -720,8 +728,19 @@ impl<'a> Simulation<'a> {
         let me = maintainer.me;
         let mut outboxes = Vec::new();
         match body {
-            ToMaintainer::BootstrapResponse { node, reported } => {
-                outboxes.push(maintainer.bootstrap_response(node, reported, world, now, tracer));
+            ToMaintainer::BootstrapResponse {
+                node,
+                incarnation,
+                reported,
+            } => {
+                outboxes.push(maintainer.bootstrap_response(
+                    node,
+                    incarnation,
+                    reported,
+                    world,
+                    now,
+                    tracer,
+                ));
             }
             ToMaintainer::Ack(ack) => {
                 if now < self.fault_end {

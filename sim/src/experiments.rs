@@ -123,20 +123,15 @@ impl VerdictCell {
         }
     }
 
-    /// `none`, or each kind with its runs, e.g. `checkpoint-ahead 12 (seed 4)`.
-    pub fn describe(&self, with_seeds: bool) -> String {
+    /// `none`, or each kind with its runs and first replay seed, e.g.
+    /// `checkpoint-ahead 12 (seed 4)`.
+    pub fn describe(&self) -> String {
         if self.violations.is_empty() {
             return "none".to_string();
         }
         self.violations
             .iter()
-            .map(|(kind, runs, seed)| {
-                if with_seeds {
-                    format!("{kind} {runs} (seed {seed})")
-                } else {
-                    format!("{kind} {runs}")
-                }
-            })
+            .map(|(kind, runs, seed)| format!("{kind} {runs} (seed {seed})"))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -197,7 +192,8 @@ pub fn verdict(
 }
 
 /// The verdict as a Markdown matrix: a row per protocol variant and ordering, a column per
-/// fault mix; a cell lists the violation kinds (runs affected) or says none.
+/// fault mix; a cell lists the violation kinds with the runs affected and the first seed that
+/// replays each, or says none.
 pub fn verdict_matrix(cells: &[VerdictCell]) -> String {
     let mixes: Vec<&'static str> = fault_mixes().iter().map(|m| m.name).collect();
     let mut out = String::new();
@@ -217,7 +213,7 @@ pub fn verdict_matrix(cells: &[VerdictCell]) -> String {
                 cells
                     .iter()
                     .find(|c| c.variant() == variant && c.ordering == ordering && c.faults == *mix)
-                    .map_or_else(|| "-".to_string(), |c| c.describe(false))
+                    .map_or_else(|| "-".to_string(), |c| c.describe())
             })
             .collect();
         let _ = writeln!(
@@ -226,6 +222,17 @@ pub fn verdict_matrix(cells: &[VerdictCell]) -> String {
             ordering.name(),
             entries.join(" | ")
         );
+    }
+    out
+}
+
+/// The fault mixes as a Markdown table of the `dcsum simulate` flags that select each.
+pub fn verdict_mixes() -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| fault mix | `dcsum simulate` flags |");
+    let _ = writeln!(out, "|---|---|");
+    for mix in fault_mixes() {
+        let _ = writeln!(out, "| {} | `{}` |", mix.name, mix_flags(mix.name));
     }
     out
 }

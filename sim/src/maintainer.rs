@@ -29,9 +29,12 @@
 //!
 //! Scheduler behaviour beyond the reference (documented modelling choices): absent spans are
 //! placed by add operators on the least-loaded node at every period; a span that its bound node
-//! reports Stopped, or leaves out of a complete status list after reporting it Working, while no
+//! reports Stopped, or leaves out of a complete status list after reporting it Working (or after
+//! a report more than a complete-status period old in a state such lists leave out), while no
 //! operator runs on it, is taken as gone from that node (absent again, out of the expected set),
 //! which is how a span whose removal was under way when the maintainer failed over comes back.
+//! (The reference's maintainer does not read the complete flag; without this a silently lost
+//! dispatcher would hold the checkpoint until an operator steps in, correctly but forever.)
 
 use crate::config::{GateKind, Ordering, Protocol, Sabotage, SimConfig};
 use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, Reported};
@@ -298,6 +301,11 @@ pub struct SimMaintainer {
     /// Sabotage `GateKeepsMaxWatermarkWithinStateSeq`: the old record rule's kept reports and
     /// the seqs it feeds the real gate with.
     planted: BTreeMap<(NodeId, Mode), (ChecksumHeartbeat, u64)>,
+    /// How long one complete-status period lasts: a span last reported in a state a complete
+    /// list leaves out (Initializing, Preparing, MergeReady) and missing from a complete list made
+    /// more than this after that report is gone (no dispatcher stays in those states that long
+    /// in the model), as is one whose Working report was lost before it vanished.
+    complete_period_ms: u64,
     protocol: Protocol,
     ordering: Ordering,
     gate: GateKind,
@@ -389,6 +397,8 @@ impl SimMaintainer {
             non_replicating: [BTreeSet::new(), BTreeSet::new()],
             bound: BTreeMap::new(),
             planted: BTreeMap::new(),
+            complete_period_ms: config.timing.heartbeat_ms
+                * config.timing.complete_status_every.max(1),
             protocol: config.protocol,
             ordering: config.ordering,
             gate: config.gate,
@@ -750,10 +760,13 @@ impl SimMaintainer {
     /// A bootstrap response. When the last expected one is in, the maintainer builds its spans
     /// from the reports (every reported span of the schedule runs where reported, whatever its
     /// state; spans nobody reported are absent; reported dispatchers of spans not in the
-    /// schedule are removed) and sends every node its full expected set.
+    /// schedule are removed) and sends every node its full expected set. The answering process's
+    /// `incarnation` is recorded: a later restart of that node must be handled even when the new
+    /// process's heartbeats arrive before membership reports the restart.
     pub fn bootstrap_response(
         &mut self,
         node: NodeId,
+        incarnation: u64,
         reported: Vec<Reported>,
         world: &World,
         now: u64,
@@ -765,6 +778,8 @@ impl SimMaintainer {
         if !pending.remove(&node) {
             return Outbox::default();
         }
+        let known = self.incarnations.entry(node).or_insert(incarnation);
+        *known = (*known).max(incarnation);
         responses.insert(node, reported);
         if !pending.is_empty() {
             return Outbox::default();
@@ -1666,14 +1681,18 @@ impl SimMaintainer {
         if !self.members.contains(&node) {
             return outbox;
         }
-        let known = self
-            .incarnations
-            .entry(node)
-            .or_insert(heartbeat.incarnation);
-        if heartbeat.incarnation < *known && self.protocol == Protocol::Ours {
-            return outbox; // a late heartbeat of a process that has since restarted
+        // Only ours carries the incarnation; the reference maintainer learns of a restart from
+        // membership alone, so its heartbeats must not mark the restart as handled.
+        if self.protocol == Protocol::Ours {
+            let known = self
+                .incarnations
+                .entry(node)
+                .or_insert(heartbeat.incarnation);
+            if heartbeat.incarnation < *known {
+                return outbox; // a late heartbeat of a process that has since restarted
+            }
+            *known = (*known).max(heartbeat.incarnation);
         }
-        *known = (*known).max(heartbeat.incarnation);
         let stamp = (heartbeat.incarnation, heartbeat.changes);
         let heard = self.heard.entry(node).or_insert(stamp);
         *heard = (*heard).max(stamp);
@@ -1815,6 +1834,7 @@ impl SimMaintainer {
             .filter_map(|s| s.id.map(DispatcherId::from))
             .collect();
         let empty = BTreeSet::new();
+        let complete_period = self.complete_period_ms;
         let gone: Vec<(DispatcherId, Mode)> = self
             .by_node
             .get(&from)
@@ -1824,14 +1844,14 @@ impl SimMaintainer {
             .filter(|(id, v)| {
                 // A dispatcher the node reported in a state a complete list shows (or Stopped),
                 // and now leaves out, is gone; one never reported, or still being created, is not
-                // listed yet.
+                // listed yet, unless that report is older than a whole complete-status period.
                 let listable = v.last_state.is_some_and(|state| {
                     !matches!(
                         state,
                         ComponentState::Initializing
                             | ComponentState::Preparing
                             | ComponentState::MergeReady
-                    )
+                    ) || made_at > v.reported_at.saturating_add(complete_period)
                 });
                 v.node == Some(from)
                     && v.status == SpanStatus::Replicating

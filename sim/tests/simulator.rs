@@ -225,3 +225,28 @@ fn convergence_under_heavy_loss_stays_within_the_bound() {
         "the bound is not loose by more than half: {summary}"
     );
 }
+
+/// Two runs the 1,000-seed verdict once flagged as `liveness-never-quiet`, both modelling gaps
+/// that held the checkpoint for good: a node that restarted just after answering a new
+/// maintainer's bootstrap (its restart looked handled because the new process's heartbeats had
+/// already been heard), and a dispatcher that vanished after its Working report was lost (the
+/// scheduler took its absence from complete status lists for "still initializing" forever).
+#[test]
+fn restarts_after_a_bootstrap_answer_and_drifts_before_a_working_report_are_recovered() {
+    let all = FaultConfig {
+        drifts: 2,
+        ..FaultConfig::MIX
+    };
+    for (seed, redo) in [(510, false), (37, true)] {
+        for gate in [GateKind::Plain, GateKind::Explained] {
+            let config = SimConfig {
+                ordering: Ordering::Reference,
+                gate,
+                redo,
+                faults: all,
+                ..SimConfig::default()
+            };
+            assert_clean(&run_seeds(&config, seed, 1, 1));
+        }
+    }
+}

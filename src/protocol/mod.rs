@@ -1,19 +1,58 @@
-//! The incremental delta-and-verify protocol that keeps a changefeed's checkpoint from advancing
-//! while some node runs the wrong set of dispatchers.
+//! The incremental protocol: the maintainer's expected sets, the node's verifier, and the
+//! checkpoint gate between them.
 //!
 //! ```text
-//!  maintainer                                              node (one per capture)
+//!  maintainer (per changefeed)                                node (per changefeed and mode)
 //!  ExpectedSetTracker ── ChecksumUpdate{epoch,mode,seq,fp} ──▶ DispatcherSetVerifier
-//!   (expected fp per node,  ◀── ChecksumAck{epoch,mode,seq} ──   (expected vs actual fp,
-//!    seq/acked, resend)                                          actual kept incrementally)
-//!  CheckpointGate ◀── heartbeat{mode,state,state_seq,watermark if MATCH} ──┘
-//!   advances only when every required (node, mode) reports MATCH with a watermark
+//!   expected fp per node, seq,  ◀─ ChecksumAck{epoch,mode,seq,   expected {epoch, seq, fp} vs the
+//!   acks, resends, in-flight IDs      incarnation} ───────────   actual fp kept incrementally
+//!  CheckpointGate ◀── ChecksumHeartbeat{state, seq, incarnation, verified (epoch, seq),
+//!   newest heartbeat per (node, mode), kept whole                 watermark, actual fp} ──┘
+//!  checkpoint = max(previous, min(gate's watermark, scheduler's floor))
 //! ```
 //!
 //! Everything runs per changefeed and per [`Mode`]: the default mode and, with redo enabled, the
 //! redo mode, each with its own independent state ([`MaintainerChecksums`], [`NodeChecksums`]).
 //! Time is injected as a [`Duration`](std::time::Duration) since an arbitrary origin (see
-//! [`clock`]), so every timing rule is testable without sleeping.
+//! [`clock`]), so every timing rule is testable without sleeping. The rules and why each exists:
+//! `docs/protocol.md`; the simulator that judges them: the `dispatcher-checksum-sim` crate.
+//!
+//! One round trip, from the maintainer's expected set to a checkpoint:
+//!
+//! ```
+//! use dispatcher_checksum::protocol::{
+//!     ActualSet, ChangefeedId, GateDecision, MaintainerChecksums, Mode, NodeChecksums, NodeId,
+//!     TrackerConfig, VerifierConfig,
+//! };
+//! use dispatcher_checksum::{ComponentState, DispatcherId};
+//! use std::time::Duration;
+//!
+//! let node = NodeId(1);
+//! let ids = [DispatcherId::new(1, 10), DispatcherId::new(2, 20)];
+//! let now = Duration::ZERO;
+//!
+//! // The maintainer expects both dispatchers on node 1 (epoch 7) and sends the update.
+//! let mut maintainer =
+//!     MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
+//! let tracker = maintainer.tracker_mut(Mode::Default).unwrap();
+//! let update = tracker.reset_full(7, &[node], [(node, ids)], now).updates.remove(0);
+//!
+//! // The node runs them, takes the update and acknowledges it.
+//! let mut checksums: NodeChecksums = NodeChecksums::new(node, 1, false, VerifierConfig::default());
+//! let verifier = checksums.verifier_mut(Mode::Default).unwrap();
+//! for id in ids {
+//!     verifier.actual_set_mut().on_dispatcher_added(id, ComponentState::Working);
+//! }
+//! let ack = checksums.apply_update(&update).unwrap();
+//! maintainer.handle_ack(ack);
+//!
+//! // Its heartbeat is MATCH against the maintainer's latest version, so the checkpoint moves.
+//! let (heartbeat, verdict) = checksums.heartbeat(Mode::Default, 420, now).unwrap();
+//! assert!(verdict.carries_watermark);
+//! maintainer.observe_heartbeat(heartbeat, now);
+//! assert_eq!(maintainer.decide_verified(), GateDecision::Advance { checkpoint: 420 });
+//! assert_eq!(maintainer.advance_checkpoint(None).checkpoint, Some(420));
+//! ```
 
 pub mod changefeed;
 pub mod clock;
