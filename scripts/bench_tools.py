@@ -7,8 +7,13 @@ nothing beyond python3. Subcommands:
   lock-version NAME LOCKFILE           print the version of package NAME in Cargo.lock
   icount-compare  --baseline F --summaries DIR --rustc S --valgrind S --gungraun S
                                        compare gungraun summary.json files with the baseline
-  icount-bless    (same arguments)     rewrite the baseline from the summaries
-  icount-toolchain-matches (same)      exit 0 when the baseline's toolchain is this one
+  icount-bless    (same arguments) [--commit SHA] [--limits-from F]
+                                       rewrite the baseline from the summaries, recording the
+                                       commit the numbers were measured at; --limits-from takes
+                                       the limits from another baseline (the gate's fresh base)
+  icount-toolchain-matches (same, no --summaries)
+                                       exit 0 when the baseline's toolchain is this one
+  icount-baseline-commit --baseline F  print the commit recorded at bless time (exit 1: none)
   criterion-compare --criterion DIR --since EPOCH [--threshold PCT]
                                        read criterion's change/estimates.json files
 
@@ -218,12 +223,15 @@ def icount_compare(args):
     print()
 
     if differences:
+        # Reached only when scripts/bench-gate could not build a base with this toolchain to
+        # compare against instead; it says why.
         banner(
             [
-                "TOOLCHAIN CHANGED: these instruction counts cannot be compared with the baseline.",
+                "TOOLCHAIN CHANGED and NO BASE COULD BE BUILT: NOTHING WAS GATED.",
                 *[f"{name}: baseline {old!r}, now {new_value!r}" for name, old, new_value in differences],
-                "The gate does not fail on them. Re-bless on the CI machine kind:",
-                "    scripts/bench-gate --bless",
+                f"why no base: {args.no_base_reason or 'not given'}",
+                "The gate passes only because it has nothing to compare with. Re-bless on the",
+                "CI machine kind: scripts/bench-gate --bless",
             ]
         )
         return 0
@@ -251,8 +259,9 @@ def icount_bless(args):
     counts = read_summaries(args.summaries)
     previous = {}
     default_limit = DEFAULT_LIMIT_PCT
-    if os.path.exists(args.baseline):
-        old = read_baseline(args.baseline)
+    limits_from = args.limits_from or args.baseline
+    if os.path.exists(limits_from):
+        old = read_baseline(limits_from)
         previous = old["benchmarks"]
         default_limit = old.get("default_limit_pct", DEFAULT_LIMIT_PCT)
     benchmarks = {}
@@ -265,6 +274,7 @@ def icount_bless(args):
     baseline = {
         "note": BASELINE_NOTE,
         "toolchain": toolchain_of(args),
+        "commit": args.commit,
         "default_limit_pct": default_limit,
         "benchmarks": benchmarks,
     }
@@ -277,6 +287,15 @@ def icount_bless(args):
         print(f"bench-gate: dropped from the baseline (no longer measured): {key}")
     for name, value in baseline["toolchain"].items():
         print(f"bench-gate:   {name}: {value}")
+    print(f"bench-gate:   commit: {args.commit or '<not recorded>'}")
+    return 0
+
+
+def icount_baseline_commit(args):
+    commit = read_baseline(args.baseline).get("commit")
+    if not isinstance(commit, str) or not commit:
+        return 1
+    print(commit)
     return 0
 
 
@@ -368,6 +387,13 @@ def main():
         command.add_argument("--gungraun", required=True)
         if name != "icount-toolchain-matches":
             command.add_argument("--summaries", required=True)
+        if name == "icount-compare":
+            command.add_argument("--no-base-reason", default="")
+        if name == "icount-bless":
+            command.add_argument("--commit", default=None)
+            command.add_argument("--limits-from", default=None)
+    commit = commands.add_parser("icount-baseline-commit")
+    commit.add_argument("--baseline", required=True)
 
     criterion = commands.add_parser("criterion-compare")
     criterion.add_argument("--criterion", required=True, help="target/criterion")
@@ -384,6 +410,7 @@ def main():
             "icount-compare": icount_compare,
             "icount-bless": icount_bless,
             "icount-toolchain-matches": icount_toolchain_matches,
+            "icount-baseline-commit": icount_baseline_commit,
             "criterion-compare": criterion_compare,
         }[args.command]
         return handler(args)

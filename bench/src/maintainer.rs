@@ -1,19 +1,30 @@
-//! The maintainer's per-dispatcher bookkeeping as the main job measures it: one
-//! [`ExpectedSetTracker::apply_delta`] call per dispatcher moved, added or removed, with
-//! [`MaintainerConfig::dispatchers`] tracked over [`NODES`] nodes.
+//! The maintainer's per-dispatcher bookkeeping at a steady size: one
+//! [`ExpectedSetTracker::apply_delta`] call per dispatcher added, removed or moved, with
+//! [`MaintainerConfig::dispatchers`] tracked over [`NODES`] nodes. [`SteadyState`] is the one
+//! definition of the workload: the main job ([`maintainer_row`]) and the criterion bench
+//! (`bench/benches/maintainer.rs`, `maintainer/apply_delta-{add,remove,move}/<size>`) both drive
+//! it, so their numbers describe the same operations.
 //!
-//! The workload and the operations are the ones `benches/maintainer.rs` times with criterion, and
-//! the ones the Go reference program (`comparisons/go-reference`) times on its own maintainer, so
-//! the three sets of numbers describe the same operations:
-//! - the `i`-th ID of [`IdStream`]`(`[`SEED`]`)` is assigned to node `i mod NODES`;
-//! - *move*: the first [`MOVABLE`] dispatchers of node 0 go to node 1 one call at a time, then
-//!   back, every call a move (so the map keeps its size and the same entries stay warm);
-//! - *add* / *remove*: rounds of [`ROUND`] fresh IDs (from [`IdStream`]`(`[`FRESH_SEED`]`)`)
-//!   added to node 0 one call at a time, then removed the same way, each part timed on its own
-//!   ([`measure_paired_rounds`]): the map's size stays within [`ROUND`] of its starting size.
+//! - The `i`-th ID of [`IdStream`]`(`[`SEED`]`)` is assigned to node `i mod NODES` (one
+//!   `reset_full`), and every tracked ID sits in a *ring*, oldest first, with its owner.
+//! - *add* / *remove*: rounds of [`ROUND`] calls each. A round adds [`ROUND`] fresh IDs (from
+//!   [`IdStream`]`(`[`FRESH_SEED`]`)`), one call each, to the owners of the [`ROUND`] oldest IDs,
+//!   then removes those oldest IDs, one call each; the adds and the removes are timed apart. The
+//!   fresh IDs join the ring's back. The tracker's size moves between N and N + [`ROUND`] and
+//!   every node keeps its count, however many rounds run; the map never grows in a timed call
+//!   (room for [`ROUND`] more is reserved up front). The removed IDs were added a whole ring ago,
+//!   so at 1M and more they are out of every cache, as a table drop's would be, and every add
+//!   lands in a random, cold part of the map: neither operation is measured on hot entries.
+//! - *move*: a cursor walks the ring; each call re-homes the ID under it from its owner `k` to
+//!   node `k + 1 mod NODES` (so the nodes stay balanced and the moved entries are cold too).
 //!
 //! After the timed calls every node's expected fingerprint is checked against the naive oracle of
-//! the list it was assigned.
+//! the IDs the ring says it owns.
+//!
+//! The Go reference program (`comparisons/go-reference`) still times its maintainer on the earlier
+//! shape of this workload (rounds of fresh IDs added to node 0 and removed again at once, and
+//! moves of 1,000 of node 0's IDs to node 1 and back: all on warm entries); [`oracle_per_node`]
+//! is what its balanced operations end at.
 
 use crate::fixtures::IdStream;
 use crate::measure::{measure, measure_paired_rounds, MeasureConfig};
@@ -22,6 +33,8 @@ use dispatcher_checksum::kernels::naive;
 use dispatcher_checksum::protocol::tracker::{ExpectedSetTracker, TrackerConfig};
 use dispatcher_checksum::protocol::{ChangefeedId, Mode, NodeId};
 use dispatcher_checksum::{DispatcherId, Fingerprint};
+use std::collections::VecDeque;
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// Nodes the tracked dispatchers are spread over.
@@ -32,8 +45,6 @@ pub const SEED: u64 = 7;
 pub const FRESH_SEED: u64 = 0xADD;
 /// Adds (then removes) per round.
 pub const ROUND: usize = 1_000;
-/// How many of node 0's dispatchers the move measurement shuttles.
-pub const MOVABLE: usize = 1_000;
 
 /// What to measure.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,116 +55,209 @@ pub struct MaintainerConfig {
     pub measure: MeasureConfig,
 }
 
-/// The tracked dispatchers, per node.
-struct Cluster {
-    nodes: Vec<NodeId>,
-    per_node: Vec<Vec<DispatcherId>>,
+/// The initial assignment: the first `dispatchers` IDs of [`SEED`]'s stream in [`NODES`] node
+/// lists, the `i`-th to node `i mod NODES` (list `k` is node `k`'s).
+pub fn assignment(dispatchers: usize) -> Vec<Vec<DispatcherId>> {
+    let mut per_node = vec![Vec::with_capacity(dispatchers / NODES as usize + 1); NODES as usize];
+    for (i, id) in IdStream::new(SEED).take(dispatchers).enumerate() {
+        per_node[i % NODES as usize].push(id);
+    }
+    per_node
 }
 
-impl Cluster {
-    fn new(dispatchers: usize) -> Cluster {
-        let nodes: Vec<NodeId> = (0..NODES).map(NodeId).collect();
-        let mut per_node = vec![Vec::with_capacity(dispatchers / NODES as usize + 1); nodes.len()];
-        for (i, id) in IdStream::new(SEED).take(dispatchers).enumerate() {
-            per_node[i % NODES as usize].push(id);
-        }
-        Cluster { nodes, per_node }
-    }
+fn node_index(node: NodeId) -> usize {
+    node.0 as usize
+}
 
-    fn tracker(&self) -> ExpectedSetTracker {
+/// The naive oracle of each node's expected set for `dispatchers` tracked in the initial
+/// assignment, in node order: what the Go reference program's balanced operations must end at
+/// (its answers are checked against it).
+pub fn oracle_per_node(dispatchers: usize) -> Vec<Fingerprint> {
+    assignment(dispatchers)
+        .iter()
+        .map(|ids| naive::fingerprint(DispatcherId::slice_words(ids)).into())
+        .collect()
+}
+
+/// A tracker at a steady size and the ring of what it tracks (see the module docs).
+pub struct SteadyState {
+    tracker: ExpectedSetTracker,
+    /// Every tracked ID with its owner, oldest first.
+    ring: VecDeque<(DispatcherId, NodeId)>,
+    fresh: IdStream,
+    /// The ring position of the next move.
+    move_cursor: usize,
+    /// A round's fresh IDs and the oldest IDs it removes, built before the timer starts.
+    added: Vec<(DispatcherId, NodeId)>,
+    removed: Vec<(DispatcherId, NodeId)>,
+}
+
+impl SteadyState {
+    /// `dispatchers` (at least [`NODES`]) tracked over [`NODES`] nodes after one `reset_full`.
+    pub fn new(dispatchers: usize) -> SteadyState {
+        let dispatchers = dispatchers.max(NODES as usize);
+        let per_node = assignment(dispatchers);
+        let nodes: Vec<NodeId> = (0..NODES).map(NodeId).collect();
         let mut tracker = ExpectedSetTracker::new(
-            ChangefeedId::new(1, 2, "headline", "default"),
+            ChangefeedId::new(1, 2, "maintainer", "default"),
             Mode::Default,
             TrackerConfig::REFERENCE,
         );
-        let expected = self.nodes.iter().copied().zip(&self.per_node);
-        tracker.reset_full(1, &self.nodes, expected, Duration::ZERO);
-        tracker
-    }
-
-    /// The naive oracle of each node's list, in node order.
-    fn oracle(&self) -> Vec<Fingerprint> {
-        self.per_node
-            .iter()
-            .map(|ids| naive::fingerprint(DispatcherId::slice_words(ids)).into())
-            .collect()
-    }
-
-    /// Panics unless every node's expected fingerprint is the naive oracle of its list.
-    #[track_caller]
-    fn check(&self, tracker: &ExpectedSetTracker, what: &str) {
-        let tracked: usize = self.per_node.iter().map(Vec::len).sum();
-        assert_eq!(
-            tracker.dispatcher_count(),
-            tracked,
-            "{what}: the tracker's size changed"
+        tracker.reset_full(
+            1,
+            &nodes,
+            nodes.iter().copied().zip(&per_node),
+            Duration::ZERO,
         );
-        for (node, expected) in self.nodes.iter().zip(self.oracle()) {
+        // A round's adds come before its removes: with room for them the map cannot grow (and
+        // rehash 1M entries) inside a timed call.
+        tracker.reserve(ROUND);
+        // The ring in assignment order: node lists interleaved back into stream order.
+        let mut ring = VecDeque::with_capacity(dispatchers + ROUND);
+        for i in 0..dispatchers {
+            let node = i % NODES as usize;
+            ring.push_back((per_node[node][i / NODES as usize], NodeId(node as u32)));
+        }
+        SteadyState {
+            tracker,
+            ring,
+            fresh: IdStream::new(FRESH_SEED),
+            move_cursor: 0,
+            added: Vec::with_capacity(ROUND),
+            removed: Vec::with_capacity(ROUND),
+        }
+    }
+
+    /// The tracker.
+    pub fn tracker(&self) -> &ExpectedSetTracker {
+        &self.tracker
+    }
+
+    /// Dispatchers tracked between rounds.
+    pub fn len(&self) -> usize {
+        self.ring.len()
+    }
+
+    /// Whether nothing is tracked (never, after [`SteadyState::new`]).
+    pub fn is_empty(&self) -> bool {
+        self.ring.is_empty()
+    }
+
+    /// One round of `len` (at most [`ROUND`]) adds of fresh IDs and `len` removes of the oldest
+    /// IDs, one call each; returns the time spent in the adds and in the removes.
+    pub fn churn_round(&mut self, len: usize) -> (Duration, Duration) {
+        let len = len.min(ROUND).min(self.ring.len());
+        self.removed.clear();
+        self.removed.extend(self.ring.iter().take(len).copied());
+        self.added.clear();
+        for &(_, node) in &self.removed {
+            self.added.push((self.fresh.next_id(), node));
+        }
+
+        let start = Instant::now();
+        for (id, node) in &self.added {
+            black_box(
+                self.tracker
+                    .apply_delta(*node, std::slice::from_ref(id), &[]),
+            );
+        }
+        let add = start.elapsed();
+        let start = Instant::now();
+        for (id, node) in &self.removed {
+            black_box(
+                self.tracker
+                    .apply_delta(*node, &[], std::slice::from_ref(id)),
+            );
+        }
+        let remove = start.elapsed();
+
+        self.ring.drain(..len);
+        self.ring.extend(self.added.iter().copied());
+        // The move cursor keeps pointing at the same entry (or at the front, if that one left).
+        self.move_cursor = self.move_cursor.saturating_sub(len);
+        (add, remove)
+    }
+
+    /// Rounds until `ops` adds and `ops` removes are done; returns the total time of the adds
+    /// and of the removes.
+    pub fn churn(&mut self, ops: u64) -> (Duration, Duration) {
+        let (mut add, mut remove) = (Duration::ZERO, Duration::ZERO);
+        let mut done = 0u64;
+        while done < ops {
+            let len = (ops - done).min(ROUND as u64) as usize;
+            let (a, r) = self.churn_round(len);
+            add += a;
+            remove += r;
+            done += len as u64;
+        }
+        (add, remove)
+    }
+
+    /// One move: the ID under the cursor goes from its owner `k` to node `k + 1 mod NODES`.
+    #[inline]
+    pub fn move_one(&mut self) -> dispatcher_checksum::protocol::tracker::DeltaSummary {
+        let cursor = self.move_cursor;
+        self.move_cursor = if cursor + 1 == self.ring.len() {
+            0
+        } else {
+            cursor + 1
+        };
+        let entry = &mut self.ring[cursor];
+        let to = NodeId((entry.1 .0 + 1) % NODES);
+        entry.1 = to;
+        let id = entry.0;
+        self.tracker.apply_delta(to, std::slice::from_ref(&id), &[])
+    }
+
+    /// `calls` moves, timed.
+    pub fn moves(&mut self, calls: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..calls {
+            black_box(self.move_one());
+        }
+        start.elapsed()
+    }
+
+    /// Panics unless the tracker holds exactly the ring: its size, and every node's expected
+    /// fingerprint against the naive oracle of the IDs the ring gives that node.
+    #[track_caller]
+    pub fn check(&self, what: &str) {
+        assert_eq!(
+            self.tracker.dispatcher_count(),
+            self.ring.len(),
+            "{what}: the tracker's size is not the ring's"
+        );
+        let mut per_node = vec![Vec::new(); NODES as usize];
+        for &(id, node) in &self.ring {
+            per_node[node_index(node)].push(id);
+        }
+        for (node, ids) in per_node.iter().enumerate() {
+            let oracle: Fingerprint = naive::fingerprint(DispatcherId::slice_words(ids)).into();
             assert_eq!(
-                tracker.expected(*node),
-                Some(expected),
-                "{what}: {node}'s expected fingerprint disagrees with the naive oracle: a library bug"
+                self.tracker.expected(NodeId(node as u32)),
+                Some(oracle),
+                "{what}: node {node}'s expected fingerprint disagrees with the naive oracle: a \
+                 library bug"
             );
         }
     }
 }
 
-/// The naive oracle of each node's expected set for `dispatchers` tracked, in node order: what
-/// every implementation's bookkeeping must hold after the balanced operations (the Go reference
-/// program's answers are checked against it).
-pub fn oracle_per_node(dispatchers: usize) -> Vec<Fingerprint> {
-    Cluster::new(dispatchers).oracle()
-}
-
 /// Measures move, add and remove; panics if the tracker's bookkeeping disagrees with the oracle
 /// afterwards (a library bug, never a property of the machine).
 pub fn maintainer_row(config: &MaintainerConfig) -> MaintainerRow {
-    let cluster = Cluster::new(config.dispatchers.max(NODES as usize));
-    let mut tracker = cluster.tracker();
-    cluster.check(&tracker, "reset_full");
-    let (a, b) = (NodeId(0), NodeId(1));
+    let mut steady = SteadyState::new(config.dispatchers);
+    steady.check("reset_full");
 
-    let node_zero = &cluster.per_node[0];
-    let movable = &node_zero[..MOVABLE.min(node_zero.len())];
-    let mut calls = 0usize;
-    let moved = measure(&config.measure, || {
-        let id = &movable[calls % movable.len()];
-        let to = if (calls / movable.len()).is_multiple_of(2) {
-            b
-        } else {
-            a
-        };
-        calls += 1;
-        tracker.apply_delta(to, std::slice::from_ref(id), &[])
-    });
-    for id in movable {
-        if tracker.owner(*id) == Some(b) {
-            tracker.apply_delta(a, std::slice::from_ref(id), &[]);
-        }
-    }
-    cluster.check(&tracker, "after the moves");
+    let moved = measure(&config.measure, || steady.move_one());
+    steady.check("after the moves");
 
-    let mut fresh = IdStream::new(FRESH_SEED);
-    let mut round = vec![DispatcherId::new(0, 0); ROUND];
-    let (added, removed) = measure_paired_rounds(&config.measure, ROUND, || {
-        for slot in &mut round {
-            *slot = fresh.next_id();
-        }
-        let start = Instant::now();
-        for id in &round {
-            std::hint::black_box(tracker.apply_delta(a, std::slice::from_ref(id), &[]));
-        }
-        let add = start.elapsed();
-        let start = Instant::now();
-        for id in &round {
-            std::hint::black_box(tracker.apply_delta(a, &[], std::slice::from_ref(id)));
-        }
-        (add, start.elapsed())
-    });
-    cluster.check(&tracker, "after the adds and removes");
+    let (added, removed) =
+        measure_paired_rounds(&config.measure, ROUND, || steady.churn_round(ROUND));
+    steady.check("after the adds and removes");
 
     MaintainerRow {
-        dispatchers: tracker.dispatcher_count(),
+        dispatchers: steady.len(),
         nodes: NODES as usize,
         move_one: moved,
         add_one: added,
@@ -180,5 +284,23 @@ mod tests {
         for m in [row.move_one, row.add_one, row.remove_one] {
             assert!(m.median > 0.0 && m.batches == 2, "{m:?}");
         }
+    }
+
+    #[test]
+    fn the_ring_wraps_and_the_tracker_keeps_its_size_and_sets() {
+        let mut steady = SteadyState::new(300);
+        // More than a whole ring of moves and of churn: every original ID leaves.
+        steady.moves(1_000);
+        steady.check("moves");
+        steady.churn(700);
+        steady.check("churn");
+        steady.moves(450);
+        steady.churn(5);
+        steady.check("both");
+        assert_eq!(steady.len(), 300);
+        let counts: Vec<usize> = (0..NODES)
+            .map(|n| steady.tracker().ids_owned_by(NodeId(n)).len())
+            .collect();
+        assert_eq!(counts.iter().sum::<usize>(), 300);
     }
 }

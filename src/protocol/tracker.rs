@@ -4,15 +4,25 @@
 //! and throttled resends.
 //!
 //! Layout, chosen for 10M tracked dispatchers:
-//! - dispatcher → owner is one hash map (`ahash` by default; the hasher is a type parameter so the
-//!   benchmarks can measure `std`'s against it) whose entries are 20 bytes: the 16-byte ID stored
-//!   unaligned (no padding) and the 4-byte [`NodeId`];
+//! - dispatcher → owner is one hash table (`ahash` by default; the hasher is a type parameter so
+//!   the benchmarks can measure `std`'s against it) whose entries are 20 bytes: the 16-byte ID
+//!   stored unaligned (no padding) and the 4-byte [`NodeId`]. It is a `hashbrown::HashTable`
+//!   rather than a `HashMap` so that each ID is hashed once and found in one probe whatever the
+//!   call does with it: an add finds the ID or its insertion slot in the same pass, a remove
+//!   takes out the entry it found;
 //! - the per-node state ([`TrackedNode`]) lives in a `Vec` sorted by node, so iteration (and thus
-//!   every list of messages) is in node order, deterministic for the simulator, and a node is
-//!   found by binary search (nodes number in the tens to thousands);
+//!   every list of messages) is in node order, deterministic for the simulator. A node is found
+//!   in O(1) through a dense node-number → position table when node numbers are small (as
+//!   clusters number them), by binary search otherwise;
 //! - the dirty set is a flag in each node plus a count, so marking is O(1) and allocation-free;
 //!   [`apply_delta`](ExpectedSetTracker::apply_delta) allocates nothing (it returns a `Copy`
-//!   [`DeltaSummary`]) except when it meets a new node or the hash map grows.
+//!   [`DeltaSummary`]) except when it meets a new node or the hash table grows.
+//!
+//! At a million tracked dispatchers and more the table is far larger than the CPU's caches, so a
+//! one-ID call on a dispatcher that was not touched recently waits on memory for the table's
+//! control bytes and its entry; that latency, not the bookkeeping, is most of what such a call
+//! costs. Multi-ID removes therefore look their IDs up in a first pass that does nothing else, so
+//! the CPU overlaps those memory accesses, and apply them in a second pass over cached entries.
 //!
 //! Every change of a node's expected set goes through [`TrackedNode`]'s private `add_id` /
 //! `remove_id`: a second per-node digest (for example a difference sketch) is one more field
@@ -24,9 +34,8 @@
 use super::packed::PackedId;
 use super::{ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, Mode, NodeId};
 use crate::{DispatcherId, Fingerprint};
-use std::collections::hash_map::Entry;
+use hashbrown::hash_table::{Entry, HashTable};
 use std::collections::BTreeMap;
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::time::Duration;
 
@@ -247,7 +256,11 @@ pub struct ExpectedSetTracker<S = ahash::RandomState> {
     epoch: u64,
     /// Sorted by `node`.
     nodes: Vec<TrackedNode>,
-    owners: HashMap<PackedId, NodeId, S>,
+    /// Where each node is in `nodes`.
+    positions: NodePositions,
+    /// Dispatcher → owner; every owner is in `nodes`.
+    owners: HashTable<(PackedId, NodeId)>,
+    hasher: S,
     dirty_count: usize,
     /// Numbers the `apply_delta` calls (see [`TrackedNode::changed_in_call`]).
     call: u64,
@@ -281,7 +294,9 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             config,
             epoch: 0,
             nodes: Vec::new(),
-            owners: HashMap::with_hasher(hasher),
+            positions: NodePositions::default(),
+            owners: HashTable::new(),
+            hasher,
             dirty_count: 0,
             call: 0,
             transitions: 0,
@@ -315,6 +330,7 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
         self.forgotten.clear();
         self.nodes.sort_unstable_by_key(|tracked| tracked.node);
         self.nodes.dedup_by_key(|tracked| tracked.node);
+        self.positions.rebuild(&self.nodes);
 
         let expected: Vec<(NodeId, V)> = expected.into_iter().collect();
         let listed: usize = expected
@@ -322,28 +338,35 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             .filter(|(node, _)| self.index_of(*node).is_ok())
             .map(|(_, ids)| ids.as_ref().len())
             .sum();
-        self.owners.reserve(listed);
+        self.reserve(listed);
 
         let mut report = ResetReport::default();
+        let hasher = &self.hasher;
         for (node, ids) in &expected {
             let ids = ids.as_ref();
-            let Ok(index) = self.index_of(*node) else {
+            let Ok(index) = self.positions.find(&self.nodes, *node) else {
                 report.skipped.push(*node);
                 report.skipped_ids += ids.len();
                 continue;
             };
             for &id in ids {
-                match self.owners.entry(PackedId::new(id)) {
+                let key = PackedId::new(id);
+                let hash = hasher.hash_one(key);
+                match self.owners.entry(
+                    hash,
+                    |entry| entry.0 == key,
+                    |entry| hasher.hash_one(entry.0),
+                ) {
                     Entry::Vacant(entry) => {
-                        entry.insert(*node);
+                        entry.insert((key, *node));
                     }
-                    Entry::Occupied(entry) if entry.get() == node => {
+                    Entry::Occupied(entry) if entry.get().1 == *node => {
                         report.duplicates.push((*node, id));
                         continue;
                     }
                     Entry::Occupied(mut entry) => {
-                        let from = entry.insert(*node);
-                        let from_index = index_in(&self.nodes, from);
+                        let from = std::mem::replace(&mut entry.get_mut().1, *node);
+                        let from_index = self.positions.get(&self.nodes, from);
                         self.nodes[from_index].remove_id(id);
                         report.reassigned.push(Reassignment {
                             id,
@@ -379,22 +402,18 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             return summary;
         }
         self.call += 1;
-        let call = self.call;
-        let mut target = self.index_of(node).ok();
+        let target = self.positions.find(&self.nodes, node).ok();
 
-        for &id in remove {
-            let key = PackedId::new(id);
-            if self.owners.get(&key) != Some(&node) {
-                summary.not_owned += 1;
-                continue;
+        if !remove.is_empty() {
+            match target {
+                // The table names only tracked nodes, so an untracked node owns nothing.
+                None => summary.not_owned += remove.len(),
+                Some(index) => {
+                    for chunk in remove.chunks(LOOKAHEAD) {
+                        self.remove_chunk(Some(index), chunk, &mut summary);
+                    }
+                }
             }
-            self.owners.remove(&key);
-            // An owned ID means the node is tracked (the map only names tracked nodes).
-            let index = target.unwrap_or_else(|| index_in(&self.nodes, node));
-            let tracked = &mut self.nodes[index];
-            tracked.remove_id(id);
-            mark_changed(tracked, call, &mut self.dirty_count, &mut summary);
-            summary.removed += 1;
         }
 
         if add.is_empty() {
@@ -403,43 +422,136 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
         let index = match target {
             Some(index) => index,
             None => {
-                let index = self.index_of(node).unwrap_or_else(|slot| {
-                    self.nodes.insert(
-                        slot,
-                        TrackedNode::new(node, self.forgotten.remove(&node).unwrap_or(0)),
-                    );
-                    summary.created_node = true;
-                    slot
-                });
-                target = Some(index);
+                let (index, created) = self.track(node);
+                summary.created_node = created;
                 index
             }
         };
-        debug_assert_eq!(target, Some(index));
-        for &id in add {
-            match self.owners.entry(PackedId::new(id)) {
-                Entry::Vacant(entry) => {
-                    entry.insert(node);
+        self.add_ids(index, add, &mut summary);
+        summary
+    }
+
+    /// Removes a chunk of at most [`LOOKAHEAD`] IDs: those the node at position `only` owns, or
+    /// with `None` (for [`remove_ids`](ExpectedSetTracker::remove_ids)) whoever owns them.
+    fn remove_chunk(
+        &mut self,
+        only: Option<usize>,
+        ids: &[DispatcherId],
+        summary: &mut DeltaSummary,
+    ) {
+        let only = only.map(|index| (index, self.nodes[index].node));
+        let buckets = self.look_up(ids);
+        for (i, &id) in ids.iter().enumerate() {
+            let key = PackedId::new(id);
+            let found = match buckets {
+                Some(buckets) => match self.owners.get_bucket_entry(buckets[i]) {
+                    // Nothing enters the table during the removes, so a bucket the first pass
+                    // found either still holds the ID or was emptied by its earlier duplicate.
+                    Ok(entry) if entry.get().0 == key => Ok(entry),
+                    _ => Err(()),
+                },
+                None => self
+                    .owners
+                    .find_entry(self.hasher.hash_one(key), |entry| entry.0 == key)
+                    .map_err(drop),
+            };
+            let index = match (found, only) {
+                (Ok(entry), Some((index, node))) if entry.get().1 == node => {
+                    entry.remove();
+                    index
                 }
-                Entry::Occupied(entry) if *entry.get() == node => {
+                (Ok(entry), None) => {
+                    let ((_, owner), _) = entry.remove();
+                    self.positions.get(&self.nodes, owner)
+                }
+                _ => {
+                    summary.not_owned += 1;
+                    continue;
+                }
+            };
+            let tracked = &mut self.nodes[index];
+            tracked.remove_id(id);
+            mark_changed(tracked, self.call, &mut self.dirty_count, summary);
+            summary.removed += 1;
+        }
+    }
+
+    /// The adds of one [`apply_delta`](ExpectedSetTracker::apply_delta) call for the node at
+    /// `index`, one probe per ID. No first pass here (unlike the removes): most adds are of new
+    /// IDs, whose probe ends at the control bytes without a dependent load of an entry, so
+    /// consecutive adds already overlap their memory accesses, and a first pass measured slower
+    /// for them (cold batches of 64 at 1M: 122-142 ns per ID with it, 108-128 without).
+    fn add_ids(&mut self, index: usize, ids: &[DispatcherId], summary: &mut DeltaSummary) {
+        let node = self.nodes[index].node;
+        let hasher = &self.hasher;
+        for &id in ids {
+            let key = PackedId::new(id);
+            let hash = hasher.hash_one(key);
+            match self.owners.entry(
+                hash,
+                |entry| entry.0 == key,
+                |entry| hasher.hash_one(entry.0),
+            ) {
+                Entry::Vacant(entry) => {
+                    entry.insert((key, node));
+                }
+                Entry::Occupied(entry) if entry.get().1 == node => {
                     summary.already_owned += 1;
                     continue;
                 }
                 Entry::Occupied(mut entry) => {
-                    let from = entry.insert(node);
-                    let from_index = index_in(&self.nodes, from);
+                    let from = std::mem::replace(&mut entry.get_mut().1, node);
+                    let from_index = self.positions.get(&self.nodes, from);
                     let previous = &mut self.nodes[from_index];
                     previous.remove_id(id);
-                    mark_changed(previous, call, &mut self.dirty_count, &mut summary);
+                    mark_changed(previous, self.call, &mut self.dirty_count, summary);
                     summary.moved += 1;
                 }
             }
             let tracked = &mut self.nodes[index];
             tracked.add_id(id);
-            mark_changed(tracked, call, &mut self.dirty_count, &mut summary);
+            mark_changed(tracked, self.call, &mut self.dirty_count, summary);
             summary.added += 1;
         }
-        summary
+    }
+
+    /// For a chunk of removes of more than one ID: the bucket of each ID in the table ([`ABSENT`]
+    /// if it is not there), found in a loop that does nothing else. A remove's probe reads the
+    /// control bytes and then, depending on them, the entry (two memory latencies in a row in a
+    /// table far larger than the caches); this loop is short enough that the CPU runs the
+    /// lookups of several IDs at once, and the second pass then works on cached entries (cold
+    /// batches of 64 at 1M: 97-107 ns per ID, 133-158 without it). A single ID gets `None`: it is
+    /// looked up where it is used.
+    #[inline]
+    fn look_up(&self, ids: &[DispatcherId]) -> Option<[usize; LOOKAHEAD]> {
+        if ids.len() < 2 {
+            return None;
+        }
+        let mut buckets = [ABSENT; LOOKAHEAD];
+        for (bucket, &id) in buckets.iter_mut().zip(ids) {
+            let key = PackedId::new(id);
+            if let Some(found) = self
+                .owners
+                .find_bucket_index(self.hasher.hash_one(key), |entry| entry.0 == key)
+            {
+                *bucket = found;
+            }
+        }
+        Some(buckets)
+    }
+
+    /// The position of `node` in `nodes`, creating its state if it is new (seq 0, or above the
+    /// last seq it was sent if the tracker forgot it in this epoch); whether it was created.
+    fn track(&mut self, node: NodeId) -> (usize, bool) {
+        match self.positions.find(&self.nodes, node) {
+            Ok(index) => (index, false),
+            Err(slot) => {
+                let floor = self.forgotten.remove(&node).unwrap_or(0);
+                self.nodes.insert(slot, TrackedNode::new(node, floor));
+                self.positions.rebuild(&self.nodes);
+                (slot, true)
+            }
+        }
     }
 
     /// Removes each of `ids` from whichever node is expected to run it (an ID nobody owns is
@@ -455,17 +567,8 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             return summary;
         }
         self.call += 1;
-        let call = self.call;
-        for &id in ids {
-            let Some(owner) = self.owners.remove(&PackedId::new(id)) else {
-                summary.not_owned += 1;
-                continue;
-            };
-            let index = index_in(&self.nodes, owner);
-            let tracked = &mut self.nodes[index];
-            tracked.remove_id(id);
-            mark_changed(tracked, call, &mut self.dirty_count, &mut summary);
-            summary.removed += 1;
+        for chunk in ids.chunks(LOOKAHEAD) {
+            self.remove_chunk(None, chunk, &mut summary);
         }
         summary
     }
@@ -476,14 +579,8 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
     /// no update is due for it until a delta changes its expected set). Marking twice is one
     /// mark. Returns whether it was newly marked.
     pub fn begin_transition(&mut self, node: NodeId, id: DispatcherId) -> bool {
-        let index = self.index_of(node).unwrap_or_else(|slot| {
-            self.nodes.insert(
-                slot,
-                TrackedNode::new(node, self.forgotten.remove(&node).unwrap_or(0)),
-            );
-            slot
-        });
-        let owned = self.owners.get(&PackedId::new(id)) == Some(&node);
+        let (index, _) = self.track(node);
+        let owned = self.owner(id) == Some(node);
         let tracked = &mut self.nodes[index];
         if tracked.is_in_flight(id) {
             return false;
@@ -503,7 +600,7 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
         let Ok(index) = self.index_of(node) else {
             return false;
         };
-        let owned = self.owners.get(&PackedId::new(id)) == Some(&node);
+        let owned = self.owner(id) == Some(node);
         let tracked = &mut self.nodes[index];
         let Some(position) = tracked.in_flight.iter().position(|x| *x == id) else {
             return false;
@@ -620,8 +717,9 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             keep
         });
         if self.nodes.len() != before {
+            self.positions.rebuild(&self.nodes);
             self.owners
-                .retain(|_, owner| gone.binary_search(owner).is_err());
+                .retain(|(_, owner)| gone.binary_search(owner).is_err());
         }
     }
 
@@ -662,7 +760,9 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
     /// Room for `additional` more tracked dispatchers without growing the map (a rehash of a
     /// 10M-entry map is a latency spike worth avoiding when the size is known).
     pub fn reserve(&mut self, additional: usize) {
-        self.owners.reserve(additional);
+        let hasher = &self.hasher;
+        self.owners
+            .reserve(additional, |entry| hasher.hash_one(entry.0));
     }
 
     /// How long `node` has been continuously non-MATCH as of `now` (`None` if it is not, or
@@ -718,7 +818,10 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
 
     /// Which node is expected to run `id`.
     pub fn owner(&self, id: DispatcherId) -> Option<NodeId> {
-        self.owners.get(&PackedId::new(id)).copied()
+        let key = PackedId::new(id);
+        self.owners
+            .find(self.hasher.hash_one(key), |entry| entry.0 == key)
+            .map(|entry| entry.1)
     }
 
     /// Every tracked node, in order.
@@ -762,23 +865,74 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
     pub fn ids_owned_by(&self, node: NodeId) -> Vec<DispatcherId> {
         self.owners
             .iter()
-            .filter(|(_, owner)| **owner == node)
+            .filter(|(_, owner)| *owner == node)
             .map(|(id, _)| id.id())
             .collect()
     }
 
     fn index_of(&self, node: NodeId) -> Result<usize, usize> {
-        self.nodes
-            .binary_search_by_key(&node, |tracked| tracked.node)
+        self.positions.find(&self.nodes, node)
     }
 }
 
-/// The index of a node the dispatcher map names. The map only ever names tracked nodes
-/// (`remove_nodes` drops a node's mappings with it), so absence is a broken invariant.
-fn index_in(nodes: &[TrackedNode], node: NodeId) -> usize {
-    nodes
-        .binary_search_by_key(&node, |tracked| tracked.node)
-        .unwrap_or_else(|_| panic!("dispatcher map names {node}, which is not tracked"))
+/// IDs a multi-ID remove looks up ahead of applying them (see `ExpectedSetTracker::look_up`):
+/// enough to keep the CPU's outstanding memory accesses busy, few enough for a stack array.
+const LOOKAHEAD: usize = 16;
+/// A looked-up ID that is not in the table.
+const ABSENT: usize = usize::MAX;
+
+/// Node → position in the sorted `nodes` vector. Clusters number their nodes densely from a small
+/// base, so positions are kept in a vector indexed by node number, one load per lookup instead of
+/// a binary search's chain of dependent loads over node states hundreds of bytes apart (each one a
+/// cache miss once the dispatcher table has pushed the states out of L1). Node numbers too sparse
+/// for that (more than [`NodePositions::DENSE_SLACK`] per node, plus a fixed allowance) leave the
+/// vector empty and every lookup binary-searches. Rebuilt whenever `nodes` changes, which only
+/// happens when a node is met, forgotten or reset.
+#[derive(Clone, Debug, Default)]
+struct NodePositions {
+    /// `dense[n]` is 1 + the position of node `n`, or 0 if node `n` is not tracked.
+    dense: Vec<u32>,
+}
+
+impl NodePositions {
+    /// Slots allowed per tracked node (beyond [`NodePositions::DENSE_BASE`]).
+    const DENSE_SLACK: usize = 8;
+    /// Slots allowed whatever the node count: 4 KiB.
+    const DENSE_BASE: usize = 1024;
+
+    fn rebuild(&mut self, nodes: &[TrackedNode]) {
+        self.dense.clear();
+        let Some(last) = nodes.last() else {
+            return;
+        };
+        let len = last.node.0 as usize + 1;
+        if len > nodes.len() * Self::DENSE_SLACK + Self::DENSE_BASE {
+            return;
+        }
+        self.dense.resize(len, 0);
+        for (position, tracked) in nodes.iter().enumerate() {
+            // `nodes.len()` fits in u32: node numbers are u32 and distinct.
+            self.dense[tracked.node.0 as usize] = position as u32 + 1;
+        }
+    }
+
+    /// `Ok(position)` of a tracked node, else `Err(where it would be inserted)`.
+    #[inline]
+    fn find(&self, nodes: &[TrackedNode], node: NodeId) -> Result<usize, usize> {
+        match self.dense.get(node.0 as usize) {
+            Some(&slot) if slot != 0 => Ok(slot as usize - 1),
+            // Untracked, or sparse numbering: the binary search answers both.
+            _ => nodes.binary_search_by_key(&node, |tracked| tracked.node),
+        }
+    }
+
+    /// The position of a node the dispatcher table names. The table only ever names tracked
+    /// nodes (`remove_nodes` drops a node's mappings with it), so absence is a broken invariant.
+    #[inline]
+    fn get(&self, nodes: &[TrackedNode], node: NodeId) -> usize {
+        self.find(nodes, node)
+            .unwrap_or_else(|_| panic!("dispatcher table names {node}, which is not tracked"))
+    }
 }
 
 /// Counts a change of `tracked` in call `call`: the first change in a call bumps its seq and
@@ -799,5 +953,152 @@ fn mark_changed(
     if !tracked.dirty {
         tracked.dirty = true;
         *dirty_count += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The paths `tests/protocol_tracker.rs` reaches only lightly: calls of more than one
+    //! [`LOOKAHEAD`] chunk with duplicates across chunks, `remove_ids`, and node numbers too
+    //! sparse for the dense position table, against a plain model of owners and summaries.
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn id(n: u64) -> DispatcherId {
+        DispatcherId::new(n.wrapping_mul(0x9e37_79b9_7f4a_7c15), n ^ 0x55)
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Delta(usize, Vec<u64>, Vec<u64>),
+        RemoveIds(Vec<u64>),
+        RemoveNode(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let ids = || proptest::collection::vec(0u64..48, 0..40);
+        prop_oneof![
+            6 => (0usize..6, ids(), ids()).prop_map(|(n, a, r)| Op::Delta(n, a, r)),
+            2 => ids().prop_map(Op::RemoveIds),
+            1 => (0usize..6).prop_map(Op::RemoveNode),
+        ]
+    }
+
+    /// Runs `ops` with node `k` numbered `numbers[k]`, checking every summary, owner and
+    /// fingerprint against the model.
+    fn run(numbers: [u32; 6], ops: &[Op]) -> Result<(), TestCaseError> {
+        let mut tracker = ExpectedSetTracker::new(
+            ChangefeedId::default(),
+            Mode::Default,
+            TrackerConfig::default(),
+        );
+        let mut owners: BTreeMap<u64, NodeId> = BTreeMap::new();
+        for op in ops {
+            match op {
+                Op::Delta(k, add, remove) => {
+                    let node = NodeId(numbers[*k]);
+                    let mut want = DeltaSummary::default();
+                    let known = tracker.node(node).is_some();
+                    for x in remove {
+                        if owners.get(x) == Some(&node) {
+                            owners.remove(x);
+                            want.removed += 1;
+                        } else {
+                            want.not_owned += 1;
+                        }
+                    }
+                    for x in add {
+                        match owners.insert(*x, node) {
+                            Some(previous) if previous == node => want.already_owned += 1,
+                            Some(_) => {
+                                want.moved += 1;
+                                want.added += 1;
+                            }
+                            None => want.added += 1,
+                        }
+                    }
+                    want.created_node = !known && !add.is_empty();
+                    let add: Vec<_> = add.iter().map(|x| id(*x)).collect();
+                    let remove: Vec<_> = remove.iter().map(|x| id(*x)).collect();
+                    let got = tracker.apply_delta(node, &add, &remove);
+                    prop_assert_eq!(
+                        (got.added, got.moved, got.removed, got.already_owned),
+                        (want.added, want.moved, want.removed, want.already_owned)
+                    );
+                    prop_assert_eq!(
+                        (got.not_owned, got.created_node),
+                        (want.not_owned, want.created_node)
+                    );
+                }
+                Op::RemoveIds(ids) => {
+                    let mut removed = 0;
+                    for x in ids {
+                        removed += usize::from(owners.remove(x).is_some());
+                    }
+                    let list: Vec<_> = ids.iter().map(|x| id(*x)).collect();
+                    let got = tracker.remove_ids(&list);
+                    prop_assert_eq!((got.removed, got.not_owned), (removed, ids.len() - removed));
+                }
+                Op::RemoveNode(k) => {
+                    let node = NodeId(numbers[*k]);
+                    owners.retain(|_, owner| *owner != node);
+                    tracker.remove_nodes(&[node]);
+                }
+            }
+            prop_assert_eq!(tracker.dispatcher_count(), owners.len());
+            for x in 0..48 {
+                prop_assert_eq!(tracker.owner(id(x)), owners.get(&x).copied());
+            }
+            for tracked in tracker.tracked_nodes() {
+                let mine = owners
+                    .iter()
+                    .filter(|(_, owner)| **owner == tracked.node)
+                    .map(|(x, _)| id(*x));
+                prop_assert_eq!(tracked.expected, Fingerprint::from_ids(mine));
+                prop_assert_eq!(tracker.node(tracked.node), Some(tracked));
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn multi_chunk_deltas_and_remove_ids_match_the_model_with_dense_node_numbers(
+            ops in proptest::collection::vec(op(), 1..30)
+        ) {
+            run([0, 1, 2, 3, 4, 5], &ops)?;
+        }
+
+        #[test]
+        fn multi_chunk_deltas_and_remove_ids_match_the_model_with_sparse_node_numbers(
+            ops in proptest::collection::vec(op(), 1..30)
+        ) {
+            run([7, 1 << 20, 1 << 31, u32::MAX, 2_000, 5], &ops)?;
+        }
+    }
+
+    #[test]
+    fn positions_are_dense_for_small_numbers_and_fall_back_to_search_for_sparse_ones() {
+        let mut tracker = ExpectedSetTracker::new(
+            ChangefeedId::default(),
+            Mode::Default,
+            TrackerConfig::default(),
+        );
+        let nodes: Vec<NodeId> = (0..64).map(NodeId).collect();
+        tracker.reset_full(1, &nodes, [(NodeId(3), vec![id(1)])], Duration::ZERO);
+        assert_eq!(tracker.positions.dense.len(), 64);
+        tracker.apply_delta(NodeId(u32::MAX), &[id(2)], &[]);
+        assert!(
+            tracker.positions.dense.is_empty(),
+            "too sparse: binary search"
+        );
+        assert_eq!(tracker.owner(id(2)), Some(NodeId(u32::MAX)));
+        tracker.remove_nodes(&[NodeId(u32::MAX)]);
+        assert_eq!(tracker.positions.dense.len(), 64);
+        assert_eq!(tracker.index_of(NodeId(63)), Ok(63));
+        assert_eq!(tracker.index_of(NodeId(64)), Err(64));
     }
 }
