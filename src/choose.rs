@@ -7,9 +7,11 @@
 //!    avx512, else avx2, else scalar. Detected on the first call and cached in an `AtomicPtr`
 //!    by the kernels crate's `ifunc!` (memchr's `unsafe_ifunc!` shape), so later calls pay one
 //!    relaxed load and an indirect call.
-//!    `reports/kernels.md` ("Decision 1"): on the reference machine avx512 is the fastest
-//!    single-thread kernel (or within noise of it) at every measured size, 1K..16M IDs,
-//!    contiguous and masked; on cache-resident masked input it is 3-4x faster than the others.
+//!    `reports/kernels.md` ("Decision 1"): on an AVX-512 Sapphire Rapids core avx512 was the
+//!    fastest single-thread kernel (or within noise of it) at every measured size, 1K..16M IDs,
+//!    contiguous and masked, 3-4x faster than the others on cache-resident masked input; on an
+//!    AVX2-only Zen 1 core avx2 is the fastest masked kernel at every size and within 5% of
+//!    scalar contiguous (`docs/performance.md` has both).
 //! 2. **Short inputs** of fewer than [`SHORT_INPUT_IDS`] IDs skip the indirect call and run the
 //!    scalar loop inline: below a few vectors of work the call and the lane fold cost more than
 //!    the data. `reports/kernels.md` ("Decision 2"): the cached avx512 kernel beats the inline

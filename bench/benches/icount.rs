@@ -3,7 +3,7 @@
 //! Wall-clock time on a shared 2-core CI machine moves by tens of percent from run to run;
 //! the number of instructions a call executes under callgrind does not (same binary, same
 //! inputs, same count). `scripts/bench-gate` runs this target and compares every benchmark's
-//! `Ir` with `bench/benches/icount-baseline.json`; see `docs/readme/gating.md`.
+//! `Ir` with `bench/benches/icount-baseline.json`; see `docs/gating.md`.
 //!
 //! What is gated, and why this shape:
 //! - every single-thread kernel (`scalar`, `lanes`, `avx2`) at fixed sizes, contiguous and
@@ -96,7 +96,7 @@ fn setup_avx2(len: usize) -> (Avx2, Vec<IdWords>) {
     let kernel = Avx2::new().unwrap_or_else(|| {
         panic!(
             "the avx2 kernel is not available here (CPU without AVX2, or built with `no_avx2`); \
-             the instruction-count gate needs it, see docs/readme/gating.md"
+             the instruction-count gate needs it, see docs/gating.md"
         )
     });
     (kernel, random_ids(len))

@@ -5,6 +5,8 @@
 //!   [`SteadyState`](dispatcher_checksum_bench::maintainer::SteadyState), the one the main job
 //!   measures: adds of fresh IDs balanced by removes of the oldest ones (a ring of every tracked
 //!   ID), and moves of ring entries to the next node;
+//! - `dependent-miss-floor/<size>`: one dependent load per op through a table of one cache line
+//!   per tracked dispatcher, the memory-latency floor under a call that touches one cold slot;
 //! - `reset-full/1M`: rebuilding the expected sets of 1M dispatchers over 64 nodes;
 //! - `flush-dirty/64`: one update message per dirty node, 64 dirty nodes;
 //! - `handle-ack/64`: one acknowledgement;
@@ -105,8 +107,80 @@ fn apply_delta(c: &mut Criterion) {
             |bench| bench.iter_custom(|iters| steady.moves(iters)),
         );
         steady.check("after the moves");
+
+        // The floor under one call: a chain of dependent loads, one per op, through a table with a
+        // cache line per tracked dispatcher (the tracker's table is 44 bytes per dispatcher, so
+        // both are far larger than the caches). A call that must touch one cold slot cannot be
+        // faster than this on the same machine; `apply_delta-*` over this is how many misses (and
+        // page walks) a call costs.
+        let mut chain = MissChain::new(tracked);
+        group.bench_function(
+            BenchmarkId::new("dependent-miss-floor", label(tracked)),
+            |bench| bench.iter_custom(|iters| chain.walk(iters)),
+        );
+        chain.check();
     }
     group.finish();
+}
+
+/// One cyclic permutation over `lines` cache lines (Sattolo's algorithm), walked one dependent
+/// load at a time.
+struct MissChain {
+    next: Vec<CacheLine>,
+    at: usize,
+    steps: u64,
+}
+
+#[repr(align(64))]
+#[derive(Clone, Copy)]
+struct CacheLine([u64; 8]);
+
+impl MissChain {
+    fn new(lines: usize) -> MissChain {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut order: Vec<usize> = (0..lines).collect();
+        for i in (1..lines).rev() {
+            order.swap(i, rng.random_range(0..i));
+        }
+        let mut next = vec![CacheLine([0; 8]); lines];
+        for (i, &line) in order.iter().enumerate() {
+            next[line].0[0] = order[(i + 1) % lines] as u64;
+        }
+        MissChain {
+            next,
+            at: 0,
+            steps: 0,
+        }
+    }
+
+    fn walk(&mut self, steps: u64) -> Duration {
+        let mut at = self.at;
+        let start = Instant::now();
+        for _ in 0..steps {
+            at = self.next[at].0[0] as usize;
+        }
+        let elapsed = start.elapsed();
+        self.at = black_box(at);
+        self.steps += steps;
+        elapsed
+    }
+
+    /// The walk is one cycle through every line, and it ended where counting says it must.
+    fn check(&self) {
+        let lines = self.next.len();
+        let (mut at, mut length) = (self.next[0].0[0] as usize, 1);
+        while at != 0 {
+            at = self.next[at].0[0] as usize;
+            length += 1;
+        }
+        assert_eq!(length, lines, "the chain is one cycle over every line");
+        let mut expected = 0;
+        for _ in 0..self.steps % lines as u64 {
+            expected = self.next[expected].0[0] as usize;
+        }
+        assert_eq!(self.at, expected, "the timed walk followed the chain");
+    }
 }
 
 fn bulk(c: &mut Criterion) {

@@ -9,7 +9,7 @@
 //!
 //! The minisketch comparison (bytes sent and time for the same differences) is a separate
 //! program, `comparisons/minisketch`, because `minisketch-rs` needs libclang at build time (see
-//! `docs/readme/diagnosis.md`); it is not a dependency of this workspace.
+//! `docs/diagnosis.md`); it is not a dependency of this workspace.
 //!
 //! Every routine's answer is asserted outside the timed loop against the planted lists.
 

@@ -1,5 +1,5 @@
 //! Measures how often a difference sketch decodes, against the number of differences, for a few
-//! sketch sizes: the success-rate table in `docs/readme/diagnosis.md`.
+//! sketch sizes: the success-rate table in `docs/diagnosis.md`.
 //!
 //! ```text
 //! cargo run --release --example sketch_calibration -- [TRIALS] [HASH_COUNT]

@@ -325,7 +325,7 @@ impl Kernel {
 
     /// The fastest single-thread keyed kernel this CPU runs: what keyed `parallel` runs per
     /// chunk and what the automatic choice caches. avx512 where it runs, else avx2, else scalar
-    /// (measured by `cargo bench --bench keyed`; see `docs/readme/diagnosis.md`).
+    /// (measured by `cargo bench --bench keyed`; see `docs/diagnosis.md`).
     pub fn widest_keyed_single_thread() -> Kernel {
         if Kernel::Avx512.keyed_is_available() {
             Kernel::Avx512

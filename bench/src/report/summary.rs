@@ -641,8 +641,8 @@ fn incremental_reading(results: &HeadlineResults) -> String {
     out
 }
 
-/// `performance.md`: the README's Performance section, generated from the same results (copied
-/// to `docs/readme/performance.md`).
+/// `performance.md`: the README's Performance section, generated from the same results
+/// (`scripts/readme` puts it into the README).
 pub fn performance_markdown(results: &HeadlineResults) -> String {
     let largest = kernel_sizes(results).last().copied().unwrap_or(0);
     let churn_n = results.churn.first().map_or(0, |r| r.dispatchers);
@@ -651,7 +651,7 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
         "## Performance\n\n\
          What verifying a node's dispatcher set costs per heartbeat, measured by the main job. \
          Regenerate every number, table and chart here with\n\n\
-         ```sh\ncargo run --release            # about 2 minutes on 2 cores; --quick: ~15 s\n```\n\n\
+         ```sh\ncargo run --release            # about 4-5 minutes on 2 cores; --quick: ~30 s\n```\n\n\
          The reference (Go) rows add about a minute (ten seconds under `--quick`) when `go` is on \
          PATH; `--go-reference skip` leaves them out. \
          It writes `reports/summary.md`, `reports/kernels.md` (the evidence behind the automatic \

@@ -13,7 +13,7 @@ pub const CHUNK_IDS: usize = crate::parallel::CHUNK_IDS;
 
 /// Below this many IDs the single-thread keyed kernel runs directly: the plain family's
 /// threshold. Measured by `cargo bench --bench keyed -- keyed_parallel_threshold` (see
-/// `docs/readme/diagnosis.md`): on the 2-core reference machine the forced rayon split lost up to
+/// `docs/diagnosis.md`): on the 2-core reference machine the forced rayon split lost up to
 /// 128K IDs, tied at 256K and won at 512K when the machine was quiet, and lost up to 256K and tied
 /// at 512K under load: the plain kernels' picture, so the plain threshold and its reasoning
 /// (`crate::parallel::MIN_PARALLEL_IDS`) apply.
