@@ -10,10 +10,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The system allocator plus a count of live bytes and of allocations made.
+/// The system allocator plus a count of live bytes, their high-water mark, and of allocations
+/// made.
 #[derive(Debug)]
 pub struct CountingAllocator {
     live: AtomicUsize,
+    peak: AtomicUsize,
     allocations: AtomicUsize,
 }
 
@@ -22,13 +24,30 @@ impl CountingAllocator {
     pub const fn new() -> CountingAllocator {
         CountingAllocator {
             live: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
             allocations: AtomicUsize::new(0),
         }
+    }
+
+    fn grew(&self, bytes: usize) {
+        let live = self.live.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.peak.fetch_max(live, Ordering::Relaxed);
+        self.allocations.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Bytes currently allocated through this allocator.
     pub fn live_bytes(&self) -> usize {
         self.live.load(Ordering::Relaxed)
+    }
+
+    /// The most bytes live at once since the last [`CountingAllocator::reset_peak`].
+    pub fn peak_bytes(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Starts a new high-water mark at what is live now.
+    pub fn reset_peak(&self) {
+        self.peak.store(self.live_bytes(), Ordering::Relaxed);
     }
 
     /// Allocations made so far (reallocations count once more).
@@ -50,8 +69,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: forwarded with the caller's layout, which the caller guarantees is valid.
         let pointer = unsafe { System.alloc(layout) };
         if !pointer.is_null() {
-            self.live.fetch_add(layout.size(), Ordering::Relaxed);
-            self.allocations.fetch_add(1, Ordering::Relaxed);
+            self.grew(layout.size());
         }
         pointer
     }
@@ -60,8 +78,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: as in `alloc`.
         let pointer = unsafe { System.alloc_zeroed(layout) };
         if !pointer.is_null() {
-            self.live.fetch_add(layout.size(), Ordering::Relaxed);
-            self.allocations.fetch_add(1, Ordering::Relaxed);
+            self.grew(layout.size());
         }
         pointer
     }
@@ -78,8 +95,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         let moved = unsafe { System.realloc(pointer, layout, new_size) };
         if !moved.is_null() {
             self.live.fetch_sub(layout.size(), Ordering::Relaxed);
-            self.live.fetch_add(new_size, Ordering::Relaxed);
-            self.allocations.fetch_add(1, Ordering::Relaxed);
+            self.grew(new_size);
         }
         moved
     }
@@ -93,4 +109,13 @@ pub fn live_bytes<T>(allocator: &CountingAllocator, build: impl FnOnce() -> T) -
     let value = build();
     let after = allocator.live_bytes();
     (value, after.saturating_sub(before))
+}
+
+/// Runs `run` and returns its result with the most heap bytes that were live at once meanwhile,
+/// above what was live when it started. Same conditions as [`live_bytes`].
+pub fn peak_bytes_during<R>(allocator: &CountingAllocator, run: impl FnOnce() -> R) -> (R, usize) {
+    allocator.reset_peak();
+    let before = allocator.live_bytes();
+    let result = run();
+    (result, allocator.peak_bytes().saturating_sub(before))
 }

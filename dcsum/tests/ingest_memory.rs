@@ -1,63 +1,18 @@
-//! The streaming reader's memory does not grow with its input: a peak-tracking allocator (this
-//! test binary's only) measures the live heap while `ingest::fingerprint_reader` reads a
-//! generated list of millions of lines and a line of 100 MB, against the simple reader on the
-//! same list (which holds every record, so the measurement is seen to tell them apart).
+//! The streaming reader's memory does not grow with its input: the harness's counting allocator
+//! (installed in this test binary only) measures the high-water mark of the live heap while
+//! `ingest::fingerprint_reader` reads a generated list of millions of lines and a line of 100 MB,
+//! against the simple reader on the same list (which holds every record, so the measurement is
+//! seen to tell them apart).
 
 use dcsum::ingest::{fingerprint_reader, Fold, Options};
 use dcsum::input::{read_records, IdColumns};
 use dispatcher_checksum::{DispatcherId, Fingerprint, StateSet};
-use std::alloc::{GlobalAlloc, Layout, System};
+use dispatcher_checksum_bench::memory::{peak_bytes_during, CountingAllocator};
 use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// The system allocator, counting live bytes and their high-water mark.
-struct Peak {
-    live: AtomicUsize,
-    peak: AtomicUsize,
-}
-
-impl Peak {
-    fn grew(&self, bytes: usize) {
-        let live = self.live.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        self.peak.fetch_max(live, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the counters
-// never influence what is allocated.
-unsafe impl GlobalAlloc for Peak {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's layout, which the caller guarantees is valid.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            self.grew(layout.size());
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: `pointer` was allocated by `alloc`/`realloc` above with this layout.
-        unsafe { System.dealloc(pointer, layout) };
-        self.live.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller guarantees `pointer` and `layout` match.
-        let moved = unsafe { System.realloc(pointer, layout, new_size) };
-        if !moved.is_null() {
-            self.live.fetch_sub(layout.size(), Ordering::Relaxed);
-            self.grew(new_size);
-        }
-        moved
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Peak = Peak {
-    live: AtomicUsize::new(0),
-    peak: AtomicUsize::new(0),
-};
+static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 /// The tests measure one at a time: the counters are process-wide.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -67,10 +22,7 @@ fn peak_during<R>(run: impl FnOnce() -> R) -> (R, usize) {
     let _guard = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poison| poison.into_inner());
-    let before = ALLOCATOR.live.load(Ordering::Relaxed);
-    ALLOCATOR.peak.store(before, Ordering::Relaxed);
-    let result = run();
-    (result, ALLOCATOR.peak.load(Ordering::Relaxed) - before)
+    peak_bytes_during(&ALLOCATOR, run)
 }
 
 fn id(i: u64) -> DispatcherId {

@@ -351,12 +351,7 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             };
             for &id in ids {
                 let key = PackedId::new(id);
-                let hash = hasher.hash_one(key);
-                match self.owners.entry(
-                    hash,
-                    |entry| entry.0 == key,
-                    |entry| hasher.hash_one(entry.0),
-                ) {
+                match owner_entry(&mut self.owners, hasher, key) {
                     Entry::Vacant(entry) => {
                         entry.insert((key, *node));
                     }
@@ -486,12 +481,7 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
         let hasher = &self.hasher;
         for &id in ids {
             let key = PackedId::new(id);
-            let hash = hasher.hash_one(key);
-            match self.owners.entry(
-                hash,
-                |entry| entry.0 == key,
-                |entry| hasher.hash_one(entry.0),
-            ) {
+            match owner_entry(&mut self.owners, hasher, key) {
                 Entry::Vacant(entry) => {
                     entry.insert((key, node));
                 }
@@ -954,6 +944,19 @@ fn mark_changed(
         tracked.dirty = true;
         *dirty_count += 1;
     }
+}
+
+/// The owner map's slot for `key`, hashed once: the entry to insert into or to read.
+fn owner_entry<'a, S: BuildHasher>(
+    owners: &'a mut HashTable<(PackedId, NodeId)>,
+    hasher: &S,
+    key: PackedId,
+) -> Entry<'a, (PackedId, NodeId)> {
+    owners.entry(
+        hasher.hash_one(key),
+        |entry| entry.0 == key,
+        |entry| hasher.hash_one(entry.0),
+    )
 }
 
 #[cfg(test)]
