@@ -199,11 +199,21 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// Where the build puts the program and Go's caches: `go-reference/` in the Cargo target
-/// directory (`CARGO_TARGET_DIR` when set, else the workspace's `target/`).
+/// directory (`CARGO_TARGET_DIR` when set, else the workspace's `target/`). A relative
+/// `CARGO_TARGET_DIR` is taken from the workspace root, where cargo is run: Go refuses a relative
+/// `GOPATH`, and a test runs in its package's directory, not cargo's.
 pub fn build_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace.join(dir)
+            }
+        })
+        .unwrap_or_else(|| workspace.join("target"));
     target.join("go-reference")
 }
 
