@@ -247,6 +247,18 @@ fn measure_overlong(
 
 /// The reading side: blocks of whole lines to `blocks`, until the input ends, an error ends it,
 /// or the parsing side hangs up (it found a bad line).
+/// Before an error is reported: the whole lines ahead of it, if any, so they count as in a
+/// line-by-line reader. False when the parsing side has hung up.
+fn send_lines_before(blocks: &SyncSender<Message>, buffer: Box<[u8]>, lines_end: usize) -> bool {
+    lines_end == 0
+        || blocks
+            .send(Message::Block {
+                buffer,
+                len: lines_end,
+            })
+            .is_ok()
+}
+
 fn read_blocks(
     mut reader: impl Read,
     block_bytes: usize,
@@ -288,14 +300,7 @@ fn read_blocks(
                 // The whole lines before the failure count, as in a line-by-line reader; the
                 // failure belongs to the line it interrupted.
                 let lines_end = memchr::memrchr(b'\n', &buffer[..len]).map_or(0, |n| n + 1);
-                if lines_end > 0
-                    && blocks
-                        .send(Message::Block {
-                            buffer,
-                            len: lines_end,
-                        })
-                        .is_err()
-                {
+                if !send_lines_before(blocks, buffer, lines_end) {
                     return;
                 }
                 let _ = blocks.send(Message::ReadFailed(error));
@@ -318,14 +323,7 @@ fn read_blocks(
             let start = tail[..tail.len().min(input::OVERLONG_QUOTE_BYTES)].to_vec();
             let mut scratch = vec![0u8; block_bytes.clamp(1 << 12, 1 << 16)];
             let measured = measure_overlong(&mut reader, tail, ended, &mut scratch);
-            if lines_end > 0
-                && blocks
-                    .send(Message::Block {
-                        buffer,
-                        len: lines_end,
-                    })
-                    .is_err()
-            {
+            if !send_lines_before(blocks, buffer, lines_end) {
                 return;
             }
             let _ = blocks.send(match measured {

@@ -139,6 +139,16 @@ fn pick<T: Copy>(rng: &mut ChaCha8Rng, items: &[T]) -> T {
     items[rng.random_range(0..items.len())]
 }
 
+/// One of the length-delimited fields (wire type 2); the caller has checked there is one.
+fn pick_delimited(rng: &mut ChaCha8Rng, fields: &[Field]) -> Field {
+    let delimited: Vec<Field> = fields
+        .iter()
+        .copied()
+        .filter(|f| f.wire_type == 2)
+        .collect();
+    pick(rng, &delimited)
+}
+
 /// Random bytes, as many as a random pick from `lengths`.
 fn random_bytes(rng: &mut ChaCha8Rng, lengths: std::ops::RangeInclusive<usize>) -> Vec<u8> {
     let mut bytes = vec![0; rng.random_range(lengths)];
@@ -326,12 +336,7 @@ fn mutate(
         }
         // A length prefix pointing past the end (or at an absurd size).
         6 if fields.iter().any(|field| field.wire_type == 2) => {
-            let delimited: Vec<Field> = fields
-                .iter()
-                .copied()
-                .filter(|f| f.wire_type == 2)
-                .collect();
-            let field = pick(rng, &delimited);
+            let field = pick_delimited(rng, &fields);
             let past = (bytes.len() - field.value_start) as u64 + rng.random_range(1..1000);
             let length = pick(rng, &[past, u64::MAX, 1 << 31, 1 << 32, i64::MAX as u64]);
             let mut prefix = Vec::new();
@@ -429,12 +434,7 @@ fn mutate(
         }
         // Any mutation inside a nested message, with its length prefix fixed up.
         _ if depth < 3 && fields.iter().any(|field| field.wire_type == 2) => {
-            let delimited: Vec<Field> = fields
-                .iter()
-                .copied()
-                .filter(|f| f.wire_type == 2)
-                .collect();
-            let field = pick(rng, &delimited);
+            let field = pick_delimited(rng, &fields);
             let mut inner = bytes[field.value_start..field.end].to_vec();
             mutate(rng, corpus, kind, &mut inner, depth + 1);
             let mut replacement = Vec::new();
