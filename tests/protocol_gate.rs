@@ -587,6 +587,46 @@ fn the_checkpoint_never_goes_backwards() {
     );
 }
 
+#[test]
+fn the_checkpoint_never_takes_the_sentinel_of_an_empty_minimum() {
+    // pingcap/ticdc#4703: every required node runs nothing (the last table was dropped), so the
+    // gate's minimum is over no watermark at all and comes out as u64::MAX. Taken, it would stick
+    // (the checkpoint never goes back) and every later table would start there.
+    let mut maintainer =
+        MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
+    let now = Duration::ZERO;
+    maintainer.tracker_mut(Mode::Default).unwrap().reset_full(
+        1,
+        &[A],
+        [(A, Vec::<DispatcherId>::new())],
+        now,
+    );
+    maintainer.set_checkpoint(100);
+    let empty = ChecksumHeartbeat {
+        verified_against: version(1, 1),
+        ..super_beat(1, u64::MAX)
+    };
+    maintainer.observe_heartbeat(empty, now);
+    let step = maintainer.advance_checkpoint(None);
+    assert_eq!(
+        step.decision,
+        GateDecision::Advance {
+            checkpoint: u64::MAX
+        }
+    );
+    assert_eq!((step.checkpoint, step.advanced), (Some(100), false));
+    // Nothing tracked and no floor: the same.
+    let mut idle =
+        MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
+    idle.set_checkpoint(7);
+    assert_eq!(idle.advance_checkpoint(Some(u64::MAX)).checkpoint, Some(7));
+    // A real floor still moves it.
+    assert_eq!(
+        maintainer.advance_checkpoint(Some(130)).checkpoint,
+        Some(130)
+    );
+}
+
 /// A MATCH heartbeat of node A (default mode) with no particular version.
 fn super_beat(seq: u64, watermark: u64) -> ChecksumHeartbeat {
     beat(A, Mode::Default, seq, MATCH, Some(watermark))

@@ -14,6 +14,10 @@ use super::{
 };
 use std::time::Duration;
 
+/// The minimum over no watermark at all: never a checkpoint (see
+/// [`MaintainerChecksums::advance_checkpoint`]).
+const NO_CHECKPOINT: u64 = u64::MAX;
+
 /// Which rule lets the changefeed's checkpoint advance (see [`MaintainerChecksums::decide`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum CheckpointRule {
@@ -267,6 +271,14 @@ impl MaintainerChecksums {
     /// of the gate's watermark and `floor` (what the scheduler holds it at: in-flight operators'
     /// spans, spans no node runs), but never backwards; when the gate holds, it stays. With no
     /// node required (nothing tracked) only the floor limits it.
+    ///
+    /// A candidate of `u64::MAX` is not a checkpoint: it is what the minimum over nothing gives
+    /// (every required node reported an empty set's watermark and no floor bounds it, for
+    /// example after the last table was dropped). Taking it would move the checkpoint to the
+    /// sentinel, where the monotone rule keeps it forever and every dispatcher created later
+    /// would start there; the checkpoint stays instead. TiCDC shipped exactly that bug
+    /// (pingcap/ticdc#4703) and guards the same way since its fix: `calculateNewCheckpointTs`
+    /// in `maintainer/maintainer.go` reports no update when the minimum is `MaxUint64`.
     pub fn advance_checkpoint(&mut self, floor: Option<u64>) -> CheckpointStep {
         let decision = self.decide_by_rule();
         let candidate = match decision {
@@ -275,7 +287,8 @@ impl MaintainerChecksums {
             }
             GateDecision::NothingRequired => floor,
             GateDecision::Hold { .. } => None,
-        };
+        }
+        .filter(|&candidate| candidate != NO_CHECKPOINT);
         let before = self.checkpoint;
         if let Some(candidate) = candidate {
             self.checkpoint = Some(before.map_or(candidate, |old| old.max(candidate)));
