@@ -129,7 +129,16 @@ macro_rules! runtime_kernel {
                 states: &[u8],
                 included: u64,
             ) -> RawFingerprint {
-                $masked_fold(ids, states, included)
+                let fingerprint = $masked_fold(ids, states, included);
+                // The planted fault of `--cfg dcsum_planted_kernel_fault`: a wrong answer that
+                // the root crate's known-answer self-test must catch (and then never choose
+                // this kernel). Never set in a real build.
+                #[cfg(dcsum_planted_kernel_fault)]
+                let fingerprint = RawFingerprint {
+                    xor_low: fingerprint.xor_low ^ 1,
+                    ..fingerprint
+                };
+                fingerprint
             }
         }
     };
