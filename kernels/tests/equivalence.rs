@@ -287,6 +287,7 @@ fn avx512_is_available_exactly_when_the_cpu_has_it() {
         Kernel::Avx512.is_available(),
         std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("popcnt")
     );
 }
 

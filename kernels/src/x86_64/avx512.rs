@@ -6,7 +6,8 @@
 //! No per-ID scalar work; the count is one `popcnt` per 64 IDs; the last partial block uses masked
 //! loads, so it runs the same code without a copy.
 //!
-//! The handle needs AVX-512 F and BW (every AVX-512 server core since Skylake-SP has both); the
+//! The handle needs AVX-512 F and BW (every AVX-512 server core since Skylake-SP has both, and
+//! `popcnt` for the count); the
 //! VBMI lookup is picked per call from the CPU's (cached) features. Both lookups are public
 //! through the handle ([`Avx512::fingerprint_masked_with_lookup`]) so the equivalence suite covers
 //! the BW one on a VBMI CPU too.
@@ -16,8 +17,8 @@
 super::runtime_kernel! {
     kernel: Avx512,
     name: "avx512",
-    features: "avx512f,avx512bw",
-    detect: ["avx512f", "avx512bw"],
+    features: "avx512f,avx512bw,popcnt",
+    detect: ["avx512f", "avx512bw", "popcnt"],
     disabled_by: "no_avx512",
     words_per_step: 32,
     masked_ids_per_step: 64,
@@ -88,9 +89,9 @@ impl Avx512 {
         #[cfg(target_arch = "x86_64")]
         {
             Some(match lookup {
-                // SAFETY: the handle proves AVX-512 F and BW; `is_available` just saw VBMI.
+                // SAFETY: the handle proves AVX-512 F, BW and popcnt; `is_available` just saw VBMI.
                 StateLookup::Vbmi => unsafe { fold_masked_vbmi(ids, states, included) },
-                // SAFETY: the handle proves AVX-512 F and BW.
+                // SAFETY: the handle proves AVX-512 F, BW and popcnt.
                 StateLookup::Bw => unsafe { fold_masked_bw(ids, states, included) },
             })
         }
@@ -207,7 +208,7 @@ impl MaskedAccumulators {
     /// # Safety
     /// `ids` is valid for reads of every ID whose bit is set in `included`, and of all 64 IDs
     /// unless `PARTIAL`.
-    #[target_feature(enable = "avx512f,avx512bw")]
+    #[target_feature(enable = "avx512f,avx512bw,popcnt")]
     #[inline]
     unsafe fn block<const PARTIAL: bool>(&mut self, ids: *const IdWords, included: __mmask64) {
         self.count += u64::from(included.count_ones());
@@ -301,21 +302,21 @@ macro_rules! masked_loop {
 masked_loop!(
     /// The masked loop with the VBMI lookup.
     fold_masked_vbmi,
-    "avx512f,avx512bw,avx512vbmi",
+    "avx512f,avx512bw,avx512vbmi,popcnt",
     vbmi,
     included_vbmi
 );
 masked_loop!(
     /// The masked loop with the BW lookup.
     fold_masked_bw,
-    "avx512f,avx512bw",
+    "avx512f,avx512bw,popcnt",
     bw,
     included_bw
 );
 
 /// The masked fingerprint through mask registers, with the best lookup this CPU has.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw")]
+#[target_feature(enable = "avx512f,avx512bw,popcnt")]
 fn fold_masked(ids: &[IdWords], states: &[u8], included: u64) -> RawFingerprint {
     match StateLookup::for_this_cpu() {
         // SAFETY: the entry point runs only where the handle exists (F and BW); VBMI was just
