@@ -233,14 +233,8 @@ impl Plan {
     pub fn estimate_for(identity: &CpuIdentity) -> Plan {
         match evidence::for_cpu(identity) {
             Some(family) => Plan::with(family.contiguous, family.masked, Source::CpuFamily(family)),
-            None => {
-                let kernel = if Kernel::Avx2.is_available() {
-                    Kernel::Avx2
-                } else {
-                    Kernel::Scalar
-                };
-                Plan::with(kernel, kernel, Source::NoEvidence)
-            }
+            // `with` falls back from avx2 to scalar where avx2 cannot run or failed.
+            None => Plan::with(Kernel::Avx2, Kernel::Avx2, Source::NoEvidence),
         }
     }
 
@@ -266,16 +260,16 @@ impl Plan {
         })
     }
 
-    /// A plan running `contiguous` and `masked`, each replaced by scalar where it cannot run or
-    /// failed its self-test, with the compiled parallel threshold (unless parallel failed).
+    /// A plan running `contiguous` and `masked`, each replaced by the conservative default
+    /// (avx2, else scalar) where it cannot run (a `no_avx512` build, valgrind's CPU) or failed
+    /// its self-test, with the compiled parallel threshold.
     fn with(contiguous: Kernel, masked: Kernel, source: Source) -> Plan {
         let self_tests = self_test::report().clone();
         let trusted = |kernel: Kernel| {
-            if kernel.is_available() && self_test::passed(kernel) {
-                kernel
-            } else {
-                Kernel::Scalar
-            }
+            [kernel, Kernel::Avx2, Kernel::Scalar]
+                .into_iter()
+                .find(|&k| k.is_available() && self_test::passed(k))
+                .unwrap_or(Kernel::Scalar)
         };
         let (contiguous, masked) = (trusted(contiguous), trusted(masked));
         let parallel_min_ids = if Kernel::Parallel.is_available() {
