@@ -317,6 +317,11 @@ fn measure_ceiling(
         "|---|---:|{}",
         "---:|".repeat(column_names(&rows).len())
     )?;
+    let mut fastest_table = format!(
+        "| form | IDs | {} |\n|---|---:|{}\n",
+        column_names(&rows).join(" | "),
+        "---:|".repeat(column_names(&rows).len())
+    );
     let mut choice = String::from(
         "| form | IDs | automatic choice | fastest kernel | auto ÷ fastest | within 5% |\n\
          |---|---:|---|---|---:|---|\n",
@@ -337,6 +342,20 @@ fn measure_ceiling(
                 format_count(ids),
                 cells.join(" | ")
             )?;
+            // The same from each routine's fastest batch: on a machine shared with other work
+            // the medians move with the load, the fastest batches much less.
+            if let Some(ceiling) = point.iter().find(|row| row.kernel == "ceiling-1t") {
+                let cells: Vec<String> = point
+                    .iter()
+                    .map(|row| format!("{:.2}", ceiling.time.min / row.time.min))
+                    .collect();
+                writeln!(
+                    fastest_table,
+                    "| {form} | {} | {} |",
+                    format_count(ids),
+                    cells.join(" | ")
+                )?;
+            }
             let kernels = point
                 .iter()
                 .filter(|row| !row.kernel.starts_with("ceiling") && row.kernel != "auto");
@@ -359,18 +378,24 @@ fn measure_ceiling(
     }
     writeln!(
         text,
+        "\nThe same fractions from each routine's fastest batch (less sensitive to other work on \
+         the machine):\n\n{fastest_table}"
+    )?;
+    writeln!(
+        text,
         "\nThe automatic choice against the fastest kernel (fastest batches):\n"
     )?;
     text.push_str(&choice);
     print!("{text}");
     if let Some(path) = evidence {
         let header = format!(
-            "# Kernel evidence: {}\n\nWritten by `cargo run --release -p dcsum -- kernels \
+            "# Kernel evidence: {} ({})\n\nWritten by `cargo run --release -p dcsum -- kernels \
              --ceiling {} --evidence {}`; referenced from reports/kernels.md and src/choose.rs.\n\n",
             machine.cpu_model,
+            choose::CpuIdentity::of_this_cpu(),
             sizes
                 .iter()
-                .map(|&n| format_count(n))
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(","),
             path.display()
