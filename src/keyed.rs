@@ -13,7 +13,7 @@
 //! - **Wire.** A keyed fingerprint travels in the same five fields as the plain one
 //!   ([`KeyedFingerprint::wire`] / [`KeyedFingerprint::from_wire`]); JSON uses the same names.
 //! - **Speed.** The same kernel family computes it (scalar, lanes, avx2 = AVX2 + AES-NI,
-//!   avx512 = AVX-512 + VAES, parallel, masked forms), chosen automatically here ([`explain`]).
+//!   avx512 = AVX-512 + VAES, parallel, masked forms), chosen automatically here ([`decision_for`]).
 //!
 //! What it does not promise: it is not a cryptographic hash or MAC. Someone who knows the key can
 //! invert the mixing and build different sets with equal keyed fingerprints; the guarantee is
@@ -31,7 +31,7 @@
 //! assert_eq!(incremental, KeyedFingerprint::of(&key, &ids));
 //! ```
 
-use crate::choose::{Choice, KernelUnavailable};
+use crate::choose::{self_test, Decision, KernelUnavailable};
 use crate::diagnosis::SingleDifference;
 use crate::lifecycle::{ComponentState, StateSet};
 use crate::{DispatcherId, Fingerprint};
@@ -123,7 +123,7 @@ impl KeyedFingerprint {
     /// The keyed fingerprint of the empty set (equal to the plain one's: all zeros).
     pub const EMPTY: KeyedFingerprint = KeyedFingerprint(Fingerprint::EMPTY);
 
-    /// The keyed fingerprint of `ids`, by the automatic kernel choice ([`explain`]).
+    /// The keyed fingerprint of `ids`, by the automatic kernel choice ([`decision_for`]).
     pub fn of(key: &FingerprintKey, ids: &[DispatcherId]) -> KeyedFingerprint {
         let words = DispatcherId::slice_words(ids);
         KeyedFingerprint::from_raw(if words.len() >= PARALLEL_MIN_IDS {
@@ -259,38 +259,79 @@ impl fmt::Display for KeyedFingerprint {
 /// The kernels crate's number, equal to the plain threshold (see its docs for the measurement).
 pub const PARALLEL_MIN_IDS: usize = parallel::MIN_PARALLEL_IDS;
 
-/// What the keyed automatic choice runs for `len` IDs on this machine, and why. There is no
-/// short-input bypass: the portable mixing costs more per ID than one indirect call to the cached
-/// AES kernel.
-pub fn explain(len: usize) -> Choice {
+/// The fastest single-thread keyed kernel that runs here and passed its known-answer self-test
+/// (VAES, else AES-NI, else the `aes` crate's portable round): wider is faster for the keyed
+/// family, which is bound by AES rounds rather than memory (`cargo bench --bench keyed`,
+/// `docs/diagnosis.md`); a failed kernel is skipped ([`crate::choose::self_test`]).
+pub fn single_thread_kernel() -> Kernel {
+    static CHOSEN: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        [Kernel::Avx512, Kernel::Avx2]
+            .into_iter()
+            .find(|&kernel| kernel.keyed_is_available() && self_test::passed_keyed(kernel))
+            .unwrap_or(Kernel::Scalar)
+    })
+}
+
+/// What the keyed automatic choice runs for `len` IDs on this machine, and why: the keyed
+/// kernel choice's "why". There is no short-input bypass: the portable mixing costs more per ID
+/// than one indirect call to the AES kernel.
+pub fn decision_for(len: usize) -> Decision {
+    let single = single_thread_kernel();
     if len >= PARALLEL_MIN_IDS
         && Kernel::Parallel.is_available()
+        && self_test::passed(Kernel::Parallel)
         && dispatcher_checksum_kernels::parallel::threads() > 1
     {
-        Choice {
+        Decision {
             kernel: Kernel::Parallel,
-            reason: "keyed: large input and more than one rayon thread: chunks over rayon",
+            reason: format!(
+                "keyed: at least {PARALLEL_MIN_IDS} IDs and more than one rayon thread: chunks \
+                 over rayon, each by keyed {single}"
+            ),
         }
     } else {
-        Choice {
-            kernel: Kernel::widest_keyed_single_thread(),
-            reason: "keyed: the fastest single-thread keyed kernel (VAES, else AES-NI, else the \
-                     aes crate's round)",
+        let failed: Vec<String> = self_test::report()
+            .failed()
+            .filter(|outcome| outcome.keyed)
+            .map(|outcome| outcome.kernel.to_string())
+            .collect();
+        Decision {
+            kernel: single,
+            reason: if failed.is_empty() {
+                "keyed: the widest keyed kernel that passed its self-test (VAES, else AES-NI, \
+                 else the aes crate's round)"
+                    .to_string()
+            } else {
+                format!(
+                    "keyed: the widest keyed kernel that passed its self-test ({} failed)",
+                    failed.join(", ")
+                )
+            },
         }
     }
 }
 
-/// The cached fastest single-thread keyed kernel (the kernels crate's
-/// [`kernels::widest_function`]: detected on first use, then one relaxed load).
+/// The keyed single-thread contiguous entry point of [`single_thread_kernel`].
 #[inline]
 pub fn single_thread_function() -> KeyedFingerprintFn {
-    kernels::widest_function()
+    static CHOSEN: std::sync::OnceLock<KeyedFingerprintFn> = std::sync::OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        single_thread_kernel()
+            .keyed_function()
+            .unwrap_or(kernels::scalar::fingerprint)
+    })
 }
 
-/// The cached fastest single-thread keyed masked kernel.
+/// The keyed single-thread masked entry point of [`single_thread_kernel`].
 #[inline]
 pub fn single_thread_masked_function() -> KeyedMaskedFingerprintFn {
-    kernels::widest_masked_function()
+    static CHOSEN: std::sync::OnceLock<KeyedMaskedFingerprintFn> = std::sync::OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        single_thread_kernel()
+            .keyed_masked_function()
+            .unwrap_or(kernels::scalar::fingerprint_masked)
+    })
 }
 
 #[cfg(test)]
@@ -427,9 +468,9 @@ mod tests {
     }
 
     #[test]
-    fn explain_names_an_available_kernel() {
+    fn decision_names_an_available_kernel() {
         for len in [0, 100, PARALLEL_MIN_IDS, 10 * PARALLEL_MIN_IDS] {
-            let choice = explain(len);
+            let choice = decision_for(len);
             assert!(choice.kernel.keyed_is_available(), "{len}: {choice:?}");
         }
     }

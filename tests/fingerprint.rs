@@ -347,35 +347,54 @@ fn in_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
 
 #[test]
 fn automatic_choice_by_length_and_threads() {
-    let widest = Kernel::widest_single_thread();
-    let threshold = choose::PARALLEL_MIN_IDS;
-    assert_eq!(threshold, parallel::MIN_PARALLEL_IDS);
+    let plan = choose::Plan::current();
+    let threshold = plan.parallel_min_ids;
+    assert_eq!(choose::PARALLEL_MIN_IDS, parallel::MIN_PARALLEL_IDS);
+    if std::env::var(choose::PIN_VARIABLE).is_err() {
+        assert_eq!(
+            threshold,
+            choose::PARALLEL_MIN_IDS,
+            "unpinned, parallel passed"
+        );
+    }
     for threads in [1, 2, 4] {
         in_pool(threads, || {
-            for len in [0, 1, choose::SHORT_INPUT_IDS - 1] {
-                assert_eq!(choose::explain(len).kernel, Kernel::Scalar, "{len} IDs");
-            }
-            for len in [choose::SHORT_INPUT_IDS, 1024, 64 * 1024, threshold - 1] {
-                assert_eq!(choose::explain(len).kernel, widest, "{len} IDs");
-            }
-            for len in [threshold, 1 << 20, 16 << 20] {
-                let choice = choose::explain(len);
-                let expected = if threads > 1 {
-                    Kernel::Parallel
-                } else {
-                    widest
-                };
-                assert_eq!(choice.kernel, expected, "{len} IDs, {threads} threads");
-                assert!(!choice.reason.is_empty());
+            for masked in [false, true] {
+                let single = if masked { plan.masked } else { plan.contiguous };
+                for len in [0, 1, choose::SHORT_INPUT_IDS - 1] {
+                    assert_eq!(
+                        plan.decision_for(len, masked).kernel,
+                        Kernel::Scalar,
+                        "{len} IDs"
+                    );
+                }
+                for len in [choose::SHORT_INPUT_IDS, 1024, 64 * 1024, threshold - 1] {
+                    assert_eq!(plan.decision_for(len, masked).kernel, single, "{len} IDs");
+                }
+                for len in [threshold, 1 << 20, 16 << 20] {
+                    let choice = plan.decision_for(len, masked);
+                    let expected = if threads > 1 {
+                        Kernel::Parallel
+                    } else {
+                        single
+                    };
+                    assert_eq!(choice.kernel, expected, "{len} IDs, {threads} threads");
+                    assert!(!choice.reason.is_empty());
+                }
             }
         });
     }
-    // The cached single-thread entry point is the widest kernel's.
+    assert_eq!(choose::decision_for(1024), plan.decision_for(1024, false));
+    assert_eq!(
+        choose::masked_decision_for(1024),
+        plan.decision_for(1024, true)
+    );
+    // The cached single-thread entry point is the plan's kernel's.
     let ids = [DispatcherId::new(1, 2), DispatcherId::new(3, 4)];
     let words = DispatcherId::slice_words(&ids);
     assert_eq!(
         Some(choose::single_thread_function()(words)),
-        widest.fingerprint(words)
+        plan.contiguous.fingerprint(words)
     );
 }
 

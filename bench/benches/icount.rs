@@ -109,6 +109,9 @@ fn setup_avx2_masked(len: usize) -> (Avx2, MaskedInput) {
 
 /// Setup of the automatic-choice benches: the root crate's `DispatcherId`s.
 fn setup_dispatcher_ids(len: usize) -> Vec<DispatcherId> {
+    // The plan (and the self-test of the kernels it may use) is made once per process on first
+    // use; made here, so the measured call is the steady state, as before the planner.
+    let _ = dispatcher_checksum::choose::Plan::current();
     random_ids(len)
         .into_iter()
         .map(|[low, high]| DispatcherId::new(high, low))

@@ -57,7 +57,7 @@ pub fn run(
         .map(|&n| heartbeat_row(n, &config.measure, progress))
         .collect();
     let churn = churn_rows(config, progress);
-    let kernels = kernel_rows(config, progress);
+    let kernels = kernel_rows(&config.kernel_sizes, &config.measure, progress);
     let short_input = short_input_rows(config, progress);
     let parallel = parallel_rows(config, progress);
     let choice = choice_checks(&kernels);
@@ -321,14 +321,22 @@ impl KernelInput {
     }
 }
 
-fn kernel_rows(config: &HeadlineConfig, progress: ProgressFn<'_>) -> Vec<KernelRow> {
+/// Every available kernel, the automatic choice and the read ceilings (one thread and all) at
+/// each of `sizes`, contiguous and masked, timed interleaved per size and form; every kernel's
+/// answer is checked against `naive` first. The main job's kernel section, and `dcsum kernels
+/// --ceiling` on its own.
+pub fn kernel_rows(
+    sizes: &[usize],
+    measure: &MeasureConfig,
+    progress: ProgressFn<'_>,
+) -> Vec<KernelRow> {
     let mut rows = Vec::new();
     let kernels: Vec<Kernel> = Kernel::all()
         .iter()
         .copied()
         .filter(|k| k.is_available())
         .collect();
-    for &n in &config.kernel_sizes {
+    for &n in sizes {
         let input = KernelInput::new(n);
         let words = input.words();
         let flat = input.ids.words();
@@ -397,7 +405,7 @@ fn kernel_rows(config: &HeadlineConfig, progress: ProgressFn<'_>) -> Vec<KernelR
                     .map(|r| &mut **r as &mut dyn FnMut()),
             );
             routines.push(&mut auto_routine);
-            let timed = measure_interleaved(&config.measure, &mut routines);
+            let timed = measure_interleaved(measure, &mut routines);
             for name in &names {
                 progress(&format!("kernels {label} {form}: {name}"));
             }

@@ -32,7 +32,11 @@ pub(crate) fn choice_checks(rows: &[KernelRow]) -> Vec<ChoiceCheck> {
         checks.push(ChoiceCheck {
             form,
             ids,
-            chosen: choose::explain(ids).kernel.name().to_string(),
+            chosen: choose::Plan::current()
+                .decision_for(ids, form == "masked")
+                .kernel
+                .name()
+                .to_string(),
             fastest: fastest.kernel.clone(),
             ratio,
             within_target: ratio <= 1.05,

@@ -452,10 +452,8 @@ fn kernels_lists_every_kernel_and_the_choice() {
 
 #[test]
 fn kernels_json_and_the_thread_count() {
-    for (threads, large_kernel) in [
-        ("1", Kernel::widest_single_thread()),
-        ("2", Kernel::Parallel),
-    ] {
+    let plan = dispatcher_checksum::choose::Plan::estimate();
+    for threads in ["1", "2"] {
         let output = dcsum_with_env(
             &["kernels", "--json", "--sizes", "3,64K,16M"],
             "",
@@ -474,23 +472,41 @@ fn kernels_json_and_the_thread_count() {
             );
         }
         assert_eq!(report["rayonThreads"], threads.parse::<u64>().unwrap());
+        assert_eq!(report["plan"]["contiguous"], plan.contiguous.name());
+        assert_eq!(report["plan"]["masked"], plan.masked.name());
+        assert!(!report["plan"]["source"].as_str().unwrap().is_empty());
+        let self_tests = report["selfTests"].as_array().expect("selfTests");
+        assert!(
+            self_tests.iter().all(|test| test["passed"] == true),
+            "{self_tests:?}"
+        );
         let choice = report["choice"].as_array().expect("choice");
-        let picked: Vec<(u64, &str)> = choice
+        let picked: Vec<(u64, &str, &str)> = choice
             .iter()
             .map(|row| {
                 (
                     row["ids"].as_u64().unwrap(),
+                    row["form"].as_str().unwrap(),
                     row["kernel"].as_str().unwrap(),
                 )
             })
             .collect();
-        let widest = Kernel::widest_single_thread().name();
+        let large = |single: Kernel| {
+            if threads == "1" {
+                single.name()
+            } else {
+                "parallel"
+            }
+        };
         assert_eq!(
             picked,
             [
-                (3, "scalar"),
-                (64 * 1024, widest),
-                (16 << 20, large_kernel.name())
+                (3, "contiguous", "scalar"),
+                (3, "masked", "scalar"),
+                (64 * 1024, "contiguous", plan.contiguous.name()),
+                (64 * 1024, "masked", plan.masked.name()),
+                (16 << 20, "contiguous", large(plan.contiguous)),
+                (16 << 20, "masked", large(plan.masked)),
             ]
         );
         assert!(choice
@@ -499,4 +515,25 @@ fn kernels_json_and_the_thread_count() {
     }
     let bad = dcsum(&["kernels", "--sizes", "12Q"], "");
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn kernels_follows_a_pin_and_refuses_a_bad_one() {
+    let pinned = dcsum_with_env(&["kernels", "--json"], "", &[("DCSUM_KERNEL", "scalar")]);
+    assert_eq!(pinned.status.code(), Some(0), "{}", stderr(&pinned));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&pinned)).expect("JSON");
+    assert_eq!(report["plan"]["contiguous"], "scalar");
+    assert_eq!(report["plan"]["masked"], "scalar");
+    assert!(report["plan"]["source"]
+        .as_str()
+        .unwrap()
+        .contains("DCSUM_KERNEL=scalar"));
+
+    let bad = dcsum_with_env(&["kernels"], "", &[("DCSUM_KERNEL", "avx1024")]);
+    assert_eq!(bad.status.code(), Some(2));
+    let said = format!("{}{}", stdout(&bad), stderr(&bad));
+    assert!(
+        said.contains("DCSUM_KERNEL=\"avx1024\" names no kernel"),
+        "{said}"
+    );
 }

@@ -1,13 +1,17 @@
-//! The bulk algorithm, written once and stamped by each kernel (simdutf8's shape).
+//! The portable bulk algorithm, written once: the `scalar` kernel is [`fold`] and [`fold_masked`]
+//! over fixed-size arrays (no target features); the x86-64 kernels share [`fold_lanes`] (the
+//! final fold of their vector lanes and the tail), the keyed and `lanes` kernels
+//! [`include_mask`].
 //!
 //! `fold::<W>` keeps `W` independent word accumulators for XOR and for the wrapping sum over the
 //! flattened words `low0 high0 low1 high1 ...`; `W` is even, so even lanes hold `low` halves and
-//! odd lanes `high` halves. The loops run over fixed-size arrays, which LLVM turns into vector
-//! instructions of whatever width the enclosing function's target features allow (checked in the
-//! assembly: `vpxorq`/`vpaddq` on `zmm` under `avx512f`, on `ymm` under `avx2`).
+//! odd lanes `high` halves. The AVX2 and AVX-512 kernels do not stamp this loop: LLVM vectorised
+//! it *across* blocks and rebuilt each vector from scalar loads (see `x86_64`), so their
+//! contiguous loops are `core::arch` intrinsics (`contiguous_fold!`), and their masked loops are
+//! table lookups (`avx2`) and mask registers (`avx512`).
 //!
 //! `fold_masked::<N>` does the same for N IDs per step with a per-ID all-ones/all-zeros mask
-//! derived from the state byte without a branch.
+//! derived from the state byte without a branch ([`include_mask`]).
 
 use crate::{IdWords, RawFingerprint};
 

@@ -8,6 +8,7 @@
 mod common;
 
 use common::Entry;
+use dispatcher_checksum_kernels::x86_64::avx512::{Avx512, StateLookup};
 use dispatcher_checksum_kernels::{
     self as family, is_included, FingerprintKernel, IdWords, Kernel, RawFingerprint,
 };
@@ -20,8 +21,28 @@ common::kernel_equivalence_tests! {
         lanes => Entry::from_kernel(Kernel::Lanes),
         avx2 => Entry::from_kernel(Kernel::Avx2),
         avx512 => Entry::from_kernel(Kernel::Avx512),
+        avx512_vbmi_lookup => avx512_with_lookup(StateLookup::Vbmi),
+        avx512_bw_lookup => avx512_with_lookup(StateLookup::Bw),
         parallel => Entry::from_kernel(Kernel::Parallel),
     }
+}
+
+/// The avx512 kernel with its masked loop pinned to one state lookup, so the BW lookup (the
+/// Skylake-SP path) is tested on a VBMI CPU too; `None` where the CPU lacks it.
+fn avx512_with_lookup(lookup: StateLookup) -> Option<Entry> {
+    let handle = Avx512::new()?;
+    if !lookup.is_available() {
+        return None;
+    }
+    Some(Entry::new(
+        format!("avx512 ({lookup:?} lookup)"),
+        move |ids: &[IdWords]| handle.fingerprint(ids),
+        move |ids: &[IdWords], states: &[u8], included: u64| {
+            handle
+                .fingerprint_masked_with_lookup(lookup, ids, states, included)
+                .expect("the lookup was available a moment ago")
+        },
+    ))
 }
 
 common::split_thread_count_tests! {
@@ -35,8 +56,12 @@ common::split_thread_count_tests! {
 
 #[test]
 fn every_kernel_is_in_the_table() {
-    let names: Vec<&str> = Kernel::all().iter().map(|kernel| kernel.name()).collect();
-    assert_eq!(names, TESTED_KERNELS);
+    for kernel in Kernel::all() {
+        assert!(
+            TESTED_KERNELS.contains(&kernel.name()),
+            "kernel {kernel} has no line in the equivalence table"
+        );
+    }
 }
 
 #[test]
@@ -261,6 +286,8 @@ fn avx512_is_available_exactly_when_the_cpu_has_it() {
     assert_eq!(
         Kernel::Avx512.is_available(),
         std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("popcnt")
     );
 }
 

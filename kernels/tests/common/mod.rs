@@ -31,6 +31,70 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
+/// Says, on the real standard error (not the test harness's captured output, so it shows in
+/// every `cargo test` run), that `what` was skipped, naming this CPU and the instruction-set
+/// features and build switches that decide which kernels run. A skipped test never passes silently.
+pub fn announce_skip(what: &str) {
+    use std::io::Write;
+    let line = format!(
+        "SKIPPED {what}: not available on this CPU/build; CPU: {}; {}",
+        cpu_name(),
+        feature_summary()
+    );
+    // Written to the process's stderr handle directly: `eprintln!` would be captured.
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// The CPU's model name, family and model (from `/proc/cpuinfo`), or what is known of it.
+pub fn cpu_name() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        info.lines()
+            .find(|line| line.split(':').next().map(str::trim) == Some(name))
+            .and_then(|line| line.split_once(':'))
+            .map(|(_, value)| value.trim().to_string())
+    };
+    match field("model name") {
+        Some(model) => format!(
+            "{model} (family {} model {})",
+            field("cpu family").unwrap_or_else(|| "?".into()),
+            field("model").unwrap_or_else(|| "?".into())
+        ),
+        None => format!("unknown {} CPU", std::env::consts::ARCH),
+    }
+}
+
+/// Which of the features the runtime kernels need this CPU has, and which build switches are on.
+pub fn feature_summary() -> String {
+    #[cfg(target_arch = "x86_64")]
+    let cpu = {
+        let mut present = Vec::new();
+        let mut absent = Vec::new();
+        macro_rules! probe {
+            ($($feature:tt),+) => {$(
+                if std::arch::is_x86_feature_detected!($feature) {
+                    present.push($feature);
+                } else {
+                    absent.push($feature);
+                }
+            )+};
+        }
+        probe!("avx2", "aes", "avx512f", "avx512bw", "avx512vbmi", "vaes");
+        format!("has [{}], lacks [{}]", present.join(" "), absent.join(" "))
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let cpu = String::from("not x86-64: no runtime-detected kernel runs");
+    let switches: Vec<&str> = [
+        ("no_avx2", cfg!(feature = "no_avx2")),
+        ("no_avx512", cfg!(feature = "no_avx512")),
+        ("parallel", cfg!(feature = "parallel")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    format!("{cpu}; build features on: [{}]", switches.join(" "))
+}
+
 /// A contiguous entry point, as a shareable closure.
 pub type ContiguousFn = Arc<dyn Fn(&[IdWords]) -> RawFingerprint + Send + Sync>;
 /// A masked entry point `(ids, states, included)`, as a shareable closure.
@@ -484,12 +548,14 @@ pub fn lookup_masks() -> Vec<u64> {
     masks
 }
 
-/// Lengths of [`check_state_lookup`]: around every block size a masked kernel uses (16 and 32
-/// IDs, and their multiples up to 160), and a few longer ones.
+/// Lengths of [`check_state_lookup`]: around every block size a masked kernel uses (16, 32 and
+/// 64 IDs, and their multiples up to 320), and a few odd ones.
 pub fn lookup_lengths() -> Vec<usize> {
-    let mut lengths: Vec<usize> = (0..=5)
-        .flat_map(|blocks| [32 * blocks, 32 * blocks + 16])
-        .flat_map(|base: usize| [base.saturating_sub(1), base, base + 1])
+    let mut lengths: Vec<usize> = (0..=20)
+        .flat_map(|blocks: usize| {
+            let base = 16 * blocks;
+            [base.saturating_sub(1), base, base + 1]
+        })
         .collect();
     lengths.extend([7, 100, 255, 256, 257, 300]);
     lengths.sort_unstable();
@@ -730,11 +796,16 @@ macro_rules! kernel_equivalence_tests {
                 /// The kernel, or `None` after saying why its tests are skipped.
                 fn kernel() -> Option<Entry> {
                     let entry: Option<Entry> = $entry;
+                    // One line per kernel and test binary, however many of its tests skip.
+                    static ANNOUNCED: std::sync::Once = std::sync::Once::new();
                     if entry.is_none() {
-                        eprintln!(
-                            "skipped: kernel {} is not available on this CPU/build",
-                            stringify!($name)
-                        );
+                        ANNOUNCED.call_once(|| {
+                            common::announce_skip(&format!(
+                                "the equivalence suite of kernel {} ({})",
+                                stringify!($name),
+                                module_path!(),
+                            ))
+                        });
                     }
                     entry
                 }
@@ -822,10 +893,11 @@ macro_rules! split_thread_count_tests {
                     let split: Option<Split> = $split;
                     match split {
                         Some(split) => common::check_split_thread_counts(&split, &$oracle),
-                        None => eprintln!(
-                            "skipped: split {} is not available on this CPU/build",
-                            stringify!($name)
-                        ),
+                        None => common::announce_skip(&format!(
+                            "split {} ({})",
+                            stringify!($name),
+                            module_path!()
+                        )),
                     }
                 }
             }
