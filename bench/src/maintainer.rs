@@ -21,10 +21,14 @@
 //! After the timed calls every node's expected fingerprint is checked against the naive oracle of
 //! the IDs the ring says it owns.
 //!
-//! The Go reference program (`comparisons/go-reference`) still times its maintainer on the earlier
-//! shape of this workload (rounds of fresh IDs added to node 0 and removed again at once, and
-//! moves of 1,000 of node 0's IDs to node 1 and back: all on warm entries); [`oracle_per_node`]
-//! is what its balanced operations end at.
+//! The Go reference program (`comparisons/go-reference`) runs the same workload, step for step
+//! (the same ID streams, ring, nodes and order of operations), and reports how many moves and
+//! rounds it ran; [`crate::go_reference`] replays them on this tracker and compares the end
+//! states, so its answers are checked against the naive oracle through [`SteadyState::check`].
+//!
+//! Batched calls ([`batched_row`], `maintainer/batch-*` in criterion): the bootstrap's
+//! `reset_full` of every ID from a fresh tracker, [`DRAIN_IDS`] of one node removed in one call
+//! and added back in one, and [`REBALANCE_IDS`] moved to the next node in one call, per ID.
 
 use crate::fixtures::IdStream;
 use crate::measure::{measure, measure_paired_rounds, MeasureConfig};
