@@ -677,6 +677,7 @@ pub fn check(
                 move_one: validate("maintainer move", &m.move_one)?,
                 add_one: validate("maintainer add", &m.add_one)?,
                 remove_one: validate("maintainer remove", &m.remove_one)?,
+                batched: None,
             })
         }
         (got, n) => {

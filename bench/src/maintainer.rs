@@ -32,7 +32,7 @@
 
 use crate::fixtures::IdStream;
 use crate::measure::{measure, measure_paired_rounds, MeasureConfig};
-use crate::rows::MaintainerRow;
+use crate::rows::{BatchedRow, MaintainerRow};
 use dispatcher_checksum::kernels::naive;
 use dispatcher_checksum::protocol::tracker::{ExpectedSetTracker, TrackerConfig};
 use dispatcher_checksum::protocol::{ChangefeedId, Mode, NodeId};
@@ -371,37 +371,24 @@ pub fn batched_row(dispatchers: usize, repetitions: usize) -> BatchedRow {
     );
     let mut steady = SteadyState::new(dispatchers);
     let drain_ids = DRAIN_IDS.min(dispatchers / NODES as usize);
+    let rebalance_ids = REBALANCE_IDS.min(drain_ids);
     let (mut drains, mut refills, mut rebalances) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..repetitions {
         let (drain, refill) = steady.drain_and_refill(drain_ids);
         drains.push(per_id(drain, drain_ids));
         refills.push(per_id(refill, drain_ids));
-        let rebalance_ids = REBALANCE_IDS.min(drain_ids);
         rebalances.push(per_id(steady.rebalance_batch(rebalance_ids), rebalance_ids));
     }
     steady.check("after the batches");
     BatchedRow {
         dispatchers: steady.len(),
+        drain_ids,
+        rebalance_ids,
         bootstrap_ns_per_id: bootstrap,
         drain_ns_per_id: median(drains),
         refill_ns_per_id: median(refills),
         rebalance_ns_per_id: median(rebalances),
     }
-}
-
-/// The batched operations' cost per ID (see [`batched_row`]).
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
-pub struct BatchedRow {
-    /// Dispatchers tracked.
-    pub dispatchers: usize,
-    /// `reset_full` of every tracked ID (from an empty tracker).
-    pub bootstrap_ns_per_id: f64,
-    /// [`DRAIN_IDS`] of one node removed in one call.
-    pub drain_ns_per_id: f64,
-    /// The same IDs added back in one call.
-    pub refill_ns_per_id: f64,
-    /// [`REBALANCE_IDS`] moved to the next node in one call.
-    pub rebalance_ns_per_id: f64,
 }
 
 /// Measures move, add and remove; panics if the tracker's bookkeeping disagrees with the oracle
@@ -417,12 +404,15 @@ pub fn maintainer_row(config: &MaintainerConfig) -> MaintainerRow {
         measure_paired_rounds(&config.measure, ROUND, || steady.churn_round(ROUND));
     steady.check("after the adds and removes");
 
+    let dispatchers = steady.len();
+    drop(steady);
     MaintainerRow {
-        dispatchers: steady.len(),
+        dispatchers,
         nodes: NODES as usize,
         move_one: moved,
         add_one: added,
         remove_one: removed,
+        batched: Some(batched_row(dispatchers, config.measure.repetitions.min(9))),
     }
 }
 
