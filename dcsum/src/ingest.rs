@@ -20,6 +20,17 @@
 //!    choice, or the `--kernel` named, masked where states are present. Chunk fingerprints merge
 //!    into the block's and blocks' into the total.
 //!
+//! A regular file named by path skips the read: it is mapped in windows (`mapped`: the page
+//! cache's own pages, no copy; at most three windows of 8 MiB mapped at once, so the resident set
+//! stays near 30 MB whatever the file's length) and each window is parsed as a block. Standard
+//! input and pipes take the buffered path above.
+//!
+//! The fast path has a vector form (`avx2`: canonical UUIDs and decimal `HIGH LOW` lines with
+//! AVX2), picked once per process by the kernels' `ifunc!` where the CPU has it and the build did
+//! not switch it off (`no_avx2`); the portable SWAR form (`fast`) runs everywhere else. Both are
+//! held equal to the simple parser by `dcsum/tests/ingest.rs` (with the vector path on and off,
+//! read and mapped) and by the fuzz target in `dcsum/fuzz`.
+//!
 //! Errors are the simple reader's, at the same line: the first bad line in input order wins
 //! (chunks are merged in order, a line number is the lines of the chunks before it plus its place
 //! in its chunk), and the reader stops soon after it (the parsing side hangs up; the reader is at
