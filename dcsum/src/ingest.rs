@@ -171,7 +171,11 @@ pub fn fingerprint_path_with(
         message: format!("cannot open: {error}"),
     })?;
     let options = options.sanitized();
-    let regular = file.metadata().ok().filter(|metadata| metadata.is_file());
+    // A regular file that says it is empty may still have content (`/proc` files): read it.
+    let regular = file
+        .metadata()
+        .ok()
+        .filter(|metadata| metadata.is_file() && metadata.len() > 0);
     let result = match regular {
         Some(metadata) if options.window_bytes > 0 => {
             mapped::fingerprint_file(&file, metadata.len(), included, fold, options)
