@@ -8,6 +8,11 @@
 //! - `dependent-miss-floor/<size>`: one dependent load per op through a table of one cache line
 //!   per tracked dispatcher, the memory-latency floor under a call that touches one cold slot;
 //! - `reset-full/1M`: rebuilding the expected sets of 1M dispatchers over 64 nodes;
+//! - `batch-bootstrap/<size>`, `batch-drain/<size>`, `batch-refill/<size>`,
+//!   `batch-rebalance/<size>`: the batched calls, per ID (criterion's element throughput): a
+//!   fresh tracker's `reset_full` of every ID; 10,000 of one node's IDs removed in one
+//!   `apply_delta` call and added back in one; 1,000 moved to the next node in one call (the
+//!   bench crate's `SteadyState` and `time_bootstrap`, which the main job's batched rows run too);
 //! - `flush-dirty/64`: one update message per dirty node, 64 dirty nodes;
 //! - `handle-ack/64`: one acknowledgement;
 //! - `gate-observe/<nodes>` and `gate-decide/<nodes>`: the checkpoint gate over 64 and 1,024
@@ -27,7 +32,9 @@ use dispatcher_checksum::protocol::{
     ChangefeedId, ChecksumAck, ChecksumHeartbeat, ChecksumState, ExpectedVersion, Mode, NodeId,
 };
 use dispatcher_checksum::{DispatcherId, Fingerprint};
-use dispatcher_checksum_bench::maintainer::{assignment, SteadyState, NODES};
+use dispatcher_checksum_bench::maintainer::{
+    assignment, time_bootstrap, SteadyState, DRAIN_IDS, NODES, REBALANCE_IDS,
+};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -183,6 +190,52 @@ impl MissChain {
     }
 }
 
+/// The batched calls at each size (see the module docs), per ID.
+fn batched(c: &mut Criterion) {
+    let mut group = c.benchmark_group("maintainer");
+    group.sample_size(10);
+    for tracked in common::sizes(DEFAULT_TRACKED) {
+        let per_node = assignment(tracked);
+        group.throughput(Throughput::Elements(tracked as u64));
+        group.bench_function(
+            BenchmarkId::new("batch-bootstrap", label(tracked)),
+            |bench| bench.iter_custom(|iters| (0..iters).map(|_| time_bootstrap(&per_node)).sum()),
+        );
+        drop(per_node);
+        let mut steady = SteadyState::new(tracked);
+        let drain_ids = DRAIN_IDS.min(tracked / NODES as usize);
+        group.throughput(Throughput::Elements(drain_ids as u64));
+        group.bench_function(BenchmarkId::new("batch-drain", label(tracked)), |bench| {
+            bench.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| steady.drain_and_refill(drain_ids).0)
+                    .sum()
+            })
+        });
+        group.bench_function(BenchmarkId::new("batch-refill", label(tracked)), |bench| {
+            bench.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| steady.drain_and_refill(drain_ids).1)
+                    .sum()
+            })
+        });
+        let rebalance_ids = REBALANCE_IDS.min(drain_ids);
+        group.throughput(Throughput::Elements(rebalance_ids as u64));
+        group.bench_function(
+            BenchmarkId::new("batch-rebalance", label(tracked)),
+            |bench| {
+                bench.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| steady.rebalance_batch(rebalance_ids))
+                        .sum()
+                })
+            },
+        );
+        steady.check("after the batched calls");
+    }
+    group.finish();
+}
+
 fn bulk(c: &mut Criterion) {
     let mut group = c.benchmark_group("maintainer");
     let cluster = Cluster::new(1_000_000);
@@ -283,7 +336,7 @@ fn gate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(name = benches; config = common::criterion(); targets = apply_delta, bulk, gate);
+criterion_group!(name = benches; config = common::criterion(); targets = apply_delta, batched, bulk, gate);
 criterion_main!(benches);
 
 /// Heartbeat `seq` of node process 1: MATCH against epoch 1 seq 1 with `watermark`.

@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 pub const SOURCE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../comparisons/go-reference");
 
 /// The output layout this parser reads; the Go program's `Format` constant.
-pub const FORMAT: &str = "dcsum-go-reference/1";
+pub const FORMAT: &str = "dcsum-go-reference/2";
 
 /// How to get `go`, for the line the main job prints when it is not on `PATH`.
 pub const HOW_TO_GET_GO: &str =
@@ -463,6 +463,11 @@ pub struct GoMaintainerOutput {
     /// One remove per call.
     #[serde(rename = "remove")]
     pub remove_one: GoMeasurement,
+    /// Moves the Go program ran (its warm-up included), in the ring order of
+    /// [`maintainer::SteadyState`].
+    pub moves_done: u64,
+    /// Add/remove rounds of [`maintainer::ROUND`] it ran after the moves.
+    pub churn_rounds: u64,
     /// Dispatchers tracked after the timed operations.
     pub tracked_after: usize,
     /// The union of every node's expected checksum afterwards.
@@ -553,14 +558,33 @@ pub fn heartbeat_oracle(n: usize, seed: u64) -> (Fingerprint, Fingerprint) {
     (all, included)
 }
 
-/// The naive oracle of the maintainer workload after its balanced operations: every tracked ID,
-/// node 0's list and node 1's list (see [`crate::maintainer`] for the assignment).
-pub fn maintainer_oracle(n: usize) -> (Fingerprint, Fingerprint, Fingerprint) {
-    let nodes = maintainer::oracle_per_node(n);
-    let total = nodes
-        .iter()
-        .fold(Fingerprint::EMPTY, |all, f| all.merge(*f));
-    (total, nodes[0], nodes[1])
+/// The maintainer workload's end state after `moves` moves and `rounds` add/remove rounds of
+/// [`maintainer::SteadyState`] over `n` dispatchers (what the Go program ran, in the same order):
+/// every tracked ID's fingerprint, node 0's and node 1's. The library's tracker replays the
+/// operations and is itself held to the naive oracle of the ring (`SteadyState::check`), so the
+/// Go program's answers are checked against the naive oracle through it.
+pub fn maintainer_oracle(
+    n: usize,
+    moves: u64,
+    rounds: u64,
+) -> (Fingerprint, Fingerprint, Fingerprint) {
+    let mut steady = maintainer::SteadyState::new(n);
+    steady.moves(moves);
+    for _ in 0..rounds {
+        steady.churn_round(maintainer::ROUND);
+    }
+    steady.check("the Go program's operations replayed");
+    let tracker = steady.tracker();
+    let total = tracker
+        .nodes()
+        .filter_map(|node| tracker.expected(node))
+        .fold(Fingerprint::EMPTY, |all, f| all.merge(f));
+    let node = |k| {
+        tracker
+            .expected(dispatcher_checksum::protocol::NodeId(k))
+            .unwrap_or(Fingerprint::EMPTY)
+    };
+    (total, node(0), node(1))
 }
 
 fn expect_same(what: String, go: Fingerprint, oracle: Fingerprint) -> Result<(), GoReferenceError> {
@@ -634,11 +658,12 @@ pub fn check(
         (Some(m), n) if m.dispatchers == n && n > 0 && m.nodes == maintainer::NODES as usize => {
             if m.tracked_after != n {
                 return Err(GoReferenceError::WrongAnswer(format!(
-                    "maintainer: {} dispatchers tracked after the balanced operations, expected {n}",
+                    "maintainer: {} dispatchers tracked after the steady-size operations, \
+                     expected {n}",
                     m.tracked_after
                 )));
             }
-            let (total, node0, node1) = maintainer_oracle(n);
+            let (total, node0, node1) = maintainer_oracle(n, m.moves_done, m.churn_rounds);
             expect_same(
                 format!("maintainer {n}: every node's checksum together"),
                 m.total,
@@ -652,6 +677,7 @@ pub fn check(
                 move_one: validate("maintainer move", &m.move_one)?,
                 add_one: validate("maintainer add", &m.add_one)?,
                 remove_one: validate("maintainer remove", &m.remove_one)?,
+                batched: None,
             })
         }
         (got, n) => {

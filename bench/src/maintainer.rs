@@ -21,14 +21,18 @@
 //! After the timed calls every node's expected fingerprint is checked against the naive oracle of
 //! the IDs the ring says it owns.
 //!
-//! The Go reference program (`comparisons/go-reference`) still times its maintainer on the earlier
-//! shape of this workload (rounds of fresh IDs added to node 0 and removed again at once, and
-//! moves of 1,000 of node 0's IDs to node 1 and back: all on warm entries); [`oracle_per_node`]
-//! is what its balanced operations end at.
+//! The Go reference program (`comparisons/go-reference`) runs the same workload, step for step
+//! (the same ID streams, ring, nodes and order of operations), and reports how many moves and
+//! rounds it ran; [`crate::go_reference`] replays them on this tracker and compares the end
+//! states, so its answers are checked against the naive oracle through [`SteadyState::check`].
+//!
+//! Batched calls ([`batched_row`], `maintainer/batch-*` in criterion): the bootstrap's
+//! `reset_full` of every ID from a fresh tracker, [`DRAIN_IDS`] of one node removed in one call
+//! and added back in one, and [`REBALANCE_IDS`] moved to the next node in one call, per ID.
 
 use crate::fixtures::IdStream;
 use crate::measure::{measure, measure_paired_rounds, MeasureConfig};
-use crate::rows::MaintainerRow;
+use crate::rows::{BatchedRow, MaintainerRow};
 use dispatcher_checksum::kernels::naive;
 use dispatcher_checksum::protocol::tracker::{ExpectedSetTracker, TrackerConfig};
 use dispatcher_checksum::protocol::{ChangefeedId, Mode, NodeId};
@@ -87,6 +91,8 @@ pub struct SteadyState {
     fresh: IdStream,
     /// The ring position of the next move.
     move_cursor: usize,
+    /// The node of the next batched operation (taken modulo [`NODES`]).
+    batch_node: u32,
     /// A round's fresh IDs and the oldest IDs it removes, built before the timer starts.
     added: Vec<(DispatcherId, NodeId)>,
     removed: Vec<(DispatcherId, NodeId)>,
@@ -123,6 +129,7 @@ impl SteadyState {
             ring,
             fresh: IdStream::new(FRESH_SEED),
             move_cursor: 0,
+            batch_node: 0,
             added: Vec::with_capacity(ROUND),
             removed: Vec::with_capacity(ROUND),
         }
@@ -218,6 +225,70 @@ impl SteadyState {
         start.elapsed()
     }
 
+    /// The ring positions of the oldest `len` IDs `node` owns (fewer if it owns fewer).
+    fn positions_owned_by(&self, node: NodeId, len: usize) -> Vec<usize> {
+        self.ring
+            .iter()
+            .enumerate()
+            .filter(|(_, &(_, owner))| owner == node)
+            .map(|(position, _)| position)
+            .take(len)
+            .collect()
+    }
+
+    /// The node the next batch works on, rotating so that every batch meets cold entries.
+    fn next_batch_node(&mut self) -> NodeId {
+        let node = NodeId(self.batch_node % NODES);
+        self.batch_node = self.batch_node.wrapping_add(1);
+        node
+    }
+
+    /// A node drained and refilled, batched: `len` of its IDs removed in one
+    /// [`ExpectedSetTracker::apply_delta`] call (a node drained or removed: its dispatchers leave
+    /// together), then given back in one call (the same dispatchers rescheduled there). Returns
+    /// the time of each call; the ring ends as it began.
+    pub fn drain_and_refill(&mut self, len: usize) -> (Duration, Duration) {
+        let node = self.next_batch_node();
+        let batch: Vec<DispatcherId> = self
+            .positions_owned_by(node, len)
+            .into_iter()
+            .map(|position| self.ring[position].0)
+            .collect();
+        let start = Instant::now();
+        let drained = black_box(self.tracker.apply_delta(node, &[], &batch));
+        let drain = start.elapsed();
+        let start = Instant::now();
+        let refilled = black_box(self.tracker.apply_delta(node, &batch, &[]));
+        let refill = start.elapsed();
+        assert_eq!(
+            (drained.removed, refilled.added),
+            (batch.len(), batch.len()),
+            "a drain or refill missed IDs: a library bug"
+        );
+        (drain, refill)
+    }
+
+    /// One rebalance batch: `len` IDs of node `k` move to node `k + 1 mod NODES` in one
+    /// [`ExpectedSetTracker::apply_delta`] call (a scheduler's move batch). Returns its time.
+    pub fn rebalance_batch(&mut self, len: usize) -> Duration {
+        let from = self.next_batch_node();
+        let to = NodeId((from.0 + 1) % NODES);
+        let positions = self.positions_owned_by(from, len);
+        let batch: Vec<DispatcherId> = positions.iter().map(|&p| self.ring[p].0).collect();
+        let start = Instant::now();
+        let moved = black_box(self.tracker.apply_delta(to, &batch, &[]));
+        let elapsed = start.elapsed();
+        assert_eq!(
+            moved.moved,
+            batch.len(),
+            "a rebalance missed IDs: a library bug"
+        );
+        for position in positions {
+            self.ring[position].1 = to;
+        }
+        elapsed
+    }
+
     /// Panics unless the tracker holds exactly the ring: its size, and every node's expected
     /// fingerprint against the naive oracle of the IDs the ring gives that node.
     #[track_caller]
@@ -243,6 +314,83 @@ impl SteadyState {
     }
 }
 
+/// The bootstrap's full reset, timed: a fresh tracker given the whole [`assignment`] of
+/// `dispatchers` in one [`ExpectedSetTracker::reset_full`] call (what a new maintainer does with
+/// every node's bootstrap answer). Returns the call's time; panics if any node's expected
+/// fingerprint disagrees with the naive oracle afterwards (checked outside the timed call).
+pub fn time_bootstrap(per_node: &[Vec<DispatcherId>]) -> Duration {
+    let nodes: Vec<NodeId> = (0..per_node.len() as u32).map(NodeId).collect();
+    let mut tracker = ExpectedSetTracker::new(
+        ChangefeedId::new(1, 2, "maintainer", "default"),
+        Mode::Default,
+        TrackerConfig::REFERENCE,
+    );
+    let start = Instant::now();
+    let report = black_box(tracker.reset_full(
+        1,
+        &nodes,
+        nodes.iter().copied().zip(per_node),
+        Duration::ZERO,
+    ));
+    let elapsed = start.elapsed();
+    assert!(report.duplicates.is_empty() && report.reassigned.is_empty());
+    for (node, ids) in nodes.iter().zip(per_node) {
+        let oracle: Fingerprint = naive::fingerprint(DispatcherId::slice_words(ids)).into();
+        assert_eq!(
+            tracker.expected(*node),
+            Some(oracle),
+            "bootstrap: {node}'s expected fingerprint disagrees with the naive oracle"
+        );
+    }
+    elapsed
+}
+
+/// IDs per batch of the batched rows: a drained node's (about a 64th of 1M, rounded) and a
+/// rebalance batch's.
+pub const DRAIN_IDS: usize = 10_000;
+/// IDs per rebalance batch.
+pub const REBALANCE_IDS: usize = 1_000;
+
+/// The batched operations per ID: the bootstrap reset of every tracked ID, a node's
+/// [`DRAIN_IDS`] drained and refilled, and [`REBALANCE_IDS`] moved in one call; each the median
+/// of `repetitions` calls, in nanoseconds per ID. The tracker's sets are checked against the
+/// naive oracle afterwards.
+pub fn batched_row(dispatchers: usize, repetitions: usize) -> BatchedRow {
+    let repetitions = repetitions.max(1);
+    let per_node = assignment(dispatchers.max(NODES as usize));
+    let per_id = |time: Duration, ids: usize| time.as_secs_f64() * 1e9 / ids as f64;
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let total: usize = per_node.iter().map(Vec::len).sum();
+    let bootstrap = median(
+        (0..repetitions)
+            .map(|_| per_id(time_bootstrap(&per_node), total))
+            .collect(),
+    );
+    let mut steady = SteadyState::new(dispatchers);
+    let drain_ids = DRAIN_IDS.min(dispatchers / NODES as usize);
+    let rebalance_ids = REBALANCE_IDS.min(drain_ids);
+    let (mut drains, mut refills, mut rebalances) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..repetitions {
+        let (drain, refill) = steady.drain_and_refill(drain_ids);
+        drains.push(per_id(drain, drain_ids));
+        refills.push(per_id(refill, drain_ids));
+        rebalances.push(per_id(steady.rebalance_batch(rebalance_ids), rebalance_ids));
+    }
+    steady.check("after the batches");
+    BatchedRow {
+        dispatchers: steady.len(),
+        drain_ids,
+        rebalance_ids,
+        bootstrap_ns_per_id: bootstrap,
+        drain_ns_per_id: median(drains),
+        refill_ns_per_id: median(refills),
+        rebalance_ns_per_id: median(rebalances),
+    }
+}
+
 /// Measures move, add and remove; panics if the tracker's bookkeeping disagrees with the oracle
 /// afterwards (a library bug, never a property of the machine).
 pub fn maintainer_row(config: &MaintainerConfig) -> MaintainerRow {
@@ -256,12 +404,15 @@ pub fn maintainer_row(config: &MaintainerConfig) -> MaintainerRow {
         measure_paired_rounds(&config.measure, ROUND, || steady.churn_round(ROUND));
     steady.check("after the adds and removes");
 
+    let dispatchers = steady.len();
+    drop(steady);
     MaintainerRow {
-        dispatchers: steady.len(),
+        dispatchers,
         nodes: NODES as usize,
         move_one: moved,
         add_one: added,
         remove_one: removed,
+        batched: Some(batched_row(dispatchers, config.measure.repetitions.min(9))),
     }
 }
 
@@ -283,6 +434,20 @@ mod tests {
         assert_eq!((row.dispatchers, row.nodes), (5_000, 64));
         for m in [row.move_one, row.add_one, row.remove_one] {
             assert!(m.median > 0.0 && m.batches == 2, "{m:?}");
+        }
+    }
+
+    #[test]
+    fn batched_rows_are_measured_and_keep_the_sets() {
+        let row = batched_row(6_400, 3);
+        assert_eq!(row.dispatchers, 6_400);
+        for value in [
+            row.bootstrap_ns_per_id,
+            row.drain_ns_per_id,
+            row.refill_ns_per_id,
+            row.rebalance_ns_per_id,
+        ] {
+            assert!(value > 0.0 && value.is_finite(), "{row:?}");
         }
     }
 

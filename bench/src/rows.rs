@@ -158,6 +158,30 @@ pub struct MaintainerRow {
     /// One dispatcher removed per call.
     #[serde(rename = "remove")]
     pub remove_one: Measurement,
+    /// The batched calls per ID (this crate only; see [`crate::maintainer::batched_row`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batched: Option<BatchedRow>,
+}
+
+/// The batched calls' cost per ID at one size, each the median of a few calls (see
+/// [`crate::maintainer::batched_row`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct BatchedRow {
+    /// Dispatchers tracked.
+    pub dispatchers: usize,
+    /// IDs per drain and refill call (a node's share, at most
+    /// [`crate::maintainer::DRAIN_IDS`]).
+    pub drain_ids: usize,
+    /// IDs per rebalance call.
+    pub rebalance_ids: usize,
+    /// `reset_full` of every tracked ID (from an empty tracker), ns per ID.
+    pub bootstrap_ns_per_id: f64,
+    /// `drain_ids` of one node removed in one call, ns per ID.
+    pub drain_ns_per_id: f64,
+    /// The same IDs added back in one call, ns per ID.
+    pub refill_ns_per_id: f64,
+    /// `rebalance_ids` moved to the next node in one call, ns per ID.
+    pub rebalance_ns_per_id: f64,
 }
 
 /// One N of the Go reference program's heartbeat walk (see [`crate::go_reference`]).

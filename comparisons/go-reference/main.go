@@ -24,14 +24,11 @@ import (
 )
 
 // Format names this output's layout; the Rust parser refuses any other.
-const Format = "dcsum-go-reference/1"
+const Format = "dcsum-go-reference/2"
 
 // roundOps is the number of adds (then removes) per round of the add/remove measurement, as in
 // the Rust maintainer benchmark: the map grows by at most this many entries and shrinks back.
 const roundOps = 1000
-
-// movable is how many of node 0's dispatchers the move measurement shuttles between nodes 0 and 1.
-const movable = 1000
 
 // Output is the JSON document.
 type Output struct {
@@ -83,8 +80,12 @@ type MaintainerResult struct {
 	Move        Measurement `json:"move"`
 	Add         Measurement `json:"add"`
 	Remove      Measurement `json:"remove"`
-	// After every timed operation (moves returned, adds removed): how many IDs are tracked, the
-	// union of every node's expected checksum, and nodes 0 and 1 (the ones the operations touch).
+	// How many moves and churn rounds ran (warm-ups included): the Rust side replays exactly
+	// these on its own tracker and compares the end states.
+	MovesDone   int `json:"moves_done"`
+	ChurnRounds int `json:"churn_rounds"`
+	// After every timed operation: how many IDs are tracked, the union of every node's expected
+	// checksum, and nodes 0 and 1.
 	TrackedAfter int      `json:"tracked_after"`
 	Total        Checksum `json:"total"`
 	Node0        Checksum `json:"node0"`
@@ -241,65 +242,114 @@ func heartbeat(n int, seed uint64, config measureConfig) (HeartbeatResult, error
 func maintainer(n, nodes int, seed, freshSeed uint64, config measureConfig) (MaintainerResult, error) {
 	w := buildWithoutGC(func() *maintainerWorkload { return buildMaintainerWorkload(n, nodes, seed) })
 	m := buildWithoutGC(func() *Maintainer { return NewMaintainer(w.names, w.perNode, time.Now()) })
-	a, b := w.names[0], w.names[1]
 	result := MaintainerResult{Dispatchers: n, Nodes: nodes}
 	restore := quiet()
 
-	// Moves: node 0's first dispatchers go to node 1 one by one, then back, every call a move.
-	shuttle := w.perNode[0]
-	if len(shuttle) > movable {
-		shuttle = shuttle[:movable]
-	}
+	// The Rust SteadyState workload (bench/src/maintainer.rs), step for step: every tracked ID in
+	// a ring, oldest first, with its owner (the i-th ID of the stream on node i mod nodes).
+	r := newRing(w, n)
 	var one [1]DispatcherID
-	calls := 0
+
+	// Moves: a cursor walks the ring; each call re-homes the ID under it from node k to k+1.
 	moveOnce := func() {
-		one[0] = shuttle[calls%len(shuttle)]
-		to := b
-		if (calls/len(shuttle))%2 == 1 {
-			to = a
+		e := r.at(r.cursor)
+		e.node = (e.node + 1) % nodes
+		one[0] = e.id
+		m.ApplyDelta(w.names[e.node], one[:], nil)
+		r.cursor++
+		if r.cursor == r.len() {
+			r.cursor = 0
 		}
-		m.ApplyDelta(to, one[:], nil)
-		calls++
+		result.MovesDone++
 	}
 	result.Move = measureInterleaved(config, []func(){moveOnce})[0]
-	for _, id := range shuttle {
-		if owner, _ := m.Owner(id); owner != a {
-			m.ApplyDelta(a, []DispatcherID{id}, nil)
-		}
-	}
 
-	// Adds of fresh IDs to node 0, then removes of the same IDs: the map's size stays steady.
+	// Rounds: roundOps fresh IDs added, one call each, to the owners of the roundOps oldest IDs,
+	// then those oldest IDs removed, one call each; the fresh IDs join the ring's back.
 	fresh := NewIDStream(freshSeed)
-	round := make([]DispatcherID, roundOps)
+	added := make([]ringEntry, roundOps)
 	oneRound := func() (float64, float64) {
-		for i := range round {
-			round[i] = fresh.Next()
+		for i := range added {
+			added[i] = ringEntry{id: fresh.Next(), node: r.at(i).node}
 		}
 		start := time.Now()
-		for i := range round {
-			one[0] = round[i]
-			m.ApplyDelta(a, one[:], nil)
+		for i := range added {
+			one[0] = added[i].id
+			m.ApplyDelta(w.names[added[i].node], one[:], nil)
 		}
-		added := time.Since(start).Seconds()
+		addTime := time.Since(start).Seconds()
 		start = time.Now()
-		for i := range round {
-			one[0] = round[i]
-			m.ApplyDelta(a, nil, one[:])
+		for i := 0; i < roundOps; i++ {
+			e := r.at(i)
+			one[0] = e.id
+			m.ApplyDelta(w.names[e.node], nil, one[:])
 		}
-		return added, time.Since(start).Seconds()
+		removeTime := time.Since(start).Seconds()
+		r.dropFront(roundOps)
+		r.entries = append(r.entries, added...)
+		r.cursor -= roundOps
+		if r.cursor < 0 {
+			r.cursor = 0
+		}
+		result.ChurnRounds++
+		return addTime, removeTime
 	}
 	result.Add, result.Remove = measureRounds(config, roundOps, oneRound)
 	restore()
 
+	// The answers: every node's expected checksum against a naive fold of what the ring gives it.
+	want := make([]Checksum, nodes)
+	var all Checksum
+	for i := 0; i < r.len(); i++ {
+		e := r.at(i)
+		want[e.node].Add(e.id)
+		all.Add(e.id)
+	}
 	result.TrackedAfter = m.Tracked()
-	for _, name := range w.names {
+	for k, name := range w.names {
+		if m.Expected(name) != want[k] {
+			return result, fmt.Errorf("maintainer %d: node %d's checksum disagrees with the naive fold of its ring entries", n, k)
+		}
 		result.Total.Merge(m.Expected(name))
 	}
-	result.Node0 = m.Expected(a)
-	result.Node1 = m.Expected(b)
-	if result.TrackedAfter != n || result.Total != w.all || result.Node0 != w.expected[0] || result.Node1 != w.expected[1] {
-		return result, fmt.Errorf("maintainer %d: the bookkeeping disagrees with the generator's own fold after the timed operations (tracked %d)", n, result.TrackedAfter)
+	result.Node0 = m.Expected(w.names[0])
+	result.Node1 = m.Expected(w.names[1])
+	if result.TrackedAfter != r.len() || result.Total != all {
+		return result, fmt.Errorf("maintainer %d: the bookkeeping disagrees with the ring after the timed operations (tracked %d)", n, result.TrackedAfter)
 	}
 	release()
 	return result, nil
+}
+
+// ringEntry is one tracked ID and the index of its owner.
+type ringEntry struct {
+	id   DispatcherID
+	node int
+}
+
+// ring is every tracked ID, oldest first (entries[head:]), and the move cursor (a position in it).
+type ring struct {
+	entries []ringEntry
+	head    int
+	cursor  int
+}
+
+func newRing(w *maintainerWorkload, n int) *ring {
+	nodes := len(w.perNode)
+	r := &ring{entries: make([]ringEntry, 0, n+roundOps)}
+	for i := 0; i < n; i++ {
+		r.entries = append(r.entries, ringEntry{id: w.perNode[i%nodes][i/nodes], node: i % nodes})
+	}
+	return r
+}
+
+func (r *ring) len() int            { return len(r.entries) - r.head }
+func (r *ring) at(i int) *ringEntry { return &r.entries[r.head+i] }
+func (r *ring) dropFront(count int) {
+	r.head += count
+	// Compact once the dropped front is as long as the ring, so memory stays at twice the ring.
+	if r.head >= r.len() {
+		r.entries = append(r.entries[:0], r.entries[r.head:]...)
+		r.head = 0
+	}
 }

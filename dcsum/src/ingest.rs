@@ -20,6 +20,17 @@
 //!    choice, or the `--kernel` named, masked where states are present. Chunk fingerprints merge
 //!    into the block's and blocks' into the total.
 //!
+//! A regular file named by path skips the read: it is mapped in windows (`mapped`: the page
+//! cache's own pages, no copy; at most three windows of 8 MiB mapped at once, so the resident set
+//! stays near 30 MB whatever the file's length) and each window is parsed as a block. Standard
+//! input and pipes take the buffered path above.
+//!
+//! The fast path has a vector form (`avx2`: canonical UUIDs and decimal `HIGH LOW` lines with
+//! AVX2), picked once per process by the kernels' `ifunc!` where the CPU has it and the build did
+//! not switch it off (`no_avx2`); the portable SWAR form (`fast`) runs everywhere else. Both are
+//! held equal to the simple parser by `dcsum/tests/ingest.rs` (with the vector path on and off,
+//! read and mapped) and by the fuzz target in `dcsum/fuzz`.
+//!
 //! Errors are the simple reader's, at the same line: the first bad line in input order wins
 //! (chunks are merged in order, a line number is the lines of the chunks before it plus its place
 //! in its chunk), and the reader stops soon after it (the parsing side hangs up; the reader is at
@@ -39,7 +50,11 @@
 //!   decimal digits per `u64` operation), about 18 ns per UUID line on one core; the kernels'
 //!   fold is under 2% of the time.
 
+mod avx2;
 mod fast;
+mod mapped;
+
+pub use mapped::{DEFAULT_WINDOW_BYTES, MIN_WINDOW_BYTES};
 
 use crate::input::{self, IdRecord, InputError, MAX_LINE_BYTES, OVERLONG_MEASURE_BYTES};
 use dispatcher_checksum::choose::{self, KernelUnavailable};
@@ -69,6 +84,12 @@ pub struct Options {
     pub block_bytes: usize,
     /// Bytes per parsing task (at least 1).
     pub chunk_bytes: usize,
+    /// Whether UUID lines go through the vector decoder where this CPU has one (AVX2); off, the
+    /// portable SWAR decoder runs everywhere (the tests run both).
+    pub vector: bool,
+    /// Bytes per memory-mapped window when a regular file is read by path (see `mapped`); 0
+    /// reads it through buffers instead. Raised to at least a longest line's room.
+    pub window_bytes: usize,
 }
 
 impl Default for Options {
@@ -76,6 +97,8 @@ impl Default for Options {
         Options {
             block_bytes: DEFAULT_BLOCK_BYTES,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
+            vector: true,
+            window_bytes: mapped::DEFAULT_WINDOW_BYTES,
         }
     }
 }
@@ -128,21 +151,38 @@ pub fn fingerprint_path(
     included: StateSet,
     fold: Fold,
 ) -> Result<Fingerprint, InputError> {
+    fingerprint_path_with(path, included, fold, Options::default())
+}
+
+/// [`fingerprint_path`] cut by `options`: a regular file is read through memory-mapped windows
+/// (unless `options.window_bytes` is 0), anything else (standard input, a pipe) through buffers.
+pub fn fingerprint_path_with(
+    path: &str,
+    included: StateSet,
+    fold: Fold,
+    options: Options,
+) -> Result<Fingerprint, InputError> {
     if path == "-" {
-        return fingerprint_reader(
-            std::io::stdin().lock(),
-            "<stdin>",
-            included,
-            fold,
-            Options::default(),
-        );
+        return fingerprint_reader(std::io::stdin().lock(), "<stdin>", included, fold, options);
     }
     let file = std::fs::File::open(path).map_err(|error| InputError {
         source: path.to_string(),
         line: 0,
         message: format!("cannot open: {error}"),
     })?;
-    fingerprint_reader(file, path, included, fold, Options::default())
+    let options = options.sanitized();
+    // A regular file that says it is empty may still have content (`/proc` files): read it.
+    let regular = file
+        .metadata()
+        .ok()
+        .filter(|metadata| metadata.is_file() && metadata.len() > 0);
+    let result = match regular {
+        Some(metadata) if options.window_bytes > 0 => {
+            mapped::fingerprint_file(&file, metadata.len(), included, fold, options)
+        }
+        _ => fingerprint_stream(&file, included, fold, options),
+    };
+    result.map_err(|failure| failure.located(path))
 }
 
 /// The fingerprint of the ID list `reader` yields; `source` names it in errors. The result, and
@@ -155,26 +195,38 @@ pub fn fingerprint_reader(
     fold: Fold,
     options: Options,
 ) -> Result<Fingerprint, InputError> {
-    let options = Options {
-        block_bytes: options.block_bytes.max(1),
-        chunk_bytes: options.chunk_bytes.max(1),
-    };
+    fingerprint_stream(reader, included, fold, options.sanitized())
+        .map_err(|failure| failure.located(source))
+}
+
+impl Options {
+    fn sanitized(self) -> Options {
+        Options {
+            block_bytes: self.block_bytes.max(1),
+            chunk_bytes: self.chunk_bytes.max(1),
+            ..self
+        }
+    }
+}
+
+/// The buffered reader: blocks read on this thread, parsed on another (see the module docs).
+fn fingerprint_stream(
+    reader: impl Read,
+    included: StateSet,
+    fold: Fold,
+    options: Options,
+) -> Result<Fingerprint, Failure> {
     // One block waiting in the channel, one being parsed, one being read into: `BUFFERS`.
     let (blocks, arriving) = mpsc::sync_channel(1);
     let (recycle, recycled) = mpsc::channel();
-    let parsed = std::thread::scope(|scope| {
-        let parser = scope
-            .spawn(move || parse_blocks(&arriving, &recycle, included, fold, options.chunk_bytes));
+    std::thread::scope(|scope| {
+        let parser =
+            scope.spawn(move || parse_blocks(&arriving, &recycle, included, fold, options));
         read_blocks(reader, options.block_bytes, &blocks, &recycled);
         drop(blocks);
         parser
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
-    parsed.map_err(|Failure { line, message }| InputError {
-        source: source.to_string(),
-        line,
-        message,
     })
 }
 
@@ -353,20 +405,30 @@ struct Failure {
     message: String,
 }
 
+impl Failure {
+    fn located(self, source: &str) -> InputError {
+        InputError {
+            source: source.to_string(),
+            line: self.line,
+            message: self.message,
+        }
+    }
+}
+
 /// The parsing side: every block in order, its buffer back to the reader after.
 fn parse_blocks(
     arriving: &Receiver<Message>,
     recycle: &Sender<Box<[u8]>>,
     included: StateSet,
     fold: Fold,
-    chunk_bytes: usize,
+    options: Options,
 ) -> Result<Fingerprint, Failure> {
     let mut total = Fingerprint::EMPTY;
     let mut lines = 0;
     for message in arriving {
         match message {
             Message::Block { buffer, len } => {
-                let (fingerprint, count) = parse_block(&buffer[..len], chunk_bytes, included, fold)
+                let (fingerprint, count) = parse_block(&buffer[..len], options, included, fold)
                     .map_err(|(line, message)| Failure {
                         line: lines + line + 1,
                         message,
@@ -418,12 +480,17 @@ type LineError = (usize, String);
 /// One block's fingerprint and line count, or its first bad line.
 fn parse_block(
     data: &[u8],
-    chunk_bytes: usize,
+    options: Options,
     included: StateSet,
     fold: Fold,
 ) -> Result<(Fingerprint, usize), LineError> {
-    let pieces = chunks(data, chunk_bytes);
-    let parsed: Vec<Result<(Fingerprint, usize), LineError>> = if pieces.len() == 1 {
+    let parse_chunk = if options.vector {
+        chunk_parser()
+    } else {
+        parse_chunk_portable
+    };
+    let pieces = chunks(data, options.chunk_bytes);
+    let parsed: Vec<ChunkResult> = if pieces.len() == 1 {
         vec![parse_chunk(pieces[0], included, fold)]
     } else {
         pieces
@@ -511,28 +578,93 @@ impl Columns {
     }
 }
 
+/// One chunk's fingerprint and line count, or its first bad line.
+type ChunkResult = Result<(Fingerprint, usize), LineError>;
+
+dispatcher_checksum::kernels::ifunc! {
+    /// The chunk parser with the widest UUID decoder this CPU runs, picked once.
+    fn chunk_parser(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult =
+        if avx2::Avx2::is_available() { parse_chunk_avx2 } else { parse_chunk_portable };
+}
+
+/// [`parse_chunk`] with the portable (SWAR) UUID decoder: every CPU.
+fn parse_chunk_portable(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult {
+    parse_chunk(data, included, fold, fast::uuid, fast::decimal_pair_line)
+}
+
+/// [`parse_chunk`] with the AVX2 UUID decoder; the portable one where no handle exists (never,
+/// when [`chunk_parser`] picked it: the check is one cached load per chunk).
+fn parse_chunk_avx2(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult {
+    match avx2::Avx2::new() {
+        Some(handle) => parse_chunk_with_avx2(handle, data, included, fold),
+        None => parse_chunk_portable(data, included, fold),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn parse_chunk_with_avx2(
+    _proof: avx2::Avx2,
+    data: &[u8],
+    included: StateSet,
+    fold: Fold,
+) -> ChunkResult {
+    #[target_feature(enable = "avx2")]
+    fn stamped(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult {
+        // SAFETY: this function runs only with AVX2 enabled (its own `target_feature`).
+        parse_chunk(
+            data,
+            included,
+            fold,
+            // SAFETY: as above, for both decoders.
+            |text| unsafe { avx2::uuid(text) },
+            // SAFETY: as above.
+            |data, at| unsafe { avx2::decimal_pair_line(data, at) },
+        )
+    }
+    // SAFETY: the handle exists, so this CPU runs AVX2.
+    unsafe { stamped(data, included, fold) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn parse_chunk_with_avx2(
+    _proof: avx2::Avx2,
+    data: &[u8],
+    included: StateSet,
+    fold: Fold,
+) -> ChunkResult {
+    parse_chunk_portable(data, included, fold)
+}
+
 /// One chunk (whole lines) parsed and folded: its fingerprint and line count, or its first bad
-/// line.
+/// line. `uuid` decodes a canonical UUID's 36 characters and `decimal_pair_line` a decimal
+/// `HIGH LOW` line (the portable decoders or vector ones); inlined into each stamped caller so the
+/// decoders inline into the loops.
+#[inline(always)]
 fn parse_chunk(
     data: &[u8],
     included: StateSet,
     fold: Fold,
-) -> Result<(Fingerprint, usize), LineError> {
+    uuid: impl Fn(&[u8; 36]) -> Option<DispatcherId>,
+    decimal_pair_line: impl Fn(&[u8], usize) -> Option<(DispatcherId, usize)>,
+) -> ChunkResult {
     let mut columns = Columns::new(fold, included);
     let mut at = 0;
     let mut line = 0;
     while at < data.len() {
-        if let Some((id, next)) = fast::uuid_line(data, at) {
+        // One loop per fast form, so that each keeps its ID in registers up to its own push (a
+        // shared push went through the stack: a failed store-to-load forward per line).
+        while let Some((id, next)) = fast::uuid_line_with(data, at, &uuid) {
             columns.push(id);
             at = next;
             line += 1;
-            continue;
         }
-        if let Some((id, next)) = fast::decimal_pair_line(data, at) {
+        while let Some((id, next)) = decimal_pair_line(data, at) {
             columns.push(id);
             at = next;
             line += 1;
-            continue;
+        }
+        if at >= data.len() {
+            break;
         }
         let rest = &data[at..];
         let (text, next) = match memchr::memchr(b'\n', rest) {

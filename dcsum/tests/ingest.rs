@@ -4,7 +4,7 @@
 //! tiny blocks and chunks so that lines cross every boundary, by the automatic choice and by every
 //! available kernel.
 
-use dcsum::ingest::{fingerprint_reader, Fold, Options};
+use dcsum::ingest::{fingerprint_path_with, fingerprint_reader, Fold, Options, MIN_WINDOW_BYTES};
 use dcsum::input::{
     parse_line_bytes, read_records, IdColumns, MAX_LINE_BYTES, OVERLONG_MEASURE_BYTES, QUOTE_CHARS,
 };
@@ -242,10 +242,38 @@ fn options_strategy() -> impl Strategy<Value = Options> {
         1 => (64usize..5000, 1usize..2000),
         1 => Just((1 << 21, 1 << 18)),
     ]
-    .prop_map(|(block_bytes, chunk_bytes)| Options {
-        block_bytes,
-        chunk_bytes,
+    .prop_flat_map(|(block_bytes, chunk_bytes)| {
+        (any::<bool>(), MIN_WINDOW_BYTES..3 * MIN_WINDOW_BYTES).prop_map(
+            move |(vector, window_bytes)| Options {
+                block_bytes,
+                chunk_bytes,
+                vector,
+                window_bytes,
+            },
+        )
     })
+}
+
+/// The reader of a file by path (memory-mapped windows): `input` written to a temporary file.
+fn mapped(input: &[u8], included: StateSet, kernel: Option<Kernel>, options: Options) -> Outcome {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "dcsum-ingest-test-{}-{}.txt",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::write(&path, input).expect("the temporary directory is writable");
+    let name = path.to_str().expect("a UTF-8 temporary path").to_string();
+    let fold = match kernel {
+        None => Fold::AUTO,
+        Some(kernel) => Fold::with(kernel).expect("only available kernels are tried"),
+    };
+    let got = fingerprint_path_with(&name, included, fold, options).map_err(|error| {
+        assert_eq!(error.source, name);
+        (error.line, error.message)
+    });
+    let _ = std::fs::remove_file(&path);
+    got
 }
 
 proptest! {
@@ -263,6 +291,20 @@ proptest! {
         let expected = simple(&input, included, kernel);
         let reader = Trickle { data: &input, at: 0, step, fail_at: None };
         prop_assert_eq!(streaming(reader, included, kernel, options), expected);
+    }
+
+    /// A file read by path, through memory-mapped windows a few lines long (lines straddle
+    /// every window boundary; bad lines are reworded by the buffered reader from the window's
+    /// start): the simple reader's fingerprint, or its first error and line.
+    #[test]
+    fn mapped_files_equal_simple(
+        input in input_strategy(),
+        included in included_strategy(),
+        kernel in kernel_strategy(),
+        options in options_strategy(),
+    ) {
+        let expected = simple(&input, included, kernel);
+        prop_assert_eq!(mapped(&input, included, kernel, options), expected);
     }
 
     /// Inputs made only of lines the simple parser accepts (every form, states, comments, blank
@@ -293,7 +335,8 @@ proptest! {
         }
         let expected = simple(&input, included, kernel);
         prop_assert!(expected.is_ok(), "{:?}", expected);
-        prop_assert_eq!(streaming(&input[..], included, kernel, options), expected);
+        prop_assert_eq!(streaming(&input[..], included, kernel, options), expected.clone());
+        prop_assert_eq!(mapped(&input, included, kernel, options), expected);
     }
 
     /// A read that fails part-way is reported at the line it interrupted, as by the simple
@@ -325,6 +368,7 @@ fn an_empty_input_is_the_empty_fingerprint() {
         Options {
             block_bytes: 1,
             chunk_bytes: 1,
+            ..Options::default()
         },
     ] {
         assert_eq!(
@@ -370,6 +414,7 @@ fn a_huge_line_gets_a_short_error_with_its_length() {
         let options = Options {
             block_bytes: 1 << 16,
             chunk_bytes: 1 << 12,
+            ..Options::default()
         };
         let got = streaming(input.as_bytes(), StateSet::ALL, None, options);
         let (line, message) = got.clone().expect_err("line 3 is too long");
@@ -380,6 +425,10 @@ fn a_huge_line_gets_a_short_error_with_its_length() {
         );
         assert!(message.len() < QUOTE_CHARS + 200, "{message}");
         assert_eq!(got, simple(input.as_bytes(), StateSet::ALL, None));
+        assert_eq!(
+            mapped(input.as_bytes(), StateSet::ALL, None, Options::default()),
+            got
+        );
     }
 }
 
@@ -426,6 +475,7 @@ fn reading_stops_at_the_first_bad_line() {
     let options = Options {
         block_bytes: 1 << 16,
         chunk_bytes: 1 << 12,
+        ..Options::default()
     };
     let (line, _) = streaming(endless, StateSet::ALL, None, options).expect_err("line 1 is bad");
     assert_eq!(line, 1);

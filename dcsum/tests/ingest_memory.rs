@@ -128,3 +128,44 @@ fn a_100_mb_line_in_constant_memory() {
     );
     assert!(peak < 16 * MIB, "peak {peak} bytes");
 }
+
+/// `dcsum fingerprint FILE` on a file larger than the 64 MB bound maps it in windows: its peak
+/// resident set (what `/usr/bin/time -f %M` reports, mapped file pages included) stays under
+/// 64 MB. Skipped where `/usr/bin/time` is missing.
+#[test]
+fn a_mapped_file_larger_than_the_bound_in_bounded_resident_memory() {
+    let time = std::path::Path::new("/usr/bin/time");
+    if !time.exists() || !cfg!(target_os = "linux") {
+        eprintln!("skipped: no /usr/bin/time here");
+        return;
+    }
+    let lines = 2_200_000; // 81 MB of UUID lines
+    let path = std::env::temp_dir().join(format!("dcsum-mapped-rss-{}.txt", std::process::id()));
+    {
+        use std::io::Write;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("writable"));
+        for index in 0..lines {
+            writeln!(file, "{}", id(index)).expect("writable");
+        }
+    }
+    let expected = Fingerprint::from_ids((0..lines).map(id));
+    let output = std::process::Command::new(time)
+        .args(["-f", "%M"])
+        .arg(env!("CARGO_BIN_EXE_dcsum"))
+        .arg("fingerprint")
+        .arg(&path)
+        .output()
+        .expect("runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(output.status.success(), "{output:?}");
+    let printed: Fingerprint =
+        serde_json::from_slice(&output.stdout).expect("one JSON fingerprint");
+    assert_eq!(printed, expected);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let peak_kb: usize = stderr
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {stderr:?}"));
+    assert!(peak_kb * 1024 < 64 * MIB, "peak resident {peak_kb} KB");
+}

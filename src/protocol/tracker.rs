@@ -21,8 +21,9 @@
 //! At a million tracked dispatchers and more the table is far larger than the CPU's caches, so a
 //! one-ID call on a dispatcher that was not touched recently waits on memory for the table's
 //! control bytes and its entry; that latency, not the bookkeeping, is most of what such a call
-//! costs. Multi-ID removes therefore look their IDs up in a first pass that does nothing else, so
-//! the CPU overlaps those memory accesses, and apply them in a second pass over cached entries.
+//! costs. Batched calls (a reset, a delta of many IDs, [`remove_ids`](ExpectedSetTracker::remove_ids))
+//! therefore hash each ID a fixed distance ahead and prefetch its table slot, as hash-join probes
+//! do, so a batch's memory accesses overlap instead of each waiting on its own.
 //!
 //! Every change of a node's expected set goes through [`TrackedNode`]'s private `add_id` /
 //! `remove_id`: a second per-node digest (for example a difference sketch) is one more field
@@ -349,9 +350,11 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
                 report.skipped_ids += ids.len();
                 continue;
             };
-            for &id in ids {
+            let mut ahead = HashesAhead::start(hasher, &self.owners, ids);
+            for (i, &id) in ids.iter().enumerate() {
                 let key = PackedId::new(id);
-                match owner_entry(&mut self.owners, hasher, key) {
+                let hash = ahead.next(hasher, &self.owners, ids, i);
+                match owner_entry_hashed(&mut self.owners, hasher, key, hash) {
                     Entry::Vacant(entry) => {
                         entry.insert((key, *node));
                     }
@@ -403,11 +406,7 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             match target {
                 // The table names only tracked nodes, so an untracked node owns nothing.
                 None => summary.not_owned += remove.len(),
-                Some(index) => {
-                    for chunk in remove.chunks(LOOKAHEAD) {
-                        self.remove_chunk(Some(index), chunk, &mut summary);
-                    }
-                }
+                Some(index) => self.remove_many(Some(index), remove, &mut summary),
             }
         }
 
@@ -426,30 +425,22 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
         summary
     }
 
-    /// Removes a chunk of at most [`LOOKAHEAD`] IDs: those the node at position `only` owns, or
-    /// with `None` (for [`remove_ids`](ExpectedSetTracker::remove_ids)) whoever owns them.
-    fn remove_chunk(
+    /// Removes `ids`: those the node at position `only` owns, or with `None` (for
+    /// [`remove_ids`](ExpectedSetTracker::remove_ids)) whoever owns them. Each ID's table slot is
+    /// prefetched [`PREFETCH_AHEAD`] IDs before it is used (see [`HashesAhead`]), so a batch's
+    /// memory accesses overlap instead of each waiting on its own.
+    fn remove_many(
         &mut self,
         only: Option<usize>,
         ids: &[DispatcherId],
         summary: &mut DeltaSummary,
     ) {
         let only = only.map(|index| (index, self.nodes[index].node));
-        let buckets = self.look_up(ids);
+        let mut ahead = HashesAhead::start(&self.hasher, &self.owners, ids);
         for (i, &id) in ids.iter().enumerate() {
             let key = PackedId::new(id);
-            let found = match buckets {
-                Some(buckets) => match self.owners.get_bucket_entry(buckets[i]) {
-                    // Nothing enters the table during the removes, so a bucket the first pass
-                    // found either still holds the ID or was emptied by its earlier duplicate.
-                    Ok(entry) if entry.get().0 == key => Ok(entry),
-                    _ => Err(()),
-                },
-                None => self
-                    .owners
-                    .find_entry(self.hasher.hash_one(key), |entry| entry.0 == key)
-                    .map_err(drop),
-            };
+            let hash = ahead.next(&self.hasher, &self.owners, ids, i);
+            let found = self.owners.find_entry(hash, |entry| entry.0 == key);
             let index = match (found, only) {
                 (Ok(entry), Some((index, node))) if entry.get().1 == node => {
                     entry.remove();
@@ -472,16 +463,16 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
     }
 
     /// The adds of one [`apply_delta`](ExpectedSetTracker::apply_delta) call for the node at
-    /// `index`, one probe per ID. No first pass here (unlike the removes): most adds are of new
-    /// IDs, whose probe ends at the control bytes without a dependent load of an entry, so
-    /// consecutive adds already overlap their memory accesses, and a first pass measured slower
-    /// for them (cold batches of 64 at 1M: 122-142 ns per ID with it, 108-128 without).
+    /// `index`, one probe per ID, each ID's slot prefetched [`PREFETCH_AHEAD`] IDs ahead (see
+    /// [`HashesAhead`]).
     fn add_ids(&mut self, index: usize, ids: &[DispatcherId], summary: &mut DeltaSummary) {
         let node = self.nodes[index].node;
         let hasher = &self.hasher;
-        for &id in ids {
+        let mut ahead = HashesAhead::start(hasher, &self.owners, ids);
+        for (i, &id) in ids.iter().enumerate() {
             let key = PackedId::new(id);
-            match owner_entry(&mut self.owners, hasher, key) {
+            let hash = ahead.next(hasher, &self.owners, ids, i);
+            match owner_entry_hashed(&mut self.owners, hasher, key, hash) {
                 Entry::Vacant(entry) => {
                     entry.insert((key, node));
                 }
@@ -503,31 +494,6 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             mark_changed(tracked, self.call, &mut self.dirty_count, summary);
             summary.added += 1;
         }
-    }
-
-    /// For a chunk of removes of more than one ID: the bucket of each ID in the table ([`ABSENT`]
-    /// if it is not there), found in a loop that does nothing else. A remove's probe reads the
-    /// control bytes and then, depending on them, the entry (two memory latencies in a row in a
-    /// table far larger than the caches); this loop is short enough that the CPU runs the
-    /// lookups of several IDs at once, and the second pass then works on cached entries (cold
-    /// batches of 64 at 1M: 97-107 ns per ID, 133-158 without it). A single ID gets `None`: it is
-    /// looked up where it is used.
-    #[inline]
-    fn look_up(&self, ids: &[DispatcherId]) -> Option<[usize; LOOKAHEAD]> {
-        if ids.len() < 2 {
-            return None;
-        }
-        let mut buckets = [ABSENT; LOOKAHEAD];
-        for (bucket, &id) in buckets.iter_mut().zip(ids) {
-            let key = PackedId::new(id);
-            if let Some(found) = self
-                .owners
-                .find_bucket_index(self.hasher.hash_one(key), |entry| entry.0 == key)
-            {
-                *bucket = found;
-            }
-        }
-        Some(buckets)
     }
 
     /// The position of `node` in `nodes`, creating its state if it is new (seq 0, or above the
@@ -557,9 +523,7 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             return summary;
         }
         self.call += 1;
-        for chunk in ids.chunks(LOOKAHEAD) {
-            self.remove_chunk(None, chunk, &mut summary);
-        }
+        self.remove_many(None, ids, &mut summary);
         summary
     }
 
@@ -865,11 +829,127 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
     }
 }
 
-/// IDs a multi-ID remove looks up ahead of applying them (see `ExpectedSetTracker::look_up`):
-/// enough to keep the CPU's outstanding memory accesses busy, few enough for a stack array.
-const LOOKAHEAD: usize = 16;
-/// A looked-up ID that is not in the table.
-const ABSENT: usize = usize::MAX;
+/// How many IDs ahead a batched call prefetches their table slots: about a memory latency
+/// (100-200 ns) over the work per ID (10-20 ns once the slot is cached), within the dozen-odd
+/// misses a core keeps in flight. 8, 16 and 32 were measured at 1M tracked (see
+/// `docs/performance.md`).
+const PREFETCH_AHEAD: usize = 16;
+
+/// The table slot an ID's probe starts at, for software prefetch: its control-byte group and
+/// its first candidate entry.
+///
+/// `hashbrown` does not expose addresses, so they are computed from its layout (entries stored
+/// backwards below the control bytes, the probe starting at `hash & (buckets - 1)`), anchored at
+/// one full bucket's real address. A prefetch is only a hint: it never faults and never changes
+/// memory, so a wrong guess (another `hashbrown` layout) costs speed, not correctness; the bench
+/// `maintainer/batch-*` shows whether it pays.
+#[derive(Clone, Copy)]
+struct SlotHints {
+    /// Where the entries end and the control bytes begin.
+    data_end: *const u8,
+    /// Buckets − 1.
+    mask: usize,
+}
+
+impl SlotHints {
+    /// The hints for `owners` as it is now; `None` when it holds nothing (no anchor).
+    fn of(owners: &HashTable<(PackedId, NodeId)>) -> Option<SlotHints> {
+        if owners.is_empty() {
+            return None;
+        }
+        let index = owners.iter_buckets().next()?;
+        let entry: *const (PackedId, NodeId) = owners.get_bucket(index)?;
+        Some(SlotHints {
+            data_end: entry
+                .cast::<u8>()
+                .wrapping_add((index + 1) * std::mem::size_of::<(PackedId, NodeId)>()),
+            mask: owners.num_buckets() - 1,
+        })
+    }
+
+    #[inline(always)]
+    fn prefetch(self, hash: u64) {
+        let position = hash as usize & self.mask;
+        prefetch(self.data_end.wrapping_add(position));
+        prefetch(
+            self.data_end
+                .wrapping_sub((position + 1) * std::mem::size_of::<(PackedId, NodeId)>()),
+        );
+    }
+}
+
+#[inline(always)]
+fn prefetch(address: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of x86-64; a prefetch never faults or writes, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(address.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = address;
+}
+
+/// The hashes of a batch's IDs, computed [`PREFETCH_AHEAD`] IDs before they are used, each
+/// one's table slot prefetched when it is computed (as hash-join probes do): the batch's cache
+/// misses overlap, where one ID at a time waits a memory latency per ID. A single-ID call gets
+/// no hints and prefetches nothing.
+struct HashesAhead {
+    hashes: [u64; PREFETCH_AHEAD],
+    hints: Option<SlotHints>,
+}
+
+impl HashesAhead {
+    fn start<S: BuildHasher>(
+        hasher: &S,
+        owners: &HashTable<(PackedId, NodeId)>,
+        ids: &[DispatcherId],
+    ) -> HashesAhead {
+        let mut ahead = HashesAhead {
+            hashes: [0; PREFETCH_AHEAD],
+            hints: if ids.len() > 1 {
+                SlotHints::of(owners)
+            } else {
+                None
+            },
+        };
+        for (slot, &id) in ahead.hashes.iter_mut().zip(ids) {
+            *slot = hasher.hash_one(PackedId::new(id));
+            if let Some(hints) = ahead.hints {
+                hints.prefetch(*slot);
+            }
+        }
+        ahead
+    }
+
+    /// The hash of `ids[i]` (calls come in order `i = 0, 1, ..`), after computing and prefetching
+    /// `ids[i + PREFETCH_AHEAD]`'s. Hints follow the table: taken once it holds an entry (a reset
+    /// starts empty), retaken when it has grown.
+    #[inline(always)]
+    fn next<S: BuildHasher>(
+        &mut self,
+        hasher: &S,
+        owners: &HashTable<(PackedId, NodeId)>,
+        ids: &[DispatcherId],
+        i: usize,
+    ) -> u64 {
+        let slot = i % PREFETCH_AHEAD;
+        let hash = self.hashes[slot];
+        if let Some(&later) = ids.get(i + PREFETCH_AHEAD) {
+            let later = hasher.hash_one(PackedId::new(later));
+            self.hashes[slot] = later;
+            if self
+                .hints
+                .is_none_or(|hints| hints.mask + 1 != owners.num_buckets())
+            {
+                self.hints = SlotHints::of(owners);
+            }
+            if let Some(hints) = self.hints {
+                hints.prefetch(later);
+            }
+        }
+        hash
+    }
+}
 
 /// Node → position in the sorted `nodes` vector. Clusters number their nodes densely from a small
 /// base, so positions are kept in a vector indexed by node number, one load per lookup instead of
@@ -946,14 +1026,15 @@ fn mark_changed(
     }
 }
 
-/// The owner map's slot for `key`, hashed once: the entry to insert into or to read.
-fn owner_entry<'a, S: BuildHasher>(
+/// The owner map's slot for `key` whose hash is `hash`: the entry to insert into or to read.
+fn owner_entry_hashed<'a, S: BuildHasher>(
     owners: &'a mut HashTable<(PackedId, NodeId)>,
     hasher: &S,
     key: PackedId,
+    hash: u64,
 ) -> Entry<'a, (PackedId, NodeId)> {
     owners.entry(
-        hasher.hash_one(key),
+        hash,
         |entry| entry.0 == key,
         |entry| hasher.hash_one(entry.0),
     )
@@ -961,8 +1042,8 @@ fn owner_entry<'a, S: BuildHasher>(
 
 #[cfg(test)]
 mod tests {
-    //! The paths `tests/protocol_tracker.rs` reaches only lightly: calls of more than one
-    //! [`LOOKAHEAD`] chunk with duplicates across chunks, `remove_ids`, and node numbers too
+    //! The paths `tests/protocol_tracker.rs` reaches only lightly: batches longer than
+    //! [`PREFETCH_AHEAD`] with duplicates further apart than it, `remove_ids`, and node numbers too
     //! sparse for the dense position table, against a plain model of owners and summaries.
     use super::*;
     use proptest::prelude::*;
@@ -977,6 +1058,8 @@ mod tests {
         Delta(usize, Vec<u64>, Vec<u64>),
         RemoveIds(Vec<u64>),
         RemoveNode(usize),
+        /// `reset_full` over nodes 0..5 (node 5 unlisted: its IDs are skipped) with these lists.
+        Reset(Vec<(usize, Vec<u64>)>),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -985,6 +1068,7 @@ mod tests {
             6 => (0usize..6, ids(), ids()).prop_map(|(n, a, r)| Op::Delta(n, a, r)),
             2 => ids().prop_map(Op::RemoveIds),
             1 => (0usize..6).prop_map(Op::RemoveNode),
+            1 => proptest::collection::vec((0usize..6, ids()), 0..4).prop_map(Op::Reset),
         ]
     }
 
@@ -1047,6 +1131,38 @@ mod tests {
                     let node = NodeId(numbers[*k]);
                     owners.retain(|_, owner| *owner != node);
                     tracker.remove_nodes(&[node]);
+                }
+                Op::Reset(lists) => {
+                    let nodes: Vec<NodeId> = numbers[..5].iter().map(|&n| NodeId(n)).collect();
+                    owners.clear();
+                    let (mut duplicates, mut reassigned, mut skipped_ids) = (0, 0, 0);
+                    for (k, xs) in lists {
+                        let node = NodeId(numbers[*k]);
+                        if !nodes.contains(&node) {
+                            skipped_ids += xs.len();
+                            continue;
+                        }
+                        for x in xs {
+                            match owners.insert(*x, node) {
+                                Some(previous) if previous == node => duplicates += 1,
+                                Some(_) => reassigned += 1,
+                                None => {}
+                            }
+                        }
+                    }
+                    let lists: Vec<(NodeId, Vec<DispatcherId>)> = lists
+                        .iter()
+                        .map(|(k, xs)| (NodeId(numbers[*k]), xs.iter().map(|x| id(*x)).collect()))
+                        .collect();
+                    let report = tracker.reset_full(1, &nodes, lists, Duration::ZERO);
+                    prop_assert_eq!(
+                        (
+                            report.duplicates.len(),
+                            report.reassigned.len(),
+                            report.skipped_ids
+                        ),
+                        (duplicates, reassigned, skipped_ids)
+                    );
                 }
             }
             prop_assert_eq!(tracker.dispatcher_count(), owners.len());

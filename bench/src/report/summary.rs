@@ -191,6 +191,23 @@ pub fn maintainer_table(results: &HeadlineResults) -> String {
             cell(&go.remove_one, None),
         );
     }
+    if let Some(batched) = &ours.batched {
+        let _ = write!(
+            out,
+            "\n| batched call, per ID (`ExpectedSetTracker`) | bootstrap: `reset_full` of all {} | \
+             drain a node: {} removed in one call | refill it: {} added in one call | \
+             rebalance: {} moved in one call |\n|---|---:|---:|---:|---:|\n\
+             | median ns per ID | {:.0} | {:.0} | {:.0} | {:.0} |\n",
+            format_count(batched.dispatchers),
+            format_count(batched.drain_ids),
+            format_count(batched.drain_ids),
+            format_count(batched.rebalance_ids),
+            batched.bootstrap_ns_per_id,
+            batched.drain_ns_per_id,
+            batched.refill_ns_per_id,
+            batched.rebalance_ns_per_id,
+        );
+    }
     out
 }
 

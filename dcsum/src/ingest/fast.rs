@@ -88,8 +88,18 @@ pub fn uuid(text: &[u8; 36]) -> Option<DispatcherId> {
 /// A UUID line at `data[at..]`: the ID and where the next line starts, when the line is exactly
 /// a canonical UUID ended by `\n`, by `\r\n`, or by the end of `data` (the last line of an input
 /// without a final newline). `None` sends the line to the general path.
-#[inline]
+#[cfg(test)]
 pub fn uuid_line(data: &[u8], at: usize) -> Option<(DispatcherId, usize)> {
+    uuid_line_with(data, at, uuid)
+}
+
+/// [`uuid_line`] with another decoder of the 36 characters (a vector one).
+#[inline(always)]
+pub fn uuid_line_with(
+    data: &[u8],
+    at: usize,
+    uuid: impl Fn(&[u8; 36]) -> Option<DispatcherId>,
+) -> Option<(DispatcherId, usize)> {
     let text: &[u8; 36] = data.get(at..at + 36)?.try_into().ok()?;
     let next = match data.get(at + 36) {
         None => at + 36,
@@ -100,6 +110,7 @@ pub fn uuid_line(data: &[u8], at: usize) -> Option<(DispatcherId, usize)> {
     Some((uuid(text)?, next))
 }
 
+#[inline(always)]
 fn skip_blanks(line: &[u8], mut at: usize) -> usize {
     while at < line.len() && matches!(line[at], b' ' | b'\t') {
         at += 1;
@@ -115,7 +126,7 @@ fn load8(bytes: &[u8]) -> u64 {
 }
 
 /// Where the run of ASCII digits at `line[at..]` ends, looking eight bytes at a time.
-#[inline]
+#[inline(always)]
 fn digits_end(line: &[u8], at: usize) -> usize {
     let mut end = at;
     while let Some(bytes) = line.get(end..end + 8) {
@@ -151,9 +162,17 @@ const fn four_digits(x: u64) -> u64 {
     (x * 100 + (x >> 16)) & 0xffff
 }
 
+/// The value of the first `head_length` (1..=4) of four ASCII digits loaded little-endian: one
+/// load shifted so the digits past the head fall out, then the four-digit step.
+#[inline(always)]
+pub(crate) const fn head_digits(first: u32, head_length: usize) -> u64 {
+    let first = first as u64 - ONES_32 * b'0' as u64;
+    four_digits((first << (8 * (4 - head_length))) & 0xffff_ffff)
+}
+
 /// A decimal `u64` of 1..=20 digits at `data[at..]`, and where it ends; `None` on more digits or
 /// an overflow (the simple parser then words the error, or reads the leading zeros).
-#[inline]
+#[inline(always)]
 fn decimal(data: &[u8], at: usize) -> Option<(u64, usize)> {
     let end = digits_end(data, at);
     let digits = &data[at..end];
@@ -165,8 +184,7 @@ fn decimal(data: &[u8], at: usize) -> Option<(u64, usize)> {
         let head_length = length - 16;
         let mut first = [0u8; 4];
         first.copy_from_slice(&digits[..4]);
-        let first = u64::from(u32::from_le_bytes(first)) - ONES_32 * u64::from(b'0');
-        let head = four_digits((first << (8 * (4 - head_length))) & 0xffff_ffff);
+        let head = head_digits(u32::from_le_bytes(first), head_length);
         let tail = eight_digits(load8(&digits[head_length..])) * 100_000_000
             + eight_digits(load8(&digits[head_length + 8..]));
         let value = head
@@ -193,7 +211,7 @@ fn decimal(data: &[u8], at: usize) -> Option<(u64, usize)> {
 /// the end of `data`, and at most [`MAX_LINE_BYTES`] long. Twenty digits at most, so a 32-digit
 /// column (which the simple parser reads as a simple-form UUID) is never taken here. Working on
 /// the chunk rather than on a line found first saves looking for the newline twice.
-#[inline]
+#[inline(always)]
 pub fn decimal_pair_line(data: &[u8], at: usize) -> Option<(DispatcherId, usize)> {
     let (high, end) = decimal(data, skip_blanks(data, at))?;
     let start = skip_blanks(data, end);
