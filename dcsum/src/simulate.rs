@@ -5,8 +5,8 @@
 
 use dispatcher_checksum_sim::experiments;
 use dispatcher_checksum_sim::{
-    run_seeds, trace_seed_from, Checks, FaultConfig, GateKind, NetworkConfig, Ordering, Protocol,
-    Sabotage, SimConfig, Timing, ViolationKind, WorkloadConfig,
+    run_seeds, trace_seed_from, Checks, FaultConfig, GateKind, NetworkConfig, Ordering, PlantedBug,
+    Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig,
 };
 use std::error::Error;
 use std::process::ExitCode;
@@ -41,47 +41,6 @@ pub enum GateArg {
     None,
     /// Ours' heartbeats with issue 3's rule (MATCH from every tracked node, any version).
     Contract,
-}
-
-/// A deliberate bug to plant, to see the checks fire.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum PlantedBug {
-    /// The gate merges heartbeats of one state_seq field by field (checkpoint-ahead).
-    GateKeepsMaxWatermarkWithinStateSeq,
-    /// The maintainer takes MISMATCH as MATCH (gate-opened-on-unequal-sets).
-    GateTrustsMismatch,
-    /// The checkpoint ignores the scheduler's floors (checkpoint-ahead).
-    IgnoreFloors,
-    /// The checkpoint may go backwards (checkpoint-regressed).
-    NoMonotoneGuard,
-    /// Nodes do not tell the incremental set about Working (equivalence).
-    IncrementalMissesWorking,
-    /// Nodes say MATCH when the counts agree (match-truthful).
-    MatchOnEqualCounts,
-    /// The maintainer's tracker misses remove deltas (tracker-oracle).
-    TrackerMissesRemove,
-    /// The maintainer never resends (liveness-no-match under loss).
-    NoResend,
-    /// Nodes reset on every bootstrap (liveness-no-match).
-    ResetOnEveryBootstrap,
-}
-
-impl PlantedBug {
-    fn sabotage(self) -> Sabotage {
-        match self {
-            PlantedBug::GateKeepsMaxWatermarkWithinStateSeq => {
-                Sabotage::GateKeepsMaxWatermarkWithinStateSeq
-            }
-            PlantedBug::GateTrustsMismatch => Sabotage::GateTrustsMismatch,
-            PlantedBug::IgnoreFloors => Sabotage::IgnoreFloors,
-            PlantedBug::NoMonotoneGuard => Sabotage::NoMonotoneGuard,
-            PlantedBug::IncrementalMissesWorking => Sabotage::IncrementalMissesWorking,
-            PlantedBug::MatchOnEqualCounts => Sabotage::MatchOnEqualCounts,
-            PlantedBug::TrackerMissesRemove => Sabotage::TrackerMissesRemove,
-            PlantedBug::NoResend => Sabotage::NoResend,
-            PlantedBug::ResetOnEveryBootstrap => Sabotage::ResetOnEveryBootstrap,
-        }
-    }
 }
 
 /// `dcsum simulate`'s arguments.
@@ -170,8 +129,9 @@ pub struct Args {
     /// Check only the checkpoint properties (for large clusters).
     #[arg(long)]
     progress_checks_only: bool,
-    /// Plant a deliberate bug (the run must then report violations).
-    #[arg(long, value_enum)]
+    /// Plant a deliberate bug (the run must then report violations): one of the simulator's
+    /// planted bugs (`dispatcher_checksum_sim::PlantedBug`), e.g. no-monotone-guard.
+    #[arg(long, value_parser = str::parse::<PlantedBug>)]
     plant_bug: Option<PlantedBug>,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
@@ -288,7 +248,7 @@ impl Args {
             } else {
                 Checks::Full
             },
-            sabotage: self.plant_bug.map_or(Sabotage::None, PlantedBug::sabotage),
+            planted_bug: self.plant_bug.unwrap_or_default(),
             trace: false,
         })
     }

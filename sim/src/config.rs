@@ -7,6 +7,7 @@
 //! is the scale experiment's (heartbeat 1 s).
 
 use crate::network::NetworkConfig;
+use crate::planted::PlantedBug;
 
 /// Which checksum protocol the nodes and the maintainer run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -87,72 +88,6 @@ impl GateKind {
             GateKind::Explained => "explained",
             GateKind::None => "none",
             GateKind::Contract => "contract",
-        }
-    }
-}
-
-/// A deliberate bug, to prove the checks can fail (a normal run uses `None`). Each names the
-/// check that must catch it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Sabotage {
-    /// No bug.
-    #[default]
-    None,
-    /// The gate merges heartbeats of one `state_seq` field by field, keeping the highest
-    /// watermark and the highest version (ours before issue 9): `checkpoint-ahead`.
-    GateKeepsMaxWatermarkWithinStateSeq,
-    /// The maintainer treats a MISMATCH heartbeat as MATCH: `gate-opened-on-unequal-sets`.
-    GateTrustsMismatch,
-    /// The checkpoint ignores the scheduler's floors (in-flight operators, absent spans):
-    /// `checkpoint-ahead`.
-    IgnoreFloors,
-    /// The maintainer takes the candidate checkpoint even when it is lower than the last one:
-    /// `checkpoint-regressed`.
-    NoMonotoneGuard,
-    /// Nodes do not tell the incremental set when a dispatcher becomes Working: `equivalence`.
-    IncrementalMissesWorking,
-    /// A node reports MATCH whenever its actual count equals the expected count:
-    /// `match-truthful`.
-    MatchOnEqualCounts,
-    /// The maintainer forgets to apply a remove operator's delta to its tracker (its own record
-    /// of what it expects still changes): `tracker-oracle`.
-    TrackerMissesRemove,
-    /// The maintainer never resends an unacknowledged update: `liveness-no-match` (under loss).
-    NoResend,
-    /// Nodes reset their verifiers on every bootstrap, even from the maintainer they follow:
-    /// `liveness-no-match`.
-    ResetOnEveryBootstrap,
-}
-
-impl Sabotage {
-    /// Every planted bug, in the order above (without `None`).
-    pub const ALL: [Sabotage; 9] = [
-        Sabotage::GateKeepsMaxWatermarkWithinStateSeq,
-        Sabotage::GateTrustsMismatch,
-        Sabotage::IgnoreFloors,
-        Sabotage::NoMonotoneGuard,
-        Sabotage::IncrementalMissesWorking,
-        Sabotage::MatchOnEqualCounts,
-        Sabotage::TrackerMissesRemove,
-        Sabotage::NoResend,
-        Sabotage::ResetOnEveryBootstrap,
-    ];
-
-    /// The kebab-case name `--plant-bug` takes.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Sabotage::None => "none",
-            Sabotage::GateKeepsMaxWatermarkWithinStateSeq => {
-                "gate-keeps-max-watermark-within-state-seq"
-            }
-            Sabotage::GateTrustsMismatch => "gate-trusts-mismatch",
-            Sabotage::IgnoreFloors => "ignore-floors",
-            Sabotage::NoMonotoneGuard => "no-monotone-guard",
-            Sabotage::IncrementalMissesWorking => "incremental-misses-working",
-            Sabotage::MatchOnEqualCounts => "match-on-equal-counts",
-            Sabotage::TrackerMissesRemove => "tracker-misses-remove",
-            Sabotage::NoResend => "no-resend",
-            Sabotage::ResetOnEveryBootstrap => "reset-on-every-bootstrap",
         }
     }
 }
@@ -320,8 +255,8 @@ pub struct SimConfig {
     pub fault_phase_ms: u64,
     /// What the checks look at.
     pub checks: Checks,
-    /// A deliberate bug.
-    pub sabotage: Sabotage,
+    /// A deliberate bug ([`PlantedBug::None`] in a normal run).
+    pub planted_bug: PlantedBug,
     /// Record an event trace (for `dcsum simulate --trace`).
     pub trace: bool,
 }
@@ -341,7 +276,7 @@ impl Default for SimConfig {
             workload: WorkloadConfig::default(),
             fault_phase_ms: 60_000,
             checks: Checks::default(),
-            sabotage: Sabotage::default(),
+            planted_bug: PlantedBug::None,
             trace: false,
         }
     }

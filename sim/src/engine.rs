@@ -168,7 +168,7 @@ impl<'a> Simulation<'a> {
             modes.push(Mode::Redo);
         }
         let watermark_always = matches!(config.gate, GateKind::Explained | GateKind::None)
-            || config.sabotage == crate::config::Sabotage::GateTrustsMismatch;
+            || config.planted_bug.needs_watermark_always();
         let mut simulation = Simulation {
             config,
             seed,
@@ -256,7 +256,7 @@ impl<'a> Simulation<'a> {
             self.config.protocol,
             &self.modes,
             self.watermark_always,
-            self.config.sabotage,
+            self.config.planted_bug,
         );
         let mut node = node;
         node.now = self.now;

@@ -29,7 +29,8 @@
 //! separate diagnostic (`gate-opened-on-unequal-sets`): not by itself data loss.
 //!
 //! # Planted bugs
-//! Every check has a [`config::Sabotage`] that must make it fire; `tests/simulator.rs` runs each.
+//! Every check has a [`PlantedBug`] that must make it fire ([`planted`], its one definition, for
+//! the simulator and `dcsum simulate --plant-bug`); `tests/simulator.rs` runs each.
 
 pub mod config;
 mod engine;
@@ -39,16 +40,18 @@ pub mod invariants;
 pub mod maintainer;
 pub mod network;
 pub mod node;
+pub mod planted;
 pub mod reference;
 pub mod rng;
 pub mod trace;
 pub mod world;
 
 pub use config::{
-    Checks, FaultConfig, GateKind, Ordering, Protocol, Sabotage, SimConfig, Timing, WorkloadConfig,
+    Checks, FaultConfig, GateKind, Ordering, Protocol, SimConfig, Timing, WorkloadConfig,
 };
 pub use invariants::{Violation, ViolationKind};
 pub use network::{NetworkConfig, NetworkStats};
+pub use planted::PlantedBug;
 
 use faults::FaultKind;
 use invariants::percentile;
@@ -270,10 +273,10 @@ impl fmt::Display for Summary {
             config.faults.leaves,
             config.faults.replacements,
             config.faults.zombie,
-            if config.sabotage == Sabotage::None {
+            if config.planted_bug == PlantedBug::None {
                 String::new()
             } else {
-                format!("; PLANTED BUG {}", config.sabotage.name())
+                format!("; PLANTED BUG {}", config.planted_bug.name())
             },
         )?;
         let mut operators: BTreeMap<OperatorKind, u64> = BTreeMap::new();

@@ -36,16 +36,17 @@
 //! (The reference's maintainer does not read the complete flag; without this a silently lost
 //! dispatcher would hold the checkpoint until an operator steps in, correctly but forever.)
 
-use crate::config::{GateKind, Ordering, Protocol, Sabotage, SimConfig};
+use crate::config::{GateKind, Ordering, Protocol, SimConfig};
 use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, Reported};
+use crate::planted::{self, PlantedBug};
 use crate::reference::RefGate;
 use crate::rng::SimRng;
 use crate::trace::Tracer;
 use crate::world::World;
 use dispatcher_checksum::protocol::{
-    ChangefeedId, CheckpointRule, CheckpointStep, ChecksumAck, ChecksumHeartbeat, ChecksumState,
-    ChecksumUpdate, ExpectedSetTracker, ExpectedVersion, GateDecision, MaintainerChecksums, Mode,
-    NodeId, TrackerConfig,
+    ChangefeedId, CheckpointRule, CheckpointStep, ChecksumAck, ChecksumHeartbeat, ChecksumUpdate,
+    ExpectedSetTracker, ExpectedVersion, GateDecision, MaintainerChecksums, Mode, NodeId,
+    TrackerConfig,
 };
 use dispatcher_checksum::wire::TableSpanStatus;
 use dispatcher_checksum::{ComponentState, DispatcherId, Fingerprint};
@@ -298,7 +299,7 @@ pub struct SimMaintainer {
     next_op: u64,
     non_replicating: [BTreeSet<(u64, DispatcherId)>; 2],
     bound: BTreeMap<(NodeId, Mode), usize>,
-    /// Sabotage `GateKeepsMaxWatermarkWithinStateSeq`: the old record rule's kept reports and
+    /// PlantedBug `GateKeepsMaxWatermarkWithinStateSeq`: the old record rule's kept reports and
     /// the seqs it feeds the real gate with.
     planted: BTreeMap<(NodeId, Mode), (ChecksumHeartbeat, u64)>,
     /// How long one complete-status period lasts: a span last reported in a state a complete
@@ -309,7 +310,7 @@ pub struct SimMaintainer {
     protocol: Protocol,
     ordering: Ordering,
     gate: GateKind,
-    sabotage: Sabotage,
+    planted_bug: PlantedBug,
     full_checks: bool,
     persisted: [u64; 2],
 }
@@ -402,7 +403,7 @@ impl SimMaintainer {
             protocol: config.protocol,
             ordering: config.ordering,
             gate: config.gate,
-            sabotage: config.sabotage,
+            planted_bug: config.planted_bug,
             full_checks: config.checks == crate::config::Checks::Full,
             persisted,
         };
@@ -669,7 +670,7 @@ impl SimMaintainer {
     fn remove_delta(&mut self, mode: Mode, node: NodeId, id: DispatcherId) {
         match self.protocol {
             Protocol::Reference => {
-                if self.sabotage == Sabotage::TrackerMissesRemove {
+                if self.planted_bug == PlantedBug::TrackerMissesRemove {
                     self.committed[mode as usize].remove(&id);
                     return;
                 }
@@ -677,7 +678,7 @@ impl SimMaintainer {
             }
             Protocol::Ours => {
                 self.committed[mode as usize].remove(&id);
-                if self.sabotage == Sabotage::TrackerMissesRemove {
+                if self.planted_bug == PlantedBug::TrackerMissesRemove {
                     return;
                 }
                 if let Some(tracker) = self.side.tracker_mut(mode) {
@@ -1718,7 +1719,7 @@ impl SimMaintainer {
 
     fn observe_protocol(&mut self, heartbeat: &Heartbeat, now: u64) {
         let time = Duration::from_millis(now);
-        let sabotage = self.sabotage;
+        let planted_bug = self.planted_bug;
         match (&mut self.side, &heartbeat.body) {
             (
                 MaintainerSide::Ours(checksums),
@@ -1727,35 +1728,21 @@ impl SimMaintainer {
                 },
             ) => {
                 for beat in beats {
-                    let mut beat = *beat;
-                    if sabotage == Sabotage::GateTrustsMismatch
-                        && beat.state == ChecksumState::Mismatch
-                    {
-                        let required = checksums.tracker(beat.mode).map(|t| ExpectedVersion {
-                            epoch: t.epoch(),
-                            seq: t.seq(beat.node).unwrap_or(0),
-                        });
-                        beat.state = ChecksumState::Match;
-                        beat.verified_against = required.unwrap_or(beat.verified_against);
-                    }
-                    if sabotage == Sabotage::GateKeepsMaxWatermarkWithinStateSeq {
-                        beat = plant_old_record_rule(&mut self.planted, beat);
-                    }
+                    let latest = checksums.tracker(beat.mode).map(|t| ExpectedVersion {
+                        epoch: t.epoch(),
+                        seq: t.seq(beat.node).unwrap_or(0),
+                    });
+                    let beat = planted::ours_heartbeat_to_gate(
+                        planted_bug,
+                        *beat,
+                        latest,
+                        &mut self.planted,
+                    );
                     checksums.observe_heartbeat(beat, time);
                 }
             }
             (MaintainerSide::Reference { gate, .. }, HeartbeatBody::Reference(request)) => {
-                let mut request = request.clone();
-                if sabotage == Sabotage::GateTrustsMismatch {
-                    for (state, watermark) in [
-                        (&mut request.checksum_state, &request.watermark),
-                        (&mut request.redo_checksum_state, &request.redo_watermark),
-                    ] {
-                        if *state == ChecksumState::Mismatch.wire() && watermark.is_some() {
-                            *state = ChecksumState::Match.wire();
-                        }
-                    }
-                }
+                let request = planted::reference_heartbeat_to_gate(planted_bug, request);
                 gate.observe(heartbeat.node, &request, self.modes.contains(&Mode::Redo));
             }
             _ => {}
@@ -1923,7 +1910,7 @@ impl SimMaintainer {
             }
         }
         let time = Duration::from_millis(now);
-        let no_resend = self.sabotage == Sabotage::NoResend;
+        let no_resend = self.planted_bug == PlantedBug::NoResend;
         let mut updates = Vec::new();
         for tracker in self.side.trackers_mut() {
             updates.extend(tracker.flush_dirty(time));
@@ -1999,7 +1986,7 @@ impl SimMaintainer {
             .modes
             .iter()
             .map(|mode| {
-                let floor = if self.sabotage == Sabotage::IgnoreFloors {
+                let floor = if self.planted_bug == PlantedBug::IgnoreFloors {
                     None
                 } else {
                     self.floor(*mode)
@@ -2008,7 +1995,7 @@ impl SimMaintainer {
             })
             .collect();
         let combined_floor = floors.iter().filter_map(|(_, f)| *f).min();
-        let no_guard = self.sabotage == Sabotage::NoMonotoneGuard;
+        let no_guard = self.planted_bug == PlantedBug::NoMonotoneGuard;
         let gate = self.gate;
         match &mut self.side {
             MaintainerSide::Ours(checksums) => {
@@ -2121,40 +2108,6 @@ impl SimMaintainer {
                 }
             }
         }
-    }
-}
-
-/// The old gate rule (before issue 9) replayed in front of the real gate: within one
-/// `state_seq` the highest watermark and the highest version are kept, each on its own; the
-/// merged report is fed to the gate as a new heartbeat.
-fn plant_old_record_rule(
-    planted: &mut BTreeMap<(NodeId, Mode), (ChecksumHeartbeat, u64)>,
-    beat: ChecksumHeartbeat,
-) -> ChecksumHeartbeat {
-    let key = (beat.node, beat.mode);
-    let merged = match planted.get(&key) {
-        Some((kept, _))
-            if beat.incarnation == kept.incarnation && beat.state_seq < kept.state_seq =>
-        {
-            *kept
-        }
-        Some((kept, _))
-            if beat.incarnation == kept.incarnation && beat.state_seq == kept.state_seq =>
-        {
-            ChecksumHeartbeat {
-                state: beat.state,
-                watermark: kept.watermark.max(beat.watermark),
-                verified_against: kept.verified_against.max(beat.verified_against),
-                ..beat
-            }
-        }
-        _ => beat,
-    };
-    let counter = planted.get(&key).map_or(0, |(_, c)| *c) + 1;
-    planted.insert(key, (merged, counter));
-    ChecksumHeartbeat {
-        seq: counter,
-        ..merged
     }
 }
 

@@ -4,7 +4,7 @@
 
 use dispatcher_checksum_sim::config::FaultConfig;
 use dispatcher_checksum_sim::{
-    run_seed, run_seeds, trace_seed, GateKind, NetworkConfig, Ordering, Protocol, Sabotage,
+    run_seed, run_seeds, trace_seed, GateKind, NetworkConfig, Ordering, PlantedBug, Protocol,
     SimConfig, Summary, ViolationKind,
 };
 
@@ -57,41 +57,19 @@ fn ours_is_clean_with_the_explained_gate_and_with_redo() {
 /// Each planted bug must be caught, and as the kind its description names.
 #[test]
 fn every_planted_bug_is_caught_by_its_check() {
-    for (sabotage, kind) in [
-        (
-            Sabotage::GateKeepsMaxWatermarkWithinStateSeq,
-            ViolationKind::CheckpointAhead,
-        ),
-        (
-            Sabotage::GateTrustsMismatch,
-            ViolationKind::GateOpenedOnUnequalSets,
-        ),
-        (Sabotage::IgnoreFloors, ViolationKind::CheckpointAhead),
-        (
-            Sabotage::NoMonotoneGuard,
-            ViolationKind::CheckpointRegressed,
-        ),
-        (
-            Sabotage::IncrementalMissesWorking,
-            ViolationKind::Equivalence,
-        ),
-        (Sabotage::MatchOnEqualCounts, ViolationKind::MatchTruthful),
-        (Sabotage::TrackerMissesRemove, ViolationKind::TrackerOracle),
-        (Sabotage::NoResend, ViolationKind::LivenessNoMatch),
-        (
-            Sabotage::ResetOnEveryBootstrap,
-            ViolationKind::LivenessNoMatch,
-        ),
-    ] {
+    for planted_bug in PlantedBug::ALL {
+        let kind = planted_bug
+            .caught_by()
+            .expect("a planted bug names its check");
         let config = SimConfig {
-            sabotage,
+            planted_bug,
             ..SimConfig::default()
         };
         let summary = run_seeds(&config, 1, 200, 0);
         assert!(
             runs_with(&summary, kind) > 0,
             "{} was not caught as {kind}: {summary}",
-            sabotage.name()
+            planted_bug.name()
         );
     }
 }
@@ -101,7 +79,7 @@ fn every_planted_bug_is_caught_by_its_check() {
 #[test]
 fn the_old_watermark_merge_loses_data_and_the_fixed_gate_does_not() {
     let planted = SimConfig {
-        sabotage: Sabotage::GateKeepsMaxWatermarkWithinStateSeq,
+        planted_bug: PlantedBug::GateKeepsMaxWatermarkWithinStateSeq,
         ..SimConfig::default()
     };
     let summary = run_seeds(&planted, 1, 200, 0);
@@ -189,7 +167,7 @@ fn runs_replay_and_do_not_depend_on_the_thread_count() {
 #[test]
 fn a_trace_ends_at_the_first_violation_and_starts_where_every_node_was_match() {
     let config = SimConfig {
-        sabotage: Sabotage::NoMonotoneGuard,
+        planted_bug: PlantedBug::NoMonotoneGuard,
         ..SimConfig::default()
     };
     let summary = run_seeds(&config, 1, 20, 0);
