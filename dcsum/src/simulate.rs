@@ -93,13 +93,19 @@ pub struct Args {
     /// Longest network delay in milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(5..=60_000))]
     max_delay_ms: u64,
-    /// Maintainer failovers per run.
-    #[arg(long, default_value_t = 3)]
+    /// Maintainer failovers per run (the maintainer's node is lost; a new one starts on another).
+    #[arg(long, default_value_t = 2)]
     failovers: usize,
+    /// Changefeed error restarts per run (a new maintainer with a new epoch).
+    #[arg(long, default_value_t = 1)]
+    error_restarts: usize,
     /// Clean maintainer moves per run.
     #[arg(long, default_value_t = 1)]
     moves: usize,
-    /// Node restarts (same node ID) per run.
+    /// Maintainer moves whose destination fails per run (re-added on the origin, same epoch).
+    #[arg(long, default_value_t = 1)]
+    move_dest_fails: usize,
+    /// Node restarts per run (the process comes back under a new node ID, as TiCDC's does).
     #[arg(long, default_value_t = 1)]
     restarts: usize,
     /// Nodes leaving per run.
@@ -112,7 +118,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     drifts: usize,
     /// Probability that a failed maintainer lingers as a zombie.
-    #[arg(long, default_value_t = 0.2, value_parser = probability)]
+    #[arg(long, default_value_t = 0.05, value_parser = probability)]
     zombie: f64,
     /// Length of the fault phase in seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
@@ -123,7 +129,8 @@ pub struct Args {
     /// Fraction of the dispatchers a rebalance moves per minute.
     #[arg(long, default_value_t = 0.0)]
     rebalance_per_minute: f64,
-    /// Use the scale experiment's timings (heartbeat 1 s) instead of the reference's (200 ms).
+    /// Use the scale experiment's timings (the reference's cadences; dispatchers take up to 2 s
+    /// to initialize instead of 1 s).
     #[arg(long)]
     realistic_timing: bool,
     /// Check only the checkpoint properties (for large clusters).
@@ -231,7 +238,9 @@ impl Args {
             },
             faults: FaultConfig {
                 failovers: self.failovers,
+                error_restarts: self.error_restarts,
                 moves: self.moves,
+                move_dest_fails: self.move_dest_fails,
                 restarts: self.restarts,
                 leaves: self.leaves,
                 replacements: self.replacements,
@@ -309,7 +318,7 @@ fn verdict(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
     });
     println!("## The verdict: both protocols under faults\n");
     println!(
-        "Each cell: {} seeds from {} (`cargo run --release -- simulate --verdict --seed {} --seeds {}`, {:.0} s here); 4 nodes, 32 dispatchers, 1 operator a second for 60 s; what each violation kind means: [docs/simulator.md](docs/simulator.md).\n",
+        "Each cell: {} seeds from {} (`cargo run --release -- simulate --verdict --seed {} --seeds {}`, {:.0} s here); 4 nodes, 32 dispatchers, 1 operator a second for 60 s; what each violation kind means, and the fidelity table every reference rule comes from: [docs/simulator.md](docs/simulator.md). The reference rows model the pull request's evident intent: as written at its head (ece3f130) a maintainer bootstrap unlocks a mutex twice, a fatal error in Go, and nodes never dispatch the checksum update (finding 0). The eager rows of the reference are a what-if (TiCDC changes expected sets in `PostFinish`). *Internal dips*: runs in which the maintainer's in-memory checkpoint went down, an observation (TiCDC's coordinator persists only a larger value); `checkpoint-regressed` judges the persisted checkpoint.\n",
         args.seeds,
         args.seed,
         args.seed,
@@ -353,7 +362,7 @@ fn rebalance(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
     }
     println!("## The cost of the gate at scale\n");
     println!(
-        "A rebalance moving {percent}% of the dispatchers per minute for {} s, seed {} (`cargo run --release -- simulate --rebalance {} --fault-seconds {} --seed {}`); realistic timings (heartbeat 1 s, flush 100 ms, resend 1 s); each gate beside a run without it on the same workload. *held*: checkpoint steps the gate held; *lag*: the checkpoint behind the upstream; *extra lag*: over the run without the gate.\n",
+        "A rebalance moving {percent}% of the dispatchers per minute for {} s, seed {} (`cargo run --release -- simulate --rebalance {} --fault-seconds {} --seed {}`); the reference's timings (heartbeat 200 ms with a complete status list every 50th, flush 100 ms, resend 1 s); each gate beside a run without it on the same workload. *held*: checkpoint steps the gate held; *lag*: the checkpoint behind the upstream; *extra lag*: over the run without the gate.\n",
         args.fault_seconds,
         args.seed,
         args.rebalance.iter().map(|(d, n)| format!("{d}/{n}")).collect::<Vec<_>>().join(","),

@@ -124,8 +124,11 @@ pub struct Timing {
     pub close_ms: (u64, u64),
     /// A merge target is Preparing for a time drawn from this range.
     pub prepare_ms: (u64, u64),
-    /// Membership (etcd) notices a node's restart or departure within this range.
+    /// Membership (etcd) notices a node's departure within this range.
     pub detect_ms: (u64, u64),
+    /// A crashed process's etcd session expires at most this long after the crash (TiCDC's
+    /// `CaptureSessionTTL`, 10 s): membership notices a crash between `detect_ms.0` and this.
+    pub session_ttl_ms: u64,
     /// A failed maintainer is replaced after a pause drawn from this range.
     pub failover_pause_ms: (u64, u64),
     /// A restarting node is down for a time drawn from this range.
@@ -145,15 +148,16 @@ impl Timing {
         close_ms: (10, 500),
         prepare_ms: (100, 1000),
         detect_ms: (100, 3000),
+        session_ttl_ms: 10_000,
         failover_pause_ms: (200, 2000),
         restart_pause_ms: (100, 2000),
     };
 
-    /// The scale experiment's: heartbeat 1 s, flush 100 ms, resend 1 s.
+    /// The scale experiment's: the reference's cadences (heartbeat 200 ms with a complete list
+    /// every 50th, flush 100 ms, resend 1 s; `downstreamadapter/dispatchermanager/task.go`
+    /// `HeartBeatTask.Execute` at ece3f130), with dispatchers that take up to 2 s to initialize.
     pub const fn realistic() -> Timing {
         Timing {
-            heartbeat_ms: 1000,
-            complete_status_every: 10,
             init_ms: (100, 2000),
             ..Timing::REFERENCE
         }
@@ -166,14 +170,21 @@ impl Default for Timing {
     }
 }
 
-/// The faults a run injects, each at a random time of the fault phase.
+/// The faults a run injects, each at a random time of the fault phase (see
+/// [`crate::faults::FaultKind`] for the TiCDC path each stands for).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FaultConfig {
-    /// The maintainer dies; a new one starts on a random live node (maybe the same one).
+    /// The maintainer loses its node; a new one starts on another live node, same epoch.
     pub failovers: usize,
+    /// The changefeed restarts after an error: a new maintainer with a new epoch, on any node.
+    pub error_restarts: usize,
     /// The maintainer moves, cleanly, to another node.
     pub moves: usize,
-    /// A node restarts under the same node ID: its dispatchers and sequences start over.
+    /// A maintainer move whose destination leaves before the origin stopped: the maintainer is
+    /// re-added on the origin with the same epoch.
+    pub move_dest_fails: usize,
+    /// A node process crashes and comes back under a new node ID (TiCDC takes a fresh ID at
+    /// every start): the old ID leaves when its session expires, the new one joins.
     pub restarts: usize,
     /// A node leaves for good; a fresh node joins later.
     pub leaves: usize,
@@ -187,21 +198,26 @@ pub struct FaultConfig {
 }
 
 impl FaultConfig {
-    /// The mix: 3 failovers, a maintainer move, a restart, a leave, 2 replacements.
+    /// The default mix: 2 failovers, an error restart, a maintainer move, a move whose
+    /// destination fails, a restart, a leave, 2 replacements, zombies at 5%.
     pub const MIX: FaultConfig = FaultConfig {
-        failovers: 3,
+        failovers: 2,
+        error_restarts: 1,
         moves: 1,
+        move_dest_fails: 1,
         restarts: 1,
         leaves: 1,
         replacements: 2,
-        zombie: 0.2,
+        zombie: 0.05,
         drifts: 0,
     };
 
     /// No fault.
     pub const NONE: FaultConfig = FaultConfig {
         failovers: 0,
+        error_restarts: 0,
         moves: 0,
+        move_dest_fails: 0,
         restarts: 0,
         leaves: 0,
         replacements: 0,

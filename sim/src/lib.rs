@@ -78,6 +78,11 @@ pub struct RunMetrics {
     pub acks_received: u64,
     /// Heartbeats that reached a maintainer during the fault phase.
     pub heartbeats_received: u64,
+    /// Checkpoint steps at which the maintainer's internal checkpoint went down (an observation:
+    /// the persisted checkpoint is guarded; `checkpoint-regressed` judges that one).
+    pub internal_dips: u64,
+    /// The deepest such dip (ms of upstream time).
+    pub deepest_dip: u64,
 }
 
 /// What one seed's run produced.
@@ -227,6 +232,23 @@ impl Summary {
         times
     }
 
+    /// Runs in which the maintainer's internal checkpoint dipped (an observation), and the
+    /// deepest dip in milliseconds.
+    pub fn internal_dips(&self) -> (usize, u64) {
+        let runs = self
+            .outcomes
+            .iter()
+            .filter(|o| o.metrics.internal_dips > 0)
+            .count();
+        let deepest = self
+            .outcomes
+            .iter()
+            .map(|o| o.metrics.deepest_dip)
+            .max()
+            .unwrap_or(0);
+        (runs, deepest)
+    }
+
     /// The fraction of fault-phase checkpoint steps at which the gate held the checkpoint.
     pub fn held_fraction(&self) -> f64 {
         let (held, ticks) = self.outcomes.iter().fold((0, 0), |(h, t), o| {
@@ -262,13 +284,15 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "faults: loss {} dup {} reorder {} (delays up to {} ms); per run {} failovers, {} maintainer moves, {} restarts, {} leaves, {} replacements, zombie probability {}{}",
+            "faults: loss {} dup {} reorder {} (delays up to {} ms); per run {} failovers, {} error restarts, {} maintainer moves, {} moves whose destination fails, {} restarts (new node ID), {} leaves, {} replacements, zombie probability {}{}",
             net.loss,
             net.duplicate,
             net.reorder,
             net.max_delay_ms,
             config.faults.failovers,
+            config.faults.error_restarts,
             config.faults.moves,
+            config.faults.move_dest_fails,
             config.faults.restarts,
             config.faults.leaves,
             config.faults.replacements,
@@ -332,6 +356,14 @@ impl fmt::Display for Summary {
             show(&lags, 50),
             show(&lags, 99),
         )?;
+        let dips = self.internal_dips();
+        if dips.0 > 0 {
+            writeln!(
+                f,
+                "observation: the maintainer's internal checkpoint dipped in {} runs (deepest {} ms); what is persisted is guarded",
+                dips.0, dips.1
+            )?;
+        }
         let converged = self.convergence_ms();
         writeln!(
             f,

@@ -53,6 +53,10 @@ use dispatcher_checksum::{ComponentState, DispatcherId, Fingerprint};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+/// An unanswered bootstrap is sent again this often (TiCDC's bootstrapper:
+/// `pkg/bootstrap/bootstrap.go` `defaultResendInterval`).
+pub const BOOTSTRAP_RESEND_MS: u64 = 500;
+
 /// Where the scheduler thinks a span is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpanStatus {
@@ -313,17 +317,25 @@ pub struct SimMaintainer {
     planted_bug: PlantedBug,
     full_checks: bool,
     persisted: [u64; 2],
+    /// Nodes whose bootstrap is unanswered, with when it was last sent: resent every
+    /// [`BOOTSTRAP_RESEND_MS`] until answered (TiCDC: `pkg/bootstrap/bootstrap.go`
+    /// `ResendBootstrapMessage`).
+    unanswered: BTreeMap<NodeId, u64>,
+    /// Whether expected-set updates go on the wire (not for the reference without its
+    /// checksum: TiCDC before the pull request has none).
+    sends_updates: bool,
 }
 
 impl SimMaintainer {
-    /// A maintainer that has not bootstrapped yet; `persisted` is the changefeed checkpoint it
-    /// starts from, per mode. Returns it with the bootstraps to send.
+    /// A maintainer that has not bootstrapped yet, started at `now`; `persisted` is the
+    /// changefeed checkpoint it starts from, per mode. Returns it with the bootstraps to send.
     pub fn start(
         me: MaintainerRef,
         members: BTreeSet<NodeId>,
         config: &SimConfig,
         changefeed: ChangefeedId,
         persisted: [u64; 2],
+        now: u64,
     ) -> (SimMaintainer, Outbox) {
         let mut modes = vec![Mode::Default];
         if config.redo {
@@ -372,8 +384,10 @@ impl SimMaintainer {
                 .collect(),
             updates: Vec::new(),
         };
+        let unanswered = members.iter().map(|node| (*node, now)).collect();
         let maintainer = SimMaintainer {
             me,
+            unanswered,
             bootstrap: Bootstrap::Waiting {
                 pending: members.clone(),
                 responses: BTreeMap::new(),
@@ -406,6 +420,8 @@ impl SimMaintainer {
             planted_bug: config.planted_bug,
             full_checks: config.checks == crate::config::Checks::Full,
             persisted,
+            sends_updates: !(config.protocol == Protocol::Reference
+                && config.gate == GateKind::None),
         };
         (maintainer, outbox)
     }
@@ -773,6 +789,7 @@ impl SimMaintainer {
         now: u64,
         tracer: &mut Tracer,
     ) -> Outbox {
+        self.unanswered.remove(&node);
         let Bootstrap::Waiting { pending, responses } = &mut self.bootstrap else {
             return Outbox::default();
         };
@@ -907,6 +924,9 @@ impl SimMaintainer {
                     .count()
             )
         });
+        if !self.sends_updates {
+            updates.clear();
+        }
         outbox.updates = self.with_oracle(updates);
         outbox
     }
@@ -932,6 +952,7 @@ impl SimMaintainer {
         tracer: &mut Tracer,
     ) -> Outbox {
         self.members.remove(&node);
+        self.unanswered.remove(&node);
         let mut outbox = Outbox::default();
         if let Bootstrap::Waiting { .. } = self.bootstrap {
             return self.forget_pending(node, world, now, tracer);
@@ -974,6 +995,7 @@ impl SimMaintainer {
     /// A node joined (or came back): it is bootstrapped; its spans come through add operators.
     pub fn node_added(&mut self, node: NodeId, now: u64, tracer: &mut Tracer) -> Outbox {
         self.members.insert(node);
+        self.unanswered.insert(node, now);
         tracer.log(now, "maintainer", || {
             format!("{node} joined; bootstrapping it")
         });
@@ -1892,6 +1914,12 @@ impl SimMaintainer {
         tracer: &mut Tracer,
     ) -> Outbox {
         let mut outbox = Outbox::default();
+        for (node, sent) in &mut self.unanswered {
+            if now.saturating_sub(*sent) >= BOOTSTRAP_RESEND_MS {
+                *sent = now;
+                outbox.commands.push(Command::Bootstrap { node: *node });
+            }
+        }
         if !self.bootstrapped() {
             return outbox;
         }
@@ -1919,6 +1947,9 @@ impl SimMaintainer {
             }
         }
         updates.sort_by_key(|u| (u.mode, u.node, u.seq));
+        if !self.sends_updates {
+            updates.clear();
+        }
         outbox.updates = self.with_oracle(updates);
         outbox
     }

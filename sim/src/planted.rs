@@ -28,7 +28,8 @@ pub enum PlantedBug {
     /// The checkpoint ignores the scheduler's floors (in-flight operators, absent spans):
     /// `checkpoint-ahead`.
     IgnoreFloors,
-    /// The maintainer takes the candidate checkpoint even when it is lower than the last one:
+    /// Nothing keeps the maximum: the maintainer (ours) takes the candidate checkpoint even when
+    /// it is lower than the last one, and the coordinator persists it as it comes:
     /// `checkpoint-regressed`.
     NoMonotoneGuard,
     /// Nodes do not tell the incremental set when a dispatcher becomes Working: `equivalence`.
