@@ -863,10 +863,18 @@ impl<'a> Simulation<'a> {
                 .expect("zombie")
         };
         let me = maintainer.me;
+        // A zombie's operators change nothing real (see `maintainer_receives`).
+        let mut scratch = World::new();
+        let world = if is_current {
+            &mut self.world
+        } else {
+            &mut scratch
+        };
         let outbox = maintainer.tick(
             now,
             OPERATOR_RESEND_MS,
             PLACE_BATCH,
+            world,
             &mut self.workload_rng,
             &mut self.tracer,
         );
@@ -1044,7 +1052,7 @@ impl<'a> Simulation<'a> {
                 };
                 let nodes: BTreeSet<NodeId> = tracker
                     .nodes()
-                    .chain(maintainer.committed[*mode as usize].values().copied())
+                    .chain(maintainer.sets.committed[*mode as usize].values().copied())
                     .collect();
                 for node in nodes {
                     let want = fingerprint_of(&maintainer.committed_set(*mode, node));
@@ -1614,7 +1622,7 @@ impl<'a> Simulation<'a> {
                 let Some(dest) = self.other_member(from) else {
                     return false;
                 };
-                self.with_maintainer(|m, _, tracer| m.start_move(id, dest, now, tracer))
+                self.with_maintainer(|m, world, tracer| m.start_move(id, dest, world, now, tracer))
             }
             OperatorKind::Split => {
                 let Some((id, _)) = stable else {
@@ -1624,7 +1632,9 @@ impl<'a> Simulation<'a> {
                     self.workload_rng.dispatcher_id(),
                     self.workload_rng.dispatcher_id(),
                 ];
-                self.with_maintainer(|m, _, tracer| m.start_split(id, halves, now, tracer))
+                self.with_maintainer(|m, world, tracer| {
+                    m.start_split(id, halves, world, now, tracer)
+                })
             }
             OperatorKind::Merge => {
                 let Some((first, node)) = stable else {
@@ -1636,8 +1646,8 @@ impl<'a> Simulation<'a> {
                     return false;
                 };
                 let merged = self.workload_rng.dispatcher_id();
-                self.with_maintainer(|m, _, tracer| {
-                    m.start_merge([first, second], merged, now, tracer)
+                self.with_maintainer(|m, world, tracer| {
+                    m.start_merge([first, second], merged, world, now, tracer)
                 })
             }
         }

@@ -1,31 +1,10 @@
-//! One simulated maintainer: the scheduler's view of every span, the operator state machines of
-//! the reference system (add, remove, move, split, merge) under either ordering, the checksum
-//! protocol's maintainer side (ours or the reference's), the floors in-flight operators and
-//! absent spans impose, and the checkpoint.
+//! One simulated maintainer: the scheduler's book of spans ([`spans`]), its operators
+//! ([`operator`], one file per kind, under either ordering), what it expects each node to run
+//! ([`expected`]), the checksum protocol's maintainer side (ours or the reference's), the floors
+//! in-flight operators and absent spans impose, and the checkpoint.
 //!
-//! The operators follow `maintainer/operator/` of TiCDC (see `reference.rs` for where the
-//! protocol rules come from):
-//!
-//! | operator | commands | finishes on | `PostFinish` (reference ordering) | floor |
-//! |---|---|---|---|---|
-//! | add(dest) | Create to dest | dest: Working | `+id` on dest | the span's checkpoint |
-//! | remove(node) | Remove to node | node: Stopped | `-id` on node | none (the table is gone) |
-//! | move(origin, dest) | Remove to origin, then Create to dest | dest: Working | `+id` on dest (moves it) | the span's checkpoint |
-//! | split(origin) | Remove to origin | origin: Stopped | `-id` on origin; new spans absent, placed by adds | the span's checkpoint |
-//! | merge(node) | Merge to node | node: merged Working | `+merged -sources` on node | the spans are scheduling |
-//!
-//! Under [`Ordering::Eager`] the same deltas are applied when the operator starts, and undone on
-//! the abort paths. Abort paths: a move whose destination goes away ends *as absent* (the ID
-//! leaves the origin's expected set at once); an add or split whose node goes away leaves the
-//! span absent; a table dropped while its move, split or merge runs *replaces* that operator: the
-//! old one is cancelled (a move without its final delta, a split or merge through its abort
-//! path) and a remove operator takes over, addressed to the node the span was bound to when the
-//! drop was seen. The reference removes the ID from *that* node only; ours removes it from
-//! whichever node expects it ([`ExpectedSetTracker::remove_ids`]).
-//!
-//! Every ID an operator changes is marked in flight on the nodes it touches for the operator's
-//! life ([`ExpectedSetTracker::begin_transition`]); only the explained-mismatch gate reads those
-//! marks.
+//! The operators follow `maintainer/operator/` of TiCDC (see [`operator`] for their table and
+//! `reference.rs` for where the protocol rules come from).
 //!
 //! Scheduler behaviour beyond the reference (documented modelling choices): absent spans are
 //! placed by add operators on the least-loaded node at every period; a span that its bound node
@@ -35,6 +14,12 @@
 //! which is how a span whose removal was under way when the maintainer failed over comes back.
 //! (The reference's maintainer does not read the complete flag; without this a silently lost
 //! dispatcher would hold the checkpoint until an operator steps in, correctly but forever.)
+
+pub mod expected;
+pub mod operator;
+pub mod spans;
+
+pub use spans::{SpanStatus, SpanView};
 
 use crate::config::{GateKind, Ordering, Protocol, SimConfig};
 use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, Reported};
@@ -50,41 +35,19 @@ use dispatcher_checksum::protocol::{
 };
 use dispatcher_checksum::wire::TableSpanStatus;
 use dispatcher_checksum::{ComponentState, DispatcherId, Fingerprint};
+use expected::ExpectedSets;
+use operator::add::AddOperator;
+use operator::merge::MergeOperator;
+use operator::r#move::MoveOperator;
+use operator::remove::RemoveOperator;
+use operator::split::SplitOperator;
+use operator::{Context, Operators};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// An unanswered bootstrap is sent again this often (TiCDC's bootstrapper:
 /// `pkg/bootstrap/bootstrap.go` `defaultResendInterval`).
 pub const BOOTSTRAP_RESEND_MS: u64 = 500;
-
-/// Where the scheduler thinks a span is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SpanStatus {
-    /// No node runs it.
-    Absent,
-    /// An operator is placing or moving it.
-    Scheduling,
-    /// It runs on its node.
-    Replicating,
-}
-
-/// The scheduler's view of one span.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SpanView {
-    /// Its mode.
-    pub mode: Mode,
-    /// Where it is.
-    pub status: SpanStatus,
-    /// The node it is bound to.
-    pub node: Option<NodeId>,
-    /// Its stored checkpoint (the last one its bound node reported; only goes up).
-    pub checkpoint: u64,
-    /// The last state its bound node reported.
-    pub last_state: Option<ComponentState>,
-    /// When the node made the report the scheduler last took for it (a report made before is
-    /// stale: a complete list sent before the span arrived does not mean it left).
-    pub reported_at: u64,
-}
 
 /// The operator kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,38 +84,6 @@ impl OperatorKind {
             OperatorKind::Merge => "merge",
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Waiting for Working from the destination (add; move after the origin stopped).
-    AddDest,
-    /// Waiting for the origin to stop (move, split, remove).
-    RemoveOrigin,
-    /// A move whose destination went away: waiting for the origin to stop, then absent.
-    AbortRemoveOrigin,
-    /// Waiting for the merged dispatcher to be Working.
-    Merging,
-}
-
-#[derive(Clone, Debug)]
-struct Operator {
-    kind: OperatorKind,
-    mode: Mode,
-    /// The span it is keyed by (a merge: the merged span).
-    span: DispatcherId,
-    phase: Phase,
-    origin: Option<NodeId>,
-    dest: Option<NodeId>,
-    sources: Vec<DispatcherId>,
-    /// A split's checkpoint (the span's, raised by the origin's final report).
-    checkpoint: u64,
-    /// When its current command was last sent.
-    last_sent: u64,
-    /// (node, id, leaving) marked in flight; `leaving`: the ID is leaving that node.
-    transitions: Vec<(NodeId, DispatcherId, bool)>,
-    /// Whether it holds the checkpoint at its span's stored checkpoint.
-    floor: bool,
 }
 
 /// A command to a node.
@@ -228,7 +159,7 @@ impl MaintainerSide {
         }
     }
 
-    fn tracker_mut(&mut self, mode: Mode) -> Option<&mut ExpectedSetTracker> {
+    pub(crate) fn tracker_mut(&mut self, mode: Mode) -> Option<&mut ExpectedSetTracker> {
         match self {
             MaintainerSide::Ours(checksums) => checksums.tracker_mut(mode),
             MaintainerSide::Reference { trackers, .. } => trackers[mode as usize].as_mut(),
@@ -271,11 +202,12 @@ pub struct SimMaintainer {
     /// The nodes it knows are alive.
     pub members: BTreeSet<NodeId>,
     /// Every span it knows.
-    pub spans: BTreeMap<DispatcherId, SpanView>,
+    pub spans: spans::SpanBook,
     /// The protocol side.
     pub side: MaintainerSide,
-    /// The oracle of the trackers' owner maps: the same deltas on a plain map.
-    pub committed: [BTreeMap<DispatcherId, NodeId>; 2],
+    /// The oracle of the trackers' owner maps (the same deltas on a plain map) and the
+    /// lingering in-flight marks.
+    pub sets: ExpectedSets,
     /// The last checkpoint it reported, per mode.
     pub reported: [Option<u64>; 2],
     /// The node process it last heard from, per node (ours uses it to notice restarts).
@@ -285,24 +217,7 @@ pub struct SimMaintainer {
     pub heard: BTreeMap<NodeId, (u64, u64)>,
     bootstrap: Bootstrap,
     modes: Vec<Mode>,
-    operators: BTreeMap<u64, Operator>,
-    span_op: BTreeMap<DispatcherId, u64>,
-    /// A split's new spans, by operator.
-    halves: BTreeMap<u64, [DispatcherId; 2]>,
-    /// Spans with no node.
-    absent: BTreeSet<DispatcherId>,
-    /// Spans by the node they are bound to.
-    by_node: BTreeMap<NodeId, BTreeSet<DispatcherId>>,
-    /// Every span, in an order that allows drawing one at random, and where each is in it.
-    order: Vec<DispatcherId>,
-    position: std::collections::HashMap<DispatcherId, usize>,
-    /// In-flight marks of IDs that left a node with a finished operator, kept until the node's
-    /// next heartbeat made after the one that finished it: the reference node still counts a
-    /// dispatcher in the heartbeat that reports it Stopped. (mode, node, id, made_at).
-    lingering: Vec<(Mode, NodeId, DispatcherId, u64)>,
-    next_op: u64,
-    non_replicating: [BTreeSet<(u64, DispatcherId)>; 2],
-    bound: BTreeMap<(NodeId, Mode), usize>,
+    operators: Operators,
     /// PlantedBug `GateKeepsMaxWatermarkWithinStateSeq`: the old record rule's kept reports and
     /// the seqs it feeds the real gate with.
     planted: BTreeMap<(NodeId, Mode), (ChecksumHeartbeat, u64)>,
@@ -393,24 +308,14 @@ impl SimMaintainer {
                 responses: BTreeMap::new(),
             },
             members,
-            spans: BTreeMap::new(),
+            spans: spans::SpanBook::default(),
             side,
-            committed: [BTreeMap::new(), BTreeMap::new()],
+            sets: ExpectedSets::new(config.protocol, config.planted_bug),
             reported: [Some(persisted[0]), config.redo.then_some(persisted[1])],
             incarnations: BTreeMap::new(),
             heard: BTreeMap::new(),
             modes,
-            operators: BTreeMap::new(),
-            span_op: BTreeMap::new(),
-            halves: BTreeMap::new(),
-            absent: BTreeSet::new(),
-            by_node: BTreeMap::new(),
-            order: Vec::new(),
-            position: std::collections::HashMap::new(),
-            lingering: Vec::new(),
-            next_op: 0,
-            non_replicating: [BTreeSet::new(), BTreeSet::new()],
-            bound: BTreeMap::new(),
+            operators: Operators::default(),
             planted: BTreeMap::new(),
             complete_period_ms: config.timing.heartbeat_ms
                 * config.timing.complete_status_every.max(1),
@@ -443,7 +348,7 @@ impl SimMaintainer {
         runs: &BTreeMap<NodeId, BTreeSet<DispatcherId>>,
     ) -> Option<String> {
         let mut bound: BTreeMap<NodeId, BTreeSet<DispatcherId>> = BTreeMap::new();
-        for (id, view) in &self.spans {
+        for (id, view) in self.spans.iter() {
             if let Some(node) = view.node {
                 bound.entry(node).or_default().insert(*id);
             }
@@ -466,11 +371,11 @@ impl SimMaintainer {
                 ));
             }
             for id in expected.difference(running) {
-                differences.push(format!(
-                    "{node} lacks {} ({:?})",
-                    short(*id),
-                    self.spans[id].status
-                ));
+                let status = self
+                    .spans
+                    .get(id)
+                    .map_or_else(|| "unknown".to_string(), |v| format!("{:?}", v.status));
+                differences.push(format!("{node} lacks {} ({status})", short(*id)));
             }
         }
         (!differences.is_empty()).then(|| {
@@ -498,47 +403,29 @@ impl SimMaintainer {
 
     /// The operators in flight, briefly.
     pub fn describe_operators(&self) -> String {
-        self.operators
-            .values()
-            .take(4)
-            .map(|op| {
-                format!(
-                    "{} {} {:?} {:?}->{:?}",
-                    op.kind.name(),
-                    short(op.span),
-                    op.phase,
-                    op.origin,
-                    op.dest
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.operators.describe()
     }
 
     /// Whether an operator has `id` (its span, or one of a merge's sources) in flight.
     pub fn in_flight(&self, id: DispatcherId) -> bool {
-        self.span_op.contains_key(&id)
+        self.operators.occupies(&id)
     }
 
     /// Whether a table drop of `id` would replace a running move, split or merge.
     pub fn replaceable(&self, id: DispatcherId) -> bool {
-        self.span_op
-            .get(&id)
-            .and_then(|op| self.operators.get(op))
-            .is_some_and(|op| {
-                matches!(
-                    op.kind,
-                    OperatorKind::Move | OperatorKind::Split | OperatorKind::Merge
-                )
-            })
+        self.operators.on_span(&id).is_some_and(|op| {
+            matches!(
+                op.kind(),
+                OperatorKind::Move | OperatorKind::Split | OperatorKind::Merge
+            )
+        })
     }
 
     /// Every (node, id) an operator has in flight.
     pub fn in_flight_pairs(&self) -> BTreeSet<(NodeId, DispatcherId)> {
         self.operators
-            .values()
-            .flat_map(|op| op.transitions.iter().map(|(node, id, _)| (*node, *id)))
-            .chain(self.lingering.iter().map(|(_, node, id, _)| (*node, *id)))
+            .in_flight_pairs()
+            .chain(self.sets.lingering_pairs())
             .collect()
     }
 
@@ -547,76 +434,13 @@ impl SimMaintainer {
         &self.modes
     }
 
-    // ---- span bookkeeping --------------------------------------------------------------------
-
-    /// The one place a span's view changes; it keeps every index in step: the non-replicating
-    /// floor, the bound-span counts, the absent set, the spans by node, the sampling order.
-    fn set_span(&mut self, id: DispatcherId, view: Option<SpanView>) {
-        let old = self.spans.get(&id).copied();
-        if let Some(old) = old {
-            if old.status != SpanStatus::Replicating {
-                self.non_replicating[old.mode as usize].remove(&(old.checkpoint, id));
-            }
-            if let (Some(node), true) = (old.node, old.status != SpanStatus::Absent) {
-                if let Some(count) = self.bound.get_mut(&(node, old.mode)) {
-                    *count -= 1;
-                }
-            }
-            if old.status == SpanStatus::Absent {
-                self.absent.remove(&id);
-            }
-            if let Some(node) = old.node {
-                if let Some(ids) = self.by_node.get_mut(&node) {
-                    ids.remove(&id);
-                }
-            }
-        }
-        match view {
-            Some(view) => {
-                if view.status != SpanStatus::Replicating {
-                    self.non_replicating[view.mode as usize].insert((view.checkpoint, id));
-                }
-                if let (Some(node), true) = (view.node, view.status != SpanStatus::Absent) {
-                    *self.bound.entry((node, view.mode)).or_default() += 1;
-                }
-                if view.status == SpanStatus::Absent {
-                    self.absent.insert(id);
-                }
-                if let Some(node) = view.node {
-                    self.by_node.entry(node).or_default().insert(id);
-                }
-                if old.is_none() {
-                    self.position.insert(id, self.order.len());
-                    self.order.push(id);
-                }
-                self.spans.insert(id, view);
-            }
-            None => {
-                self.spans.remove(&id);
-                if let Some(index) = self.position.remove(&id) {
-                    self.order.swap_remove(index);
-                    if let Some(moved) = self.order.get(index) {
-                        self.position.insert(*moved, index);
-                    }
-                }
-            }
-        }
-    }
+    // ---- span bookkeeping and expected sets ---------------------------------------------------
 
     /// A random replicating span of `mode` with no operator, and its node (a few random draws;
     /// `None` when they all miss).
     pub fn sample_stable(&self, mode: Mode, rng: &mut SimRng) -> Option<(DispatcherId, NodeId)> {
-        for _ in 0..32 {
-            let id = *rng.pick(&self.order)?;
-            let view = self.spans[&id];
-            if view.mode == mode
-                && view.status == SpanStatus::Replicating
-                && !self.span_op.contains_key(&id)
-            {
-                return view.node.map(|node| (id, node));
-            }
-        }
-        None
+        self.spans
+            .sample_stable(mode, rng, |id| !self.operators.occupies(id))
     }
 
     /// Another replicating span of `mode` on `node` with no operator, if any (the first in ID
@@ -628,133 +452,18 @@ impl SimMaintainer {
         not: DispatcherId,
         rng: &mut SimRng,
     ) -> Option<DispatcherId> {
-        let ids = self.by_node.get(&node)?;
-        let eligible = |id: &&DispatcherId| {
-            **id != not
-                && self
-                    .spans
-                    .get(*id)
-                    .is_some_and(|v| v.mode == mode && v.status == SpanStatus::Replicating)
-                && !self.span_op.contains_key(*id)
-        };
-        let start = rng.dispatcher_id();
-        ids.range(start..)
-            .find(eligible)
-            .or_else(|| ids.range(..start).find(eligible))
-            .copied()
-    }
-
-    fn update_span(&mut self, id: DispatcherId, change: impl FnOnce(&mut SpanView)) {
-        if let Some(mut view) = self.spans.get(&id).copied() {
-            change(&mut view);
-            self.set_span(id, Some(view));
-        }
-    }
-
-    fn mark_absent(&mut self, id: DispatcherId) {
-        self.update_span(id, |view| {
-            view.status = SpanStatus::Absent;
-            view.node = None;
-            view.last_state = None;
-        });
+        self.spans
+            .sample_neighbour(node, mode, not, rng, |id| !self.operators.occupies(id))
     }
 
     /// Spans bound to `node` in `mode` (scheduling or replicating).
     pub fn bound_spans(&self, node: NodeId, mode: Mode) -> usize {
-        self.bound.get(&(node, mode)).copied().unwrap_or(0)
-    }
-
-    // ---- the expected sets -------------------------------------------------------------------
-
-    fn delta(&mut self, mode: Mode, node: NodeId, add: &[DispatcherId], remove: &[DispatcherId]) {
-        let committed = &mut self.committed[mode as usize];
-        for id in remove {
-            if committed.get(id) == Some(&node) {
-                committed.remove(id);
-            }
-        }
-        for id in add {
-            committed.insert(*id, node);
-        }
-        if let Some(tracker) = self.side.tracker_mut(mode) {
-            tracker.apply_delta(node, add, remove);
-        }
-    }
-
-    /// A remove operator's delta: ours takes the ID out wherever it is expected; the reference
-    /// only from `node`.
-    fn remove_delta(&mut self, mode: Mode, node: NodeId, id: DispatcherId) {
-        match self.protocol {
-            Protocol::Reference => {
-                if self.planted_bug == PlantedBug::TrackerMissesRemove {
-                    self.committed[mode as usize].remove(&id);
-                    return;
-                }
-                self.delta(mode, node, &[], &[id]);
-            }
-            Protocol::Ours => {
-                self.committed[mode as usize].remove(&id);
-                if self.planted_bug == PlantedBug::TrackerMissesRemove {
-                    return;
-                }
-                if let Some(tracker) = self.side.tracker_mut(mode) {
-                    tracker.remove_ids(&[id]);
-                }
-            }
-        }
-    }
-
-    fn begin(&mut self, op: u64, mode: Mode, node: NodeId, id: DispatcherId, leaving: bool) {
-        if let Some(tracker) = self.side.tracker_mut(mode) {
-            tracker.begin_transition(node, id);
-        }
-        if let Some(operator) = self.operators.get_mut(&op) {
-            operator.transitions.push((node, id, leaving));
-        }
-    }
-
-    /// Ends an operator's in-flight marks. An ID that entered a node ends now (the heartbeat that
-    /// finished the operator showed it); one that left a node ends with that node's next
-    /// heartbeat made after `made_at`, or now when there is none to wait for.
-    fn end_transitions(
-        &mut self,
-        mode: Mode,
-        transitions: &[(NodeId, DispatcherId, bool)],
-        made_at: Option<u64>,
-    ) {
-        for &(node, id, leaving) in transitions {
-            match made_at {
-                Some(made_at) if leaving && self.members.contains(&node) => {
-                    self.lingering.push((mode, node, id, made_at));
-                }
-                _ => {
-                    if let Some(tracker) = self.side.tracker_mut(mode) {
-                        tracker.end_transition(node, id);
-                    }
-                }
-            }
-        }
-    }
-
-    fn end_lingering(&mut self, node: NodeId, made_at: u64) {
-        let (done, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.lingering)
-            .into_iter()
-            .partition(|(_, n, _, at)| *n == node && made_at > *at);
-        self.lingering = keep;
-        for (mode, node, id, _) in done {
-            if let Some(tracker) = self.side.tracker_mut(mode) {
-                tracker.end_transition(node, id);
-            }
-        }
+        self.spans.bound_spans(node, mode)
     }
 
     /// The exact set the tracker of `mode` expects on `node` (the oracle's).
     pub fn committed_set(&self, mode: Mode, node: NodeId) -> BTreeSet<DispatcherId> {
-        self.committed[mode as usize]
-            .iter()
-            .filter(|(_, owner)| **owner == node)
-            .map(|(id, _)| *id)
-            .collect()
+        self.sets.committed_set(mode, node)
     }
 
     fn with_oracle(
@@ -770,6 +479,43 @@ impl SimMaintainer {
                 (update, oracle)
             })
             .collect()
+    }
+
+    /// The operator controller and what its operators may touch.
+    fn operator_parts<'a>(
+        &'a mut self,
+        world: &'a mut World,
+        now: u64,
+        tracer: &'a mut Tracer,
+    ) -> (&'a mut Operators, Context<'a>) {
+        (
+            &mut self.operators,
+            Context {
+                now,
+                ordering: self.ordering,
+                spans: &mut self.spans,
+                sets: &mut self.sets,
+                side: &mut self.side,
+                members: &self.members,
+                world,
+                tracer,
+            },
+        )
+    }
+
+    /// Starts `operator`; its command, if it started.
+    fn start_operator(
+        &mut self,
+        operator: Box<dyn operator::Operator>,
+        world: &mut World,
+        now: u64,
+        tracer: &mut Tracer,
+    ) -> Outbox {
+        let (operators, mut ctx) = self.operator_parts(world, now, tracer);
+        Outbox {
+            commands: operators.start(operator, &mut ctx).into_iter().collect(),
+            updates: Vec::new(),
+        }
     }
 
     // ---- bootstrap ---------------------------------------------------------------------------
@@ -890,7 +636,7 @@ impl SimMaintainer {
                         reported_at: now,
                     },
                 };
-                self.set_span(id, Some(view));
+                self.spans.set(id, Some(view));
             }
         }
         let nodes: Vec<NodeId> = responses.keys().copied().collect();
@@ -900,7 +646,7 @@ impl SimMaintainer {
         for mode in self.modes.clone() {
             let mut expected: BTreeMap<NodeId, Vec<DispatcherId>> =
                 nodes.iter().map(|n| (*n, Vec::new())).collect();
-            let committed = &mut self.committed[mode as usize];
+            let committed = &mut self.sets.committed[mode as usize];
             committed.clear();
             for (id, (node, report)) in &placed {
                 if report.mode == mode {
@@ -960,19 +706,15 @@ impl SimMaintainer {
         let orphans: Vec<DispatcherId> = self
             .spans
             .iter()
-            .filter(|(id, view)| view.node == Some(node) && !self.span_op.contains_key(id))
+            .filter(|(id, view)| view.node == Some(node) && !self.operators.occupies(id))
             .map(|(id, _)| *id)
             .collect();
         for id in orphans {
-            self.mark_absent(id);
+            self.spans.mark_absent(id);
         }
-        let ops: Vec<u64> = self.operators.keys().copied().collect();
-        for op in ops {
-            self.on_node_remove(op, node, world, now, &mut outbox, tracer);
-        }
-        for mode in self.modes.clone() {
-            self.committed[mode as usize].retain(|_, owner| *owner != node);
-        }
+        let (operators, mut ctx) = self.operator_parts(world, now, tracer);
+        operators.node_removed(node, &mut ctx, &mut outbox.commands);
+        self.sets.forget_node(node);
         match &mut self.side {
             MaintainerSide::Ours(checksums) => checksums.remove_nodes(&[node]),
             MaintainerSide::Reference { trackers, gate } => {
@@ -982,7 +724,6 @@ impl SimMaintainer {
                 gate.remove_node(node);
             }
         }
-        self.lingering.retain(|(_, n, _, _)| *n != node);
         self.incarnations.remove(&node);
         self.heard.remove(&node);
         self.planted.retain(|(n, _), _| *n != node);
@@ -992,7 +733,7 @@ impl SimMaintainer {
         outbox
     }
 
-    /// A node joined (or came back): it is bootstrapped; its spans come through add operators.
+    /// A node joined: it is bootstrapped; its spans come through add operators.
     pub fn node_added(&mut self, node: NodeId, now: u64, tracer: &mut Tracer) -> Outbox {
         self.members.insert(node);
         self.unanswered.insert(node, now);
@@ -1007,95 +748,24 @@ impl SimMaintainer {
 
     // ---- operators ---------------------------------------------------------------------------
 
-    fn push_operator(&mut self, operator: Operator) -> u64 {
-        let id = self.next_op;
-        self.next_op += 1;
-        self.span_op.insert(operator.span, id);
-        for source in &operator.sources {
-            self.span_op.insert(*source, id);
-        }
-        self.operators.insert(id, operator);
-        id
-    }
-
-    fn new_operator(
-        &self,
-        kind: OperatorKind,
-        mode: Mode,
-        span: DispatcherId,
-        phase: Phase,
-        now: u64,
-    ) -> Operator {
-        Operator {
-            kind,
-            mode,
-            span,
-            phase,
-            origin: None,
-            dest: None,
-            sources: Vec::new(),
-            checkpoint: 0,
-            last_sent: now,
-            transitions: Vec::new(),
-            floor: matches!(
-                kind,
-                OperatorKind::Add | OperatorKind::Move | OperatorKind::Split
-            ),
-        }
-    }
-
     /// Places absent span `id` on `dest`.
     pub fn start_add(
         &mut self,
         id: DispatcherId,
         dest: NodeId,
+        world: &mut World,
         now: u64,
         tracer: &mut Tracer,
     ) -> Outbox {
-        let mut outbox = Outbox::default();
-        let Some(view) = self.spans.get(&id).copied() else {
-            return outbox;
-        };
-        if view.status != SpanStatus::Absent || self.span_op.contains_key(&id) {
-            return outbox;
+        match AddOperator::plan(&self.spans, id, dest, now) {
+            Some(op) => self.start_operator(Box::new(op), world, now, tracer),
+            None => Outbox::default(),
         }
-        let mut operator = self.new_operator(OperatorKind::Add, view.mode, id, Phase::AddDest, now);
-        operator.dest = Some(dest);
-        let op = self.push_operator(operator);
-        self.update_span(id, |v| {
-            v.status = SpanStatus::Scheduling;
-            v.node = Some(dest);
-            v.reported_at = now;
-        });
-        self.begin(op, view.mode, dest, id, false);
-        if self.ordering == Ordering::Eager {
-            self.delta(view.mode, dest, &[id], &[]);
-        }
-        outbox.commands.push(Command::Create {
-            node: dest,
-            id,
-            mode: view.mode,
-            start_ts: view.checkpoint,
-        });
-        tracer.log(now, "maintainer", || {
-            format!("add {} to {dest} (start {})", short(id), view.checkpoint)
-        });
-        outbox
     }
 
     /// A new table: its span joins, absent, at `checkpoint`.
     pub fn add_table(&mut self, id: DispatcherId, mode: Mode, checkpoint: u64) {
-        self.set_span(
-            id,
-            Some(SpanView {
-                mode,
-                status: SpanStatus::Absent,
-                node: None,
-                checkpoint,
-                last_state: None,
-                reported_at: 0,
-            }),
-        );
+        self.spans.add_table(id, mode, checkpoint);
     }
 
     /// A table was dropped: an operator on its span is replaced, and a remove operator takes the
@@ -1112,42 +782,25 @@ impl SimMaintainer {
             return outbox;
         };
         let captured = view.node.filter(|_| view.status != SpanStatus::Absent);
-        if let Some(&op) = self.span_op.get(&id) {
+        if let Some(running) = self.operators.on_span(&id) {
+            let kind = running.kind();
             tracer.log(now, "maintainer", || {
                 format!(
                     "table of {} dropped while its {} runs: replacing it",
                     short(id),
-                    self.operators[&op].kind.name()
+                    kind.name()
                 )
             });
-            self.cancel(op, id, world, now, &mut outbox, tracer);
+            let (operators, mut ctx) = self.operator_parts(world, now, tracer);
+            operators.task_removed(id, &mut ctx, &mut outbox.commands);
         }
         let Some(node) = captured else {
-            self.set_span(id, None);
+            self.spans.set(id, None);
             return outbox;
         };
-        let mut operator = self.new_operator(
-            OperatorKind::Remove,
-            view.mode,
-            id,
-            Phase::RemoveOrigin,
-            now,
-        );
-        operator.origin = Some(node);
-        let op = self.push_operator(operator);
-        self.set_span(id, None);
-        self.begin(op, view.mode, node, id, true);
-        if self.ordering == Ordering::Eager {
-            self.remove_delta(view.mode, node, id);
-        }
-        outbox.commands.push(Command::Remove {
-            node,
-            id,
-            mode: view.mode,
-        });
-        tracer.log(now, "maintainer", || {
-            format!("remove {} from {node}", short(id))
-        });
+        let remove = RemoveOperator::new(id, view.mode, node, now);
+        let more = self.start_operator(Box::new(remove), world, now, tracer);
+        outbox.commands.extend(more.commands);
         outbox
     }
 
@@ -1156,83 +809,29 @@ impl SimMaintainer {
         &mut self,
         id: DispatcherId,
         dest: NodeId,
+        world: &mut World,
         now: u64,
         tracer: &mut Tracer,
     ) -> Outbox {
-        let mut outbox = Outbox::default();
-        let Some(view) = self.spans.get(&id).copied() else {
-            return outbox;
-        };
-        let Some(origin) = view.node else {
-            return outbox;
-        };
-        if view.status != SpanStatus::Replicating
-            || self.span_op.contains_key(&id)
-            || origin == dest
-        {
-            return outbox;
+        match MoveOperator::plan(&self.spans, id, dest, now) {
+            Some(op) => self.start_operator(Box::new(op), world, now, tracer),
+            None => Outbox::default(),
         }
-        let mut operator =
-            self.new_operator(OperatorKind::Move, view.mode, id, Phase::RemoveOrigin, now);
-        operator.origin = Some(origin);
-        operator.dest = Some(dest);
-        let op = self.push_operator(operator);
-        self.update_span(id, |v| v.status = SpanStatus::Scheduling);
-        self.begin(op, view.mode, origin, id, true);
-        self.begin(op, view.mode, dest, id, false);
-        if self.ordering == Ordering::Eager {
-            self.delta(view.mode, dest, &[id], &[]);
-        }
-        outbox.commands.push(Command::Remove {
-            node: origin,
-            id,
-            mode: view.mode,
-        });
-        tracer.log(now, "maintainer", || {
-            format!("move {} from {origin} to {dest}", short(id))
-        });
-        outbox
     }
 
-    /// Splits replicating span `id`; its halves become `left` and `right`.
+    /// Splits replicating span `id`; its halves become `halves`.
     pub fn start_split(
         &mut self,
         id: DispatcherId,
         halves: [DispatcherId; 2],
+        world: &mut World,
         now: u64,
         tracer: &mut Tracer,
     ) -> Outbox {
-        let mut outbox = Outbox::default();
-        let Some(view) = self.spans.get(&id).copied() else {
-            return outbox;
-        };
-        let Some(origin) = view.node else {
-            return outbox;
-        };
-        if view.status != SpanStatus::Replicating || self.span_op.contains_key(&id) {
-            return outbox;
+        match SplitOperator::plan(&self.spans, id, halves, now) {
+            Some(op) => self.start_operator(Box::new(op), world, now, tracer),
+            None => Outbox::default(),
         }
-        let mut operator =
-            self.new_operator(OperatorKind::Split, view.mode, id, Phase::RemoveOrigin, now);
-        operator.origin = Some(origin);
-        operator.checkpoint = view.checkpoint;
-        operator.sources = Vec::new();
-        let op = self.push_operator(operator);
-        self.halves.insert(op, halves);
-        self.update_span(id, |v| v.status = SpanStatus::Scheduling);
-        self.begin(op, view.mode, origin, id, true);
-        if self.ordering == Ordering::Eager {
-            self.delta(view.mode, origin, &[], &[id]);
-        }
-        outbox.commands.push(Command::Remove {
-            node: origin,
-            id,
-            mode: view.mode,
-        });
-        tracer.log(now, "maintainer", || {
-            format!("split {} on {origin}", short(id))
-        });
-        outbox
     }
 
     /// Merges replicating spans `sources` (one node, one mode) into a new span `merged`.
@@ -1240,438 +839,13 @@ impl SimMaintainer {
         &mut self,
         sources: [DispatcherId; 2],
         merged: DispatcherId,
+        world: &mut World,
         now: u64,
         tracer: &mut Tracer,
     ) -> Outbox {
-        let mut outbox = Outbox::default();
-        let views: Vec<SpanView> = sources
-            .iter()
-            .filter_map(|id| self.spans.get(id).copied())
-            .collect();
-        if views.len() != 2
-            || views.iter().any(|v| v.status != SpanStatus::Replicating)
-            || views[0].node != views[1].node
-            || views[0].mode != views[1].mode
-            || sources.iter().any(|id| self.span_op.contains_key(id))
-        {
-            return outbox;
-        }
-        let (mode, node) = (views[0].mode, views[0].node.expect("replicating"));
-        let checkpoint = views.iter().map(|v| v.checkpoint).min().unwrap_or(0).max(1);
-        let mut operator =
-            self.new_operator(OperatorKind::Merge, mode, merged, Phase::Merging, now);
-        operator.origin = Some(node);
-        operator.sources = sources.to_vec();
-        let op = self.push_operator(operator);
-        for id in sources {
-            self.update_span(id, |v| v.status = SpanStatus::Scheduling);
-        }
-        self.set_span(
-            merged,
-            Some(SpanView {
-                mode,
-                status: SpanStatus::Scheduling,
-                node: Some(node),
-                checkpoint,
-                last_state: None,
-                reported_at: now,
-            }),
-        );
-        self.begin(op, mode, node, merged, false);
-        for id in sources {
-            self.begin(op, mode, node, id, true);
-        }
-        if self.ordering == Ordering::Eager {
-            self.delta(mode, node, &[merged], &sources);
-        }
-        outbox.commands.push(Command::Merge {
-            node,
-            sources: sources.to_vec(),
-            merged,
-            mode,
-        });
-        tracer.log(now, "maintainer", || {
-            format!(
-                "merge {} and {} into {} on {node}",
-                short(sources[0]),
-                short(sources[1]),
-                short(merged)
-            )
-        });
-        outbox
-    }
-
-    /// Operator `op` finished: its `PostFinish` under the reference ordering, then its in-flight
-    /// marks end.
-    fn finish(
-        &mut self,
-        op: u64,
-        made_at: Option<u64>,
-        world: &mut World,
-        now: u64,
-        outbox: &mut Outbox,
-        tracer: &mut Tracer,
-    ) {
-        let Some(operator) = self.operators.remove(&op) else {
-            return;
-        };
-        self.span_op.remove(&operator.span);
-        for source in &operator.sources {
-            self.span_op.remove(source);
-        }
-        let reference = self.ordering == Ordering::Reference;
-        let (mode, id) = (operator.mode, operator.span);
-        match operator.kind {
-            OperatorKind::Add => {
-                let dest = operator.dest.expect("an add has a destination");
-                self.update_span(id, |v| v.status = SpanStatus::Replicating);
-                if reference {
-                    self.delta(mode, dest, &[id], &[]);
-                }
-            }
-            OperatorKind::Remove => {
-                let node = operator.origin.expect("a remove has a node");
-                if reference {
-                    self.remove_delta(mode, node, id);
-                }
-            }
-            OperatorKind::Move => {
-                let dest = operator.dest.expect("a move has a destination");
-                self.update_span(id, |v| {
-                    v.status = SpanStatus::Replicating;
-                    v.node = Some(dest);
-                });
-                if reference {
-                    self.delta(mode, dest, &[id], &[]);
-                }
-            }
-            OperatorKind::Split => {
-                let origin = operator.origin.expect("a split has an origin");
-                if reference {
-                    self.delta(mode, origin, &[], &[id]);
-                }
-                let halves = self.halves.remove(&op).expect("a split has halves");
-                let stored = self
-                    .spans
-                    .get(&id)
-                    .map_or(operator.checkpoint, |v| v.checkpoint);
-                let checkpoint = operator.checkpoint.min(stored);
-                let progress = world.span(id).map(|s| s.progress);
-                world.remove(id);
-                self.set_span(id, None);
-                for half in halves {
-                    if let Some(progress) = progress {
-                        world.add(half, mode, progress);
-                    }
-                    self.add_table(half, mode, checkpoint);
-                }
-            }
-            OperatorKind::Merge => {
-                let node = operator.origin.expect("a merge has a node");
-                if reference {
-                    self.delta(mode, node, &[id], &operator.sources);
-                }
-                let progress = operator
-                    .sources
-                    .iter()
-                    .filter_map(|s| world.span(*s))
-                    .map(|s| s.progress)
-                    .min();
-                for source in &operator.sources {
-                    world.remove(*source);
-                    self.set_span(*source, None);
-                }
-                if let Some(progress) = progress {
-                    let merged_checkpoint = self.spans.get(&id).map_or(0, |v| v.checkpoint);
-                    world.add(id, mode, progress.max(merged_checkpoint));
-                }
-                self.update_span(id, |v| v.status = SpanStatus::Replicating);
-            }
-        }
-        self.end_transitions(mode, &operator.transitions, made_at);
-        let _ = outbox;
-        tracer.log(now, "maintainer", || {
-            format!("{} of {} finished", operator.kind.name(), short(id))
-        });
-    }
-
-    /// The abort that leaves the span absent: a move whose destination went away (the ID leaves
-    /// the origin's expected set now), an add or split whose node went away.
-    fn finish_as_absent(&mut self, op: u64, now: u64, tracer: &mut Tracer) {
-        let Some(operator) = self.operators.remove(&op) else {
-            return;
-        };
-        self.span_op.remove(&operator.span);
-        for source in &operator.sources {
-            self.span_op.remove(source);
-        }
-        let (mode, id) = (operator.mode, operator.span);
-        let eager = self.ordering == Ordering::Eager;
-        match operator.kind {
-            OperatorKind::Move if eager => {
-                // Undo the start's `+id` on the destination.
-                let dest = operator.dest.expect("a move has a destination");
-                self.delta(mode, dest, &[], &[id]);
-            }
-            OperatorKind::Move => {
-                // The reference's finishAsAbsent: the ID leaves the origin's expected set now.
-                let origin = operator.origin.expect("a move has an origin");
-                self.remove_delta(mode, origin, id);
-            }
-            OperatorKind::Add if eager => {
-                let dest = operator.dest.expect("an add has a destination");
-                self.delta(mode, dest, &[], &[id]);
-            }
-            _ => {}
-        }
-        self.halves.remove(&op);
-        if operator.kind != OperatorKind::Remove {
-            self.mark_absent(id);
-        }
-        self.end_transitions(mode, &operator.transitions, None);
-        tracer.log(now, "maintainer", || {
-            format!("{} of {} ended as absent", operator.kind.name(), short(id))
-        });
-    }
-
-    /// A merge aborted: by the loss of its node (the sources become absent) or by a table drop
-    /// (the sources stay where they are, for the remove operators to take).
-    fn abort_merge(&mut self, op: u64, node_lost: bool, now: u64, tracer: &mut Tracer) {
-        let Some(operator) = self.operators.remove(&op) else {
-            return;
-        };
-        self.span_op.remove(&operator.span);
-        for source in &operator.sources {
-            self.span_op.remove(source);
-        }
-        let (mode, merged) = (operator.mode, operator.span);
-        let node = operator.origin.expect("a merge has a node");
-        if self.ordering == Ordering::Eager && !node_lost {
-            self.delta(mode, node, &operator.sources, &[merged]);
-        }
-        for source in &operator.sources {
-            if node_lost {
-                self.mark_absent(*source);
-            } else {
-                self.update_span(*source, |v| v.status = SpanStatus::Replicating);
-                // The node may have run the merge already and closed the source.
-                let closed = self
-                    .spans
-                    .get(source)
-                    .is_some_and(|v| v.last_state == Some(ComponentState::Stopped));
-                if closed {
-                    self.reconcile_gone(node, *source, mode);
-                }
-            }
-        }
-        self.set_span(merged, None);
-        self.end_transitions(mode, &operator.transitions, None);
-        tracer.log(now, "maintainer", || {
-            format!("merge into {} aborted", short(merged))
-        });
-    }
-
-    /// A table drop replaces the operator running on span `id`.
-    fn cancel(
-        &mut self,
-        op: u64,
-        id: DispatcherId,
-        world: &mut World,
-        now: u64,
-        outbox: &mut Outbox,
-        tracer: &mut Tracer,
-    ) {
-        let Some(operator) = self.operators.get(&op).cloned() else {
-            return;
-        };
-        match operator.kind {
-            OperatorKind::Move => {
-                // Done without its final delta: the span stays bound where it is now.
-                self.operators.remove(&op);
-                self.span_op.remove(&operator.span);
-                self.update_span(id, |v| v.status = SpanStatus::Replicating);
-                self.end_transitions(operator.mode, &operator.transitions, None);
-            }
-            OperatorKind::Split | OperatorKind::Add => self.finish_as_absent(op, now, tracer),
-            OperatorKind::Merge => self.abort_merge(op, false, now, tracer),
-            OperatorKind::Remove => {}
-        }
-        let _ = (world, outbox);
-    }
-
-    fn on_node_remove(
-        &mut self,
-        op: u64,
-        node: NodeId,
-        world: &mut World,
-        now: u64,
-        outbox: &mut Outbox,
-        tracer: &mut Tracer,
-    ) {
-        let Some(operator) = self.operators.get(&op).cloned() else {
-            return;
-        };
-        match operator.kind {
-            OperatorKind::Add if operator.dest == Some(node) => {
-                self.finish_as_absent(op, now, tracer)
-            }
-            OperatorKind::Remove if operator.origin == Some(node) => {
-                self.finish(op, None, world, now, outbox, tracer)
-            }
-            OperatorKind::Split if operator.origin == Some(node) => {
-                self.finish_as_absent(op, now, tracer)
-            }
-            OperatorKind::Merge if operator.origin == Some(node) => {
-                self.abort_merge(op, true, now, tracer)
-            }
-            OperatorKind::Move => {
-                let (origin, dest) = (operator.origin, operator.dest);
-                match operator.phase {
-                    Phase::AddDest if dest == Some(node) => self.finish_as_absent(op, now, tracer),
-                    Phase::RemoveOrigin if dest == Some(node) => {
-                        if let Some(operator) = self.operators.get_mut(&op) {
-                            operator.phase = Phase::AbortRemoveOrigin;
-                        }
-                    }
-                    Phase::AbortRemoveOrigin if origin == Some(node) => {
-                        self.finish_as_absent(op, now, tracer)
-                    }
-                    Phase::RemoveOrigin if origin == Some(node) => {
-                        self.enter_add_dest(op, now, outbox)
-                    }
-                    _ => {}
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn enter_add_dest(&mut self, op: u64, now: u64, outbox: &mut Outbox) {
-        let Some(operator) = self.operators.get_mut(&op) else {
-            return;
-        };
-        operator.phase = Phase::AddDest;
-        operator.last_sent = now;
-        let (id, mode, dest) = (
-            operator.span,
-            operator.mode,
-            operator.dest.expect("a move has a destination"),
-        );
-        self.update_span(id, |v| {
-            v.node = Some(dest);
-            v.reported_at = now;
-        });
-        let start_ts = self.spans.get(&id).map_or(0, |v| v.checkpoint);
-        outbox.commands.push(Command::Create {
-            node: dest,
-            id,
-            mode,
-            start_ts,
-        });
-    }
-
-    /// The operator part of handling one status from `from`, reported in a heartbeat made at
-    /// `made_at`.
-    #[allow(clippy::too_many_arguments)] // the handler's context: world, clock, outbox, trace
-    fn operator_status(
-        &mut self,
-        from: NodeId,
-        status: &TableSpanStatus,
-        made_at: u64,
-        world: &mut World,
-        now: u64,
-        outbox: &mut Outbox,
-        tracer: &mut Tracer,
-    ) {
-        let Some(id) = status.id.map(DispatcherId::from) else {
-            return;
-        };
-        let Some(&op) = self.span_op.get(&id) else {
-            return;
-        };
-        let state = ComponentState::try_from(status.component_status).unwrap_or_default();
-        let operator = self.operators[&op].clone();
-        if operator.span != id {
-            return; // a merge source: its occupy placeholder ignores statuses
-        }
-        match (operator.kind, operator.phase) {
-            (OperatorKind::Add, _)
-                if operator.dest == Some(from) && state == ComponentState::Working =>
-            {
-                self.finish(op, Some(made_at), world, now, outbox, tracer)
-            }
-            (OperatorKind::Remove, _)
-                if operator.origin == Some(from) && state == ComponentState::Stopped =>
-            {
-                self.finish(op, Some(made_at), world, now, outbox, tracer)
-            }
-            (OperatorKind::Split, _)
-                if operator.origin == Some(from) && state != ComponentState::Working =>
-            {
-                if let Some(operator) = self.operators.get_mut(&op) {
-                    operator.checkpoint = operator.checkpoint.max(status.checkpoint_ts);
-                }
-                self.finish(op, Some(made_at), world, now, outbox, tracer)
-            }
-            (OperatorKind::Move, Phase::RemoveOrigin)
-                if operator.origin == Some(from) && state != ComponentState::Working =>
-            {
-                self.enter_add_dest(op, now, outbox)
-            }
-            (OperatorKind::Move, Phase::AbortRemoveOrigin)
-                if operator.origin == Some(from) && state != ComponentState::Working =>
-            {
-                self.finish_as_absent(op, now, tracer)
-            }
-            (OperatorKind::Move, Phase::AddDest)
-                if operator.dest == Some(from) && state == ComponentState::Working =>
-            {
-                self.finish(op, Some(made_at), world, now, outbox, tracer)
-            }
-            (OperatorKind::Merge, _)
-                if operator.origin == Some(from) && state == ComponentState::Working =>
-            {
-                self.finish(op, Some(made_at), world, now, outbox, tracer)
-            }
-            (OperatorKind::Merge, _)
-                if operator.origin == Some(from) && state == ComponentState::Stopped =>
-            {
-                // The node could not merge (a source was gone or going): give up; the sources
-                // stay where they are and the scheduler's reconciliation finds any that left.
-                self.abort_merge(op, false, now, tracer)
-            }
-            _ => {}
-        }
-    }
-
-    /// Resends the current command of every operator waiting longer than `interval`.
-    fn resend_commands(&mut self, now: u64, interval: u64, outbox: &mut Outbox) {
-        for operator in self.operators.values_mut() {
-            if now.saturating_sub(operator.last_sent) < interval {
-                continue;
-            }
-            operator.last_sent = now;
-            let (id, mode) = (operator.span, operator.mode);
-            let command = match (operator.kind, operator.phase) {
-                (OperatorKind::Merge, _) => Command::Merge {
-                    node: operator.origin.expect("merge node"),
-                    sources: operator.sources.clone(),
-                    merged: id,
-                    mode,
-                },
-                (_, Phase::AddDest) => Command::Create {
-                    node: operator.dest.expect("destination"),
-                    id,
-                    mode,
-                    start_ts: self.spans.get(&id).map_or(0, |v| v.checkpoint),
-                },
-                _ => Command::Remove {
-                    node: operator.origin.expect("origin"),
-                    id,
-                    mode,
-                },
-            };
-            outbox.commands.push(command);
+        match MergeOperator::plan(&self.spans, sources, merged, now) {
+            Some(op) => self.start_operator(Box::new(op), world, now, tracer),
+            None => Outbox::default(),
         }
     }
 
@@ -1721,21 +895,26 @@ impl SimMaintainer {
         *heard = (*heard).max(stamp);
         self.observe_protocol(heartbeat, now);
         for status in heartbeat.statuses() {
-            self.operator_status(
-                node,
-                status,
-                heartbeat.at_ms,
-                world,
-                now,
-                &mut outbox,
-                tracer,
-            );
+            if let Some(id) = status.id.map(DispatcherId::from) {
+                let state = ComponentState::try_from(status.component_status).unwrap_or_default();
+                let (operators, mut ctx) = self.operator_parts(world, now, tracer);
+                operators.status(
+                    node,
+                    id,
+                    state,
+                    status.checkpoint_ts,
+                    heartbeat.at_ms,
+                    &mut ctx,
+                    &mut outbox.commands,
+                );
+            }
             self.span_status(node, status, heartbeat.at_ms, &mut outbox);
         }
         if heartbeat.complete {
             self.reconcile_complete(node, heartbeat.statuses(), heartbeat.at_ms, now, tracer);
         }
-        self.end_lingering(node, heartbeat.at_ms);
+        self.sets
+            .end_lingering(&mut self.side, node, heartbeat.at_ms);
         outbox
     }
 
@@ -1784,7 +963,7 @@ impl SimMaintainer {
         let state = ComponentState::try_from(status.component_status).unwrap_or_default();
         let Some(view) = self.spans.get(&id).copied() else {
             // No span: a Working dispatcher nobody knows is removed (unless an operator owns it).
-            if state == ComponentState::Working && !self.span_op.contains_key(&id) {
+            if state == ComponentState::Working && !self.operators.occupies(&id) {
                 let mode = Mode::from_wire(status.mode).unwrap_or_default();
                 outbox.commands.push(Command::Remove {
                     node: from,
@@ -1803,11 +982,10 @@ impl SimMaintainer {
             // arrived late). The reference leaves it (a TODO in its HandleStatus), and with the
             // checksum that node would stay MISMATCH for good; the scheduler modelled here
             // removes it, for both protocols.
-            let involved = self
-                .span_op
-                .get(&id)
-                .and_then(|op| self.operators.get(op))
-                .is_some_and(|op| op.origin == Some(from) || op.dest == Some(from));
+            let involved = self.operators.on_span(&id).is_some_and(|op| {
+                let (_, origin, dest) = op.shape();
+                origin == Some(from) || dest == Some(from)
+            });
             if state == ComponentState::Working && !involved {
                 outbox.commands.push(Command::Remove {
                     node: from,
@@ -1817,14 +995,14 @@ impl SimMaintainer {
             }
             return;
         }
-        self.update_span(id, |v| {
+        self.spans.update(id, |v| {
             v.last_state = Some(state);
             v.checkpoint = v.checkpoint.max(status.checkpoint_ts);
             v.reported_at = made_at;
         });
         let gone = state == ComponentState::Stopped
             && view.status == SpanStatus::Replicating
-            && !self.span_op.contains_key(&id);
+            && !self.operators.occupies(&id);
         if gone {
             self.reconcile_gone(from, id, view.mode);
         }
@@ -1845,8 +1023,8 @@ impl SimMaintainer {
         let empty = BTreeSet::new();
         let complete_period = self.complete_period_ms;
         let gone: Vec<(DispatcherId, Mode)> = self
-            .by_node
-            .get(&from)
+            .spans
+            .on_node(from)
             .unwrap_or(&empty)
             .iter()
             .filter_map(|id| self.spans.get(id).map(|v| (id, v)))
@@ -1867,7 +1045,7 @@ impl SimMaintainer {
                     && made_at > v.reported_at
                     && listable
                     && !listed.contains(id)
-                    && !self.span_op.contains_key(id)
+                    && !self.operators.occupies(id)
             })
             .map(|(id, v)| (*id, v.mode))
             .collect();
@@ -1880,8 +1058,8 @@ impl SimMaintainer {
     }
 
     fn reconcile_gone(&mut self, node: NodeId, id: DispatcherId, mode: Mode) {
-        self.mark_absent(id);
-        self.delta(mode, node, &[], &[id]);
+        self.spans.mark_absent(id);
+        self.sets.delta(&mut self.side, mode, node, &[], &[id]);
     }
 
     /// An ack.
@@ -1905,11 +1083,13 @@ impl SimMaintainer {
 
     /// One maintainer period: resend operators' commands, place absent spans, flush and resend
     /// updates.
+    #[allow(clippy::too_many_arguments)] // the period's context: world, clock, rng, trace
     pub fn tick(
         &mut self,
         now: u64,
         operator_resend_ms: u64,
         place_batch: usize,
+        world: &mut World,
         rng: &mut SimRng,
         tracer: &mut Tracer,
     ) -> Outbox {
@@ -1923,17 +1103,20 @@ impl SimMaintainer {
         if !self.bootstrapped() {
             return outbox;
         }
-        self.resend_commands(now, operator_resend_ms, &mut outbox);
+        outbox
+            .commands
+            .extend(self.operators.resend(now, operator_resend_ms, &self.spans));
         let absent: Vec<DispatcherId> = self
-            .absent
+            .spans
+            .absent()
             .iter()
-            .filter(|id| !self.span_op.contains_key(id))
+            .filter(|id| !self.operators.occupies(id))
             .take(place_batch)
             .copied()
             .collect();
         for id in absent {
             if let Some(dest) = self.least_loaded(rng) {
-                let more = self.start_add(id, dest, now, tracer);
+                let more = self.start_add(id, dest, world, now, tracer);
                 outbox.commands.extend(more.commands);
             }
         }
@@ -1972,13 +1155,9 @@ impl SimMaintainer {
     /// The scheduler's floor for `mode`: the stored checkpoint of every in-flight add, move and
     /// split span, and of every absent or scheduling span.
     pub fn floor(&self, mode: Mode) -> Option<u64> {
-        let operators = self
-            .operators
-            .values()
-            .filter(|op| op.floor && op.mode == mode)
-            .filter_map(|op| self.spans.get(&op.span).map(|v| v.checkpoint));
-        let spans = self.non_replicating[mode as usize].first().map(|(c, _)| *c);
-        operators.chain(spans).min()
+        let operators = self.operators.floor(mode, &self.spans);
+        let spans = self.spans.lowest_non_replicating(mode);
+        operators.into_iter().chain(spans).min()
     }
 
     /// What limits the checkpoint now, in words: the floors and, per required node, what the
@@ -2060,7 +1239,7 @@ impl SimMaintainer {
                         let mut missing = false;
                         for node in &self.members {
                             for mode in &self.modes {
-                                if self.bound.get(&(*node, *mode)).copied().unwrap_or(0) == 0 {
+                                if self.spans.bound_spans(*node, *mode) == 0 {
                                     continue;
                                 }
                                 match checksums
@@ -2102,10 +1281,7 @@ impl SimMaintainer {
                         .members
                         .iter()
                         .copied()
-                        .filter(|n| {
-                            *n == self.me.host
-                                || self.bound.get(&(*n, mode)).copied().unwrap_or(0) > 0
-                        })
+                        .filter(|n| *n == self.me.host || self.spans.bound_spans(*n, mode) > 0)
                         .collect();
                     let decided = match gate {
                         // No checksum: the kept watermarks (by the Watermark.seq rule) of
