@@ -69,6 +69,9 @@ enum Event {
     },
     ToMaintainer {
         instance: u64,
+        /// Heartbeats and acks are addressed to a node, and go to whichever maintainer runs
+        /// there when they arrive (row H6); bootstrap responses to the instance.
+        by_host: Option<NodeId>,
         body: ToMaintainer,
         reliable: bool,
     },
@@ -354,13 +357,20 @@ impl<'a> Simulation<'a> {
             }
             Event::ToMaintainer {
                 instance,
+                by_host,
                 body,
                 reliable,
             } => {
                 if reliable {
                     self.reliable_in_flight -= 1;
                 }
-                self.maintainer_receives(instance, body);
+                let instance = match by_host {
+                    None => Some(instance),
+                    Some(host) => self.instance_on(host),
+                };
+                if let Some(instance) = instance {
+                    self.maintainer_receives(instance, body);
+                }
             }
             Event::NodeHeartbeat { node, incarnation } => self.node_heartbeat(node, incarnation),
             Event::NodeStatusFlush { node, incarnation } => {
@@ -479,7 +489,23 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn send_to_maintainer(&mut self, instance: u64, body: ToMaintainer) {
+    /// The maintainer of the changefeed running on `host` now (the current one, else the
+    /// newest zombie there): where TiCDC delivers what a node addresses to that node
+    /// (`downstreamadapter/dispatchermanager/task.go` sends heartbeats to the maintainer's node
+    /// ID; acks answer the sender node).
+    fn instance_on(&self, host: NodeId) -> Option<u64> {
+        match &self.maintainer {
+            Some(current) if current.me.host == host => Some(current.me.instance),
+            _ => self
+                .zombies
+                .iter()
+                .rev()
+                .find(|z| z.me.host == host)
+                .map(|z| z.me.instance),
+        }
+    }
+
+    fn send_to_maintainer(&mut self, instance: u64, by_host: Option<NodeId>, body: ToMaintainer) {
         let reliable = matches!(body, ToMaintainer::BootstrapResponse { .. });
         let delivery = if reliable {
             Delivery::Reliable
@@ -498,6 +524,7 @@ impl<'a> Simulation<'a> {
                 at,
                 Event::ToMaintainer {
                     instance,
+                    by_host,
                     body: body.clone(),
                     reliable,
                 },
@@ -573,6 +600,7 @@ impl<'a> Simulation<'a> {
                 });
                 self.send_to_maintainer(
                     from.instance,
+                    None,
                     ToMaintainer::BootstrapResponse {
                         node,
                         incarnation,
@@ -625,7 +653,7 @@ impl<'a> Simulation<'a> {
         };
         // Acks go to the maintainer that sent the update.
         for ack in output.acks.clone() {
-            self.send_to_maintainer(from.instance, ToMaintainer::Ack(ack));
+            self.send_to_maintainer(from.instance, Some(from.host), ToMaintainer::Ack(ack));
         }
         self.node_output(
             node,
@@ -700,6 +728,7 @@ impl<'a> Simulation<'a> {
             .log(self.now, node, || describe_heartbeat(&heartbeat));
         self.send_to_maintainer(
             target.instance,
+            Some(target.host),
             ToMaintainer::Heartbeat(Box::new(heartbeat)),
         );
     }
