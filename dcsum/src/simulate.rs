@@ -17,7 +17,7 @@ use std::time::Instant;
 pub enum ProtocolArg {
     /// This project's protocol.
     Ours,
-    /// TiCDC's pull request 3782 as written.
+    /// TiCDC's pull request 3782 as intended (as written its head cannot run: finding 0).
     Reference,
 }
 

@@ -4,7 +4,7 @@
 //! Time is simulated in milliseconds. The defaults are the reference system's timings where it
 //! has one (node heartbeat 200 ms with a complete status list every 10 s, maintainer period
 //! 100 ms, update resend 1 s, status batching 10 ms, merge check 1 s); [`Timing::realistic`]
-//! is the scale experiment's (heartbeat 1 s).
+//! is the scale experiment's (the same cadences; dispatchers initialize in up to 2 s).
 
 use crate::network::NetworkConfig;
 use crate::planted::PlantedBug;
@@ -16,7 +16,8 @@ pub enum Protocol {
     /// versions and incarnations, a monotone checkpoint, epochs that grow with every maintainer.
     #[default]
     Ours,
-    /// TiCDC's pull request 3782 as written: `checksumStateSeq` and `Watermark.seq` ordered
+    /// TiCDC's pull request 3782 as it evidently means to work (as written its head cannot run:
+    /// finding 0 in `docs/simulator.md`): `checksumStateSeq` and `Watermark.seq` ordered
     /// separately, the plain MATCH gate over the nodes with bound spans plus the maintainer's
     /// own, a node that follows whoever bootstrapped it last and accepts updates only from that
     /// maintainer and epoch, and an epoch that a maintainer move or failover keeps.

@@ -332,7 +332,7 @@ pub struct RebalanceRow {
 }
 
 /// The rebalance experiment's configuration: `nodes` nodes, `dispatchers` dispatchers, the
-/// realistic timings (heartbeat 1 s, flush 100 ms, resend 1 s), a network with millisecond delays
+/// realistic timings (the reference's: heartbeat 200 ms, flush 100 ms, resend 1 s), a network with millisecond delays
 /// (1-5 ms, 5% reordered up to 50 ms, nothing lost), no faults, no operator but a rebalance moving
 /// `percent_per_minute` of the dispatchers per minute for `seconds`.
 pub fn rebalance_config(

@@ -3,8 +3,9 @@
 //! the changefeed's checkpoint passes a span's progress, time when it is held.
 //!
 //! # What is simulated
-//! One maintainer at a time (it can fail over, move, or linger as a zombie), nodes that run the
-//! spans' dispatchers (they can restart under the same node ID, or leave and be replaced), the
+//! One maintainer at a time (it can fail over, restart after an error, move, or linger as a
+//! zombie), nodes that run the spans' dispatchers (they can crash and come back under a new node
+//! ID, as TiCDC's do, or leave and be replaced), the
 //! network between them (loss, duplication, reordering), the scheduler's operators (add,
 //! remove, move, split, merge, and a table drop replacing a running one), every dispatcher's
 //! lifecycle and progress, and the checkpoint the maintainer computes. Time is in milliseconds;
