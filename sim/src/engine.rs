@@ -139,6 +139,10 @@ pub(crate) struct Simulation<'a> {
     epoch: u64,
     /// The reference's changefeed epoch (renewed by an error restart only).
     reference_epoch: u64,
+    /// Nodes whose maintainer failed: a failover stands for the node's loss (TiCDC would see it
+    /// come back, if at all, under a new ID), so none of them hosts a maintainer again while
+    /// another live node can.
+    failed_hosts: BTreeSet<NodeId>,
     next_node: u32,
     /// Per mode, the highest checkpoint any maintainer reported (what the coordinator persists).
     persisted: [u64; 2],
@@ -193,6 +197,7 @@ impl<'a> Simulation<'a> {
             next_instance: 1,
             epoch: 0,
             reference_epoch: 1,
+            failed_hosts: BTreeSet::new(),
             next_node: config.nodes.max(1) as u32,
             persisted: [ORIGIN_TS; 2],
             last_reported: [Some(ORIGIN_TS), config.redo.then_some(ORIGIN_TS)],
@@ -813,7 +818,11 @@ impl<'a> Simulation<'a> {
             .copied()
             .filter(|n| !self.down.contains(n))
             .collect();
-        let eligible: Vec<NodeId> = live.iter().copied().filter(|n| Some(*n) != avoid).collect();
+        let eligible: Vec<NodeId> = live
+            .iter()
+            .copied()
+            .filter(|n| Some(*n) != avoid && !self.failed_hosts.contains(n))
+            .collect();
         let host = match host.filter(|h| live.contains(h)) {
             Some(host) => host,
             None => match self.workload_rng.pick(if eligible.is_empty() {
@@ -1418,7 +1427,10 @@ impl<'a> Simulation<'a> {
                     rng.inclusive(timing.failover_pause_ms.0, timing.failover_pause_ms.1)
                 };
                 let (pause, host, avoid) = match kind {
-                    FaultKind::Failover => (pause(&mut self.workload_rng), None, Some(old_host)),
+                    FaultKind::Failover => {
+                        self.failed_hosts.insert(old_host);
+                        (pause(&mut self.workload_rng), None, Some(old_host))
+                    }
                     FaultKind::ErrorRestart => {
                         self.reference_epoch += 1;
                         (pause(&mut self.workload_rng), None, None)
@@ -1428,11 +1440,23 @@ impl<'a> Simulation<'a> {
                         self.node_dies(dest, FaultKind::Leave);
                         (timing.maintainer_tick_ms, Some(old_host), None)
                     }
-                    _ => (
-                        timing.maintainer_tick_ms,
-                        self.workload_rng.pick(&others).copied(),
-                        None,
-                    ),
+                    _ => {
+                        let healthy: Vec<NodeId> = others
+                            .iter()
+                            .copied()
+                            .filter(|n| !self.failed_hosts.contains(n))
+                            .collect();
+                        let pool = if healthy.is_empty() {
+                            &others
+                        } else {
+                            &healthy
+                        };
+                        (
+                            timing.maintainer_tick_ms,
+                            self.workload_rng.pick(pool).copied(),
+                            None,
+                        )
+                    }
                 };
                 self.schedule(self.now + pause, Event::MaintainerStart { host, avoid });
                 true
