@@ -5,8 +5,8 @@
 
 use dispatcher_checksum_sim::experiments;
 use dispatcher_checksum_sim::{
-    run_seeds, trace_seed_from, Checks, FaultConfig, GateKind, NetworkConfig, Ordering, Protocol,
-    Sabotage, SimConfig, Timing, ViolationKind, WorkloadConfig,
+    run_seeds, trace_seed_from, Checks, FaultConfig, GateKind, NetworkConfig, Ordering, PlantedBug,
+    Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig,
 };
 use std::error::Error;
 use std::process::ExitCode;
@@ -17,7 +17,7 @@ use std::time::Instant;
 pub enum ProtocolArg {
     /// This project's protocol.
     Ours,
-    /// TiCDC's pull request 3782 as written.
+    /// TiCDC's pull request 3782 as intended (as written its head cannot run: finding 0).
     Reference,
 }
 
@@ -41,47 +41,6 @@ pub enum GateArg {
     None,
     /// Ours' heartbeats with issue 3's rule (MATCH from every tracked node, any version).
     Contract,
-}
-
-/// A deliberate bug to plant, to see the checks fire.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum PlantedBug {
-    /// The gate merges heartbeats of one state_seq field by field (checkpoint-ahead).
-    GateKeepsMaxWatermarkWithinStateSeq,
-    /// The maintainer takes MISMATCH as MATCH (gate-opened-on-unequal-sets).
-    GateTrustsMismatch,
-    /// The checkpoint ignores the scheduler's floors (checkpoint-ahead).
-    IgnoreFloors,
-    /// The checkpoint may go backwards (checkpoint-regressed).
-    NoMonotoneGuard,
-    /// Nodes do not tell the incremental set about Working (equivalence).
-    IncrementalMissesWorking,
-    /// Nodes say MATCH when the counts agree (match-truthful).
-    MatchOnEqualCounts,
-    /// The maintainer's tracker misses remove deltas (tracker-oracle).
-    TrackerMissesRemove,
-    /// The maintainer never resends (liveness-no-match under loss).
-    NoResend,
-    /// Nodes reset on every bootstrap (liveness-no-match).
-    ResetOnEveryBootstrap,
-}
-
-impl PlantedBug {
-    fn sabotage(self) -> Sabotage {
-        match self {
-            PlantedBug::GateKeepsMaxWatermarkWithinStateSeq => {
-                Sabotage::GateKeepsMaxWatermarkWithinStateSeq
-            }
-            PlantedBug::GateTrustsMismatch => Sabotage::GateTrustsMismatch,
-            PlantedBug::IgnoreFloors => Sabotage::IgnoreFloors,
-            PlantedBug::NoMonotoneGuard => Sabotage::NoMonotoneGuard,
-            PlantedBug::IncrementalMissesWorking => Sabotage::IncrementalMissesWorking,
-            PlantedBug::MatchOnEqualCounts => Sabotage::MatchOnEqualCounts,
-            PlantedBug::TrackerMissesRemove => Sabotage::TrackerMissesRemove,
-            PlantedBug::NoResend => Sabotage::NoResend,
-            PlantedBug::ResetOnEveryBootstrap => Sabotage::ResetOnEveryBootstrap,
-        }
-    }
 }
 
 /// `dcsum simulate`'s arguments.
@@ -134,13 +93,19 @@ pub struct Args {
     /// Longest network delay in milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(5..=60_000))]
     max_delay_ms: u64,
-    /// Maintainer failovers per run.
-    #[arg(long, default_value_t = 3)]
+    /// Maintainer failovers per run (the maintainer's node is lost; a new one starts on another).
+    #[arg(long, default_value_t = 2)]
     failovers: usize,
+    /// Changefeed error restarts per run (a new maintainer with a new epoch).
+    #[arg(long, default_value_t = 1)]
+    error_restarts: usize,
     /// Clean maintainer moves per run.
     #[arg(long, default_value_t = 1)]
     moves: usize,
-    /// Node restarts (same node ID) per run.
+    /// Maintainer moves whose destination fails per run (re-added on the origin, same epoch).
+    #[arg(long, default_value_t = 1)]
+    move_dest_fails: usize,
+    /// Node restarts per run (the process comes back under a new node ID, as TiCDC's does).
     #[arg(long, default_value_t = 1)]
     restarts: usize,
     /// Nodes leaving per run.
@@ -153,7 +118,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     drifts: usize,
     /// Probability that a failed maintainer lingers as a zombie.
-    #[arg(long, default_value_t = 0.2, value_parser = probability)]
+    #[arg(long, default_value_t = 0.05, value_parser = probability)]
     zombie: f64,
     /// Length of the fault phase in seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
@@ -164,14 +129,16 @@ pub struct Args {
     /// Fraction of the dispatchers a rebalance moves per minute.
     #[arg(long, default_value_t = 0.0)]
     rebalance_per_minute: f64,
-    /// Use the scale experiment's timings (heartbeat 1 s) instead of the reference's (200 ms).
+    /// Use the scale experiment's timings (the reference's cadences; dispatchers take up to 2 s
+    /// to initialize instead of 1 s).
     #[arg(long)]
     realistic_timing: bool,
     /// Check only the checkpoint properties (for large clusters).
     #[arg(long)]
     progress_checks_only: bool,
-    /// Plant a deliberate bug (the run must then report violations).
-    #[arg(long, value_enum)]
+    /// Plant a deliberate bug (the run must then report violations): one of the simulator's
+    /// planted bugs (`dispatcher_checksum_sim::PlantedBug`), e.g. no-monotone-guard.
+    #[arg(long, value_parser = str::parse::<PlantedBug>)]
     plant_bug: Option<PlantedBug>,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
@@ -271,7 +238,9 @@ impl Args {
             },
             faults: FaultConfig {
                 failovers: self.failovers,
+                error_restarts: self.error_restarts,
                 moves: self.moves,
+                move_dest_fails: self.move_dest_fails,
                 restarts: self.restarts,
                 leaves: self.leaves,
                 replacements: self.replacements,
@@ -288,7 +257,7 @@ impl Args {
             } else {
                 Checks::Full
             },
-            sabotage: self.plant_bug.map_or(Sabotage::None, PlantedBug::sabotage),
+            planted_bug: self.plant_bug.unwrap_or_default(),
             trace: false,
         })
     }
@@ -349,7 +318,7 @@ fn verdict(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
     });
     println!("## The verdict: both protocols under faults\n");
     println!(
-        "Each cell: {} seeds from {} (`cargo run --release -- simulate --verdict --seed {} --seeds {}`, {:.0} s here); 4 nodes, 32 dispatchers, 1 operator a second for 60 s; what each violation kind means: [docs/simulator.md](docs/simulator.md).\n",
+        "Each cell: {} seeds from {} (`cargo run --release -- simulate --verdict --seed {} --seeds {}`, {:.0} s here); 4 nodes, 32 dispatchers, 1 operator a second for 60 s; what each violation kind means, and the fidelity table every reference rule comes from: [docs/simulator.md](docs/simulator.md). The reference rows model the pull request's evident intent: as written at its head (ece3f130) a maintainer bootstrap unlocks a mutex twice, a fatal error in Go, and nodes never dispatch the checksum update (finding 0). The eager rows of the reference are a what-if (TiCDC changes expected sets in `PostFinish`). *Internal dips*: runs in which the maintainer's in-memory checkpoint went down, an observation (TiCDC's coordinator persists only a larger value); `checkpoint-regressed` judges the persisted checkpoint.\n",
         args.seeds,
         args.seed,
         args.seed,
@@ -393,7 +362,7 @@ fn rebalance(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
     }
     println!("## The cost of the gate at scale\n");
     println!(
-        "A rebalance moving {percent}% of the dispatchers per minute for {} s, seed {} (`cargo run --release -- simulate --rebalance {} --fault-seconds {} --seed {}`); realistic timings (heartbeat 1 s, flush 100 ms, resend 1 s); each gate beside a run without it on the same workload. *held*: checkpoint steps the gate held; *lag*: the checkpoint behind the upstream; *extra lag*: over the run without the gate.\n",
+        "A rebalance moving {percent}% of the dispatchers per minute for {} s, seed {} (`cargo run --release -- simulate --rebalance {} --fault-seconds {} --seed {}`); the reference's timings (heartbeat 200 ms with a complete status list every 50th, flush 100 ms, resend 1 s); each gate beside a run without it on the same workload. *held*: checkpoint steps the gate held; *lag*: the checkpoint behind the upstream; *extra lag*: over the run without the gate.\n",
         args.fault_seconds,
         args.seed,
         args.rebalance.iter().map(|(d, n)| format!("{d}/{n}")).collect::<Vec<_>>().join(","),

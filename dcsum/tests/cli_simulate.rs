@@ -65,6 +65,12 @@ fn bad_arguments_are_errors() {
     let (code, _, error) = dcsum(&["--trace", "1", "--until", "nonsense"]);
     assert_ne!(code, 0);
     assert!(error.contains("unknown violation kind"), "{error}");
+    let (code, _, error) = dcsum(&["--plant-bug", "nonsense"]);
+    assert_ne!(code, 0);
+    assert!(
+        error.contains("unknown planted bug") && error.contains("no-monotone-guard"),
+        "{error}"
+    );
     let (code, _, error) = dcsum(&["--nodes", "1"]);
     assert_ne!(code, 0);
     assert!(error.contains("nodes"), "{error}");

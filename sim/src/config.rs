@@ -4,9 +4,10 @@
 //! Time is simulated in milliseconds. The defaults are the reference system's timings where it
 //! has one (node heartbeat 200 ms with a complete status list every 10 s, maintainer period
 //! 100 ms, update resend 1 s, status batching 10 ms, merge check 1 s); [`Timing::realistic`]
-//! is the scale experiment's (heartbeat 1 s).
+//! is the scale experiment's (the same cadences; dispatchers initialize in up to 2 s).
 
 use crate::network::NetworkConfig;
+use crate::planted::PlantedBug;
 
 /// Which checksum protocol the nodes and the maintainer run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -15,7 +16,8 @@ pub enum Protocol {
     /// versions and incarnations, a monotone checkpoint, epochs that grow with every maintainer.
     #[default]
     Ours,
-    /// TiCDC's pull request 3782 as written: `checksumStateSeq` and `Watermark.seq` ordered
+    /// TiCDC's pull request 3782 as it evidently means to work (as written its head cannot run:
+    /// finding 0 in `docs/simulator.md`): `checksumStateSeq` and `Watermark.seq` ordered
     /// separately, the plain MATCH gate over the nodes with bound spans plus the maintainer's
     /// own, a node that follows whoever bootstrapped it last and accepts updates only from that
     /// maintainer and epoch, and an epoch that a maintainer move or failover keeps.
@@ -91,72 +93,6 @@ impl GateKind {
     }
 }
 
-/// A deliberate bug, to prove the checks can fail (a normal run uses `None`). Each names the
-/// check that must catch it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Sabotage {
-    /// No bug.
-    #[default]
-    None,
-    /// The gate merges heartbeats of one `state_seq` field by field, keeping the highest
-    /// watermark and the highest version (ours before issue 9): `checkpoint-ahead`.
-    GateKeepsMaxWatermarkWithinStateSeq,
-    /// The maintainer treats a MISMATCH heartbeat as MATCH: `gate-opened-on-unequal-sets`.
-    GateTrustsMismatch,
-    /// The checkpoint ignores the scheduler's floors (in-flight operators, absent spans):
-    /// `checkpoint-ahead`.
-    IgnoreFloors,
-    /// The maintainer takes the candidate checkpoint even when it is lower than the last one:
-    /// `checkpoint-regressed`.
-    NoMonotoneGuard,
-    /// Nodes do not tell the incremental set when a dispatcher becomes Working: `equivalence`.
-    IncrementalMissesWorking,
-    /// A node reports MATCH whenever its actual count equals the expected count:
-    /// `match-truthful`.
-    MatchOnEqualCounts,
-    /// The maintainer forgets to apply a remove operator's delta to its tracker (its own record
-    /// of what it expects still changes): `tracker-oracle`.
-    TrackerMissesRemove,
-    /// The maintainer never resends an unacknowledged update: `liveness-no-match` (under loss).
-    NoResend,
-    /// Nodes reset their verifiers on every bootstrap, even from the maintainer they follow:
-    /// `liveness-no-match`.
-    ResetOnEveryBootstrap,
-}
-
-impl Sabotage {
-    /// Every planted bug, in the order above (without `None`).
-    pub const ALL: [Sabotage; 9] = [
-        Sabotage::GateKeepsMaxWatermarkWithinStateSeq,
-        Sabotage::GateTrustsMismatch,
-        Sabotage::IgnoreFloors,
-        Sabotage::NoMonotoneGuard,
-        Sabotage::IncrementalMissesWorking,
-        Sabotage::MatchOnEqualCounts,
-        Sabotage::TrackerMissesRemove,
-        Sabotage::NoResend,
-        Sabotage::ResetOnEveryBootstrap,
-    ];
-
-    /// The kebab-case name `--plant-bug` takes.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Sabotage::None => "none",
-            Sabotage::GateKeepsMaxWatermarkWithinStateSeq => {
-                "gate-keeps-max-watermark-within-state-seq"
-            }
-            Sabotage::GateTrustsMismatch => "gate-trusts-mismatch",
-            Sabotage::IgnoreFloors => "ignore-floors",
-            Sabotage::NoMonotoneGuard => "no-monotone-guard",
-            Sabotage::IncrementalMissesWorking => "incremental-misses-working",
-            Sabotage::MatchOnEqualCounts => "match-on-equal-counts",
-            Sabotage::TrackerMissesRemove => "tracker-misses-remove",
-            Sabotage::NoResend => "no-resend",
-            Sabotage::ResetOnEveryBootstrap => "reset-on-every-bootstrap",
-        }
-    }
-}
-
 /// How much the checks look at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Checks {
@@ -189,8 +125,11 @@ pub struct Timing {
     pub close_ms: (u64, u64),
     /// A merge target is Preparing for a time drawn from this range.
     pub prepare_ms: (u64, u64),
-    /// Membership (etcd) notices a node's restart or departure within this range.
+    /// Membership (etcd) notices a node's departure within this range.
     pub detect_ms: (u64, u64),
+    /// A crashed process's etcd session expires at most this long after the crash (TiCDC's
+    /// `CaptureSessionTTL`, 10 s): membership notices a crash between `detect_ms.0` and this.
+    pub session_ttl_ms: u64,
     /// A failed maintainer is replaced after a pause drawn from this range.
     pub failover_pause_ms: (u64, u64),
     /// A restarting node is down for a time drawn from this range.
@@ -210,15 +149,16 @@ impl Timing {
         close_ms: (10, 500),
         prepare_ms: (100, 1000),
         detect_ms: (100, 3000),
+        session_ttl_ms: 10_000,
         failover_pause_ms: (200, 2000),
         restart_pause_ms: (100, 2000),
     };
 
-    /// The scale experiment's: heartbeat 1 s, flush 100 ms, resend 1 s.
+    /// The scale experiment's: the reference's cadences (heartbeat 200 ms with a complete list
+    /// every 50th, flush 100 ms, resend 1 s; `downstreamadapter/dispatchermanager/task.go`
+    /// `HeartBeatTask.Execute` at ece3f130), with dispatchers that take up to 2 s to initialize.
     pub const fn realistic() -> Timing {
         Timing {
-            heartbeat_ms: 1000,
-            complete_status_every: 10,
             init_ms: (100, 2000),
             ..Timing::REFERENCE
         }
@@ -231,14 +171,21 @@ impl Default for Timing {
     }
 }
 
-/// The faults a run injects, each at a random time of the fault phase.
+/// The faults a run injects, each at a random time of the fault phase (see
+/// [`crate::faults::FaultKind`] for the TiCDC path each stands for).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FaultConfig {
-    /// The maintainer dies; a new one starts on a random live node (maybe the same one).
+    /// The maintainer loses its node; a new one starts on another live node, same epoch.
     pub failovers: usize,
+    /// The changefeed restarts after an error: a new maintainer with a new epoch, on any node.
+    pub error_restarts: usize,
     /// The maintainer moves, cleanly, to another node.
     pub moves: usize,
-    /// A node restarts under the same node ID: its dispatchers and sequences start over.
+    /// A maintainer move whose destination leaves before the origin stopped: the maintainer is
+    /// re-added on the origin with the same epoch.
+    pub move_dest_fails: usize,
+    /// A node process crashes and comes back under a new node ID (TiCDC takes a fresh ID at
+    /// every start): the old ID leaves when its session expires, the new one joins.
     pub restarts: usize,
     /// A node leaves for good; a fresh node joins later.
     pub leaves: usize,
@@ -252,21 +199,26 @@ pub struct FaultConfig {
 }
 
 impl FaultConfig {
-    /// The issue's mix: 3 failovers, a maintainer move, a restart, a leave, 2 replacements.
+    /// The default mix: 2 failovers, an error restart, a maintainer move, a move whose
+    /// destination fails, a restart, a leave, 2 replacements, zombies at 5%.
     pub const MIX: FaultConfig = FaultConfig {
-        failovers: 3,
+        failovers: 2,
+        error_restarts: 1,
         moves: 1,
+        move_dest_fails: 1,
         restarts: 1,
         leaves: 1,
         replacements: 2,
-        zombie: 0.2,
+        zombie: 0.05,
         drifts: 0,
     };
 
     /// No fault.
     pub const NONE: FaultConfig = FaultConfig {
         failovers: 0,
+        error_restarts: 0,
         moves: 0,
+        move_dest_fails: 0,
         restarts: 0,
         leaves: 0,
         replacements: 0,
@@ -320,8 +272,8 @@ pub struct SimConfig {
     pub fault_phase_ms: u64,
     /// What the checks look at.
     pub checks: Checks,
-    /// A deliberate bug.
-    pub sabotage: Sabotage,
+    /// A deliberate bug ([`PlantedBug::None`] in a normal run).
+    pub planted_bug: PlantedBug,
     /// Record an event trace (for `dcsum simulate --trace`).
     pub trace: bool,
 }
@@ -341,7 +293,7 @@ impl Default for SimConfig {
             workload: WorkloadConfig::default(),
             fault_phase_ms: 60_000,
             checks: Checks::default(),
-            sabotage: Sabotage::default(),
+            planted_bug: PlantedBug::None,
             trace: false,
         }
     }

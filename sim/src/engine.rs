@@ -12,6 +12,7 @@ use crate::invariants::{liveness_bound_ms, Violation, ViolationKind};
 use crate::maintainer::{fingerprint_of, short, Command, OperatorKind, Outbox, SimMaintainer};
 use crate::network::{Delivery, Network};
 use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, NodeOutput, Reported, SimNode, Step};
+use crate::planted::PlantedBug;
 use crate::rng::SimRng;
 use crate::trace::Tracer;
 use crate::world::{upstream_ts, World, ORIGIN_TS};
@@ -68,6 +69,9 @@ enum Event {
     },
     ToMaintainer {
         instance: u64,
+        /// Heartbeats and acks are addressed to a node, and go to whichever maintainer runs
+        /// there when they arrive (row H6); bootstrap responses to the instance.
+        by_host: Option<NodeId>,
         body: ToMaintainer,
         reliable: bool,
     },
@@ -92,7 +96,10 @@ enum Event {
         instance: u64,
     },
     MaintainerStart {
+        /// Where (`None`: a random live node).
         host: Option<NodeId>,
+        /// A node not to pick at random, if another is live (a failed maintainer's).
+        avoid: Option<NodeId>,
     },
     ZombieEnd {
         instance: u64,
@@ -101,7 +108,6 @@ enum Event {
     WorkloadTick,
     NodeUp {
         node: NodeId,
-        fresh: bool,
     },
     Membership(Membership),
     FaultPhaseEnd,
@@ -109,7 +115,6 @@ enum Event {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Membership {
-    Restarted { node: NodeId, incarnation: u64 },
     Left { node: NodeId },
     Joined { node: NodeId },
 }
@@ -128,12 +133,16 @@ pub(crate) struct Simulation<'a> {
     modes: Vec<Mode>,
     nodes: BTreeMap<NodeId, SimNode>,
     down: BTreeSet<NodeId>,
-    /// Each node's latest process, kept while it is down.
-    incarnations: BTreeMap<NodeId, u64>,
     maintainer: Option<SimMaintainer>,
     zombies: Vec<SimMaintainer>,
     next_instance: u64,
     epoch: u64,
+    /// The reference's changefeed epoch (renewed by an error restart only).
+    reference_epoch: u64,
+    /// Nodes whose maintainer failed: a failover stands for the node's loss (TiCDC would see it
+    /// come back, if at all, under a new ID), so none of them hosts a maintainer again while
+    /// another live node can.
+    failed_hosts: BTreeSet<NodeId>,
     next_node: u32,
     /// Per mode, the highest checkpoint any maintainer reported (what the coordinator persists).
     persisted: [u64; 2],
@@ -168,7 +177,7 @@ impl<'a> Simulation<'a> {
             modes.push(Mode::Redo);
         }
         let watermark_always = matches!(config.gate, GateKind::Explained | GateKind::None)
-            || config.sabotage == crate::config::Sabotage::GateTrustsMismatch;
+            || config.planted_bug.needs_watermark_always();
         let mut simulation = Simulation {
             config,
             seed,
@@ -183,11 +192,12 @@ impl<'a> Simulation<'a> {
             modes,
             nodes: BTreeMap::new(),
             down: BTreeSet::new(),
-            incarnations: BTreeMap::new(),
             maintainer: None,
             zombies: Vec::new(),
             next_instance: 1,
             epoch: 0,
+            reference_epoch: 1,
+            failed_hosts: BTreeSet::new(),
             next_node: config.nodes.max(1) as u32,
             persisted: [ORIGIN_TS; 2],
             last_reported: [Some(ORIGIN_TS), config.redo.then_some(ORIGIN_TS)],
@@ -236,6 +246,7 @@ impl<'a> Simulation<'a> {
             0,
             Event::MaintainerStart {
                 host: Some(NodeId(0)),
+                avoid: None,
             },
         );
         for (at, kind) in faults::schedule(
@@ -256,12 +267,11 @@ impl<'a> Simulation<'a> {
             self.config.protocol,
             &self.modes,
             self.watermark_always,
-            self.config.sabotage,
+            self.config.planted_bug,
         );
         let mut node = node;
         node.now = self.now;
         self.nodes.insert(id, node);
-        self.incarnations.insert(id, incarnation);
         let phase = self
             .node_rng
             .inclusive(1, self.config.timing.heartbeat_ms.max(1));
@@ -352,13 +362,20 @@ impl<'a> Simulation<'a> {
             }
             Event::ToMaintainer {
                 instance,
+                by_host,
                 body,
                 reliable,
             } => {
                 if reliable {
                     self.reliable_in_flight -= 1;
                 }
-                self.maintainer_receives(instance, body);
+                let instance = match by_host {
+                    None => Some(instance),
+                    Some(host) => self.instance_on(host),
+                };
+                if let Some(instance) = instance {
+                    self.maintainer_receives(instance, body);
+                }
             }
             Event::NodeHeartbeat { node, incarnation } => self.node_heartbeat(node, incarnation),
             Event::NodeStatusFlush { node, incarnation } => {
@@ -395,7 +412,7 @@ impl<'a> Simulation<'a> {
                 self.node_output(node, incarnation, output);
             }
             Event::MaintainerTick { instance } => self.maintainer_tick(instance),
-            Event::MaintainerStart { host } => self.start_maintainer(host),
+            Event::MaintainerStart { host, avoid } => self.start_maintainer(host, avoid),
             Event::ZombieEnd { instance } => {
                 self.zombies.retain(|z| z.me.instance != instance);
                 self.tracer.log(self.now, "maintainer", || {
@@ -414,7 +431,7 @@ impl<'a> Simulation<'a> {
                 }
             }
             Event::WorkloadTick => self.workload_tick(),
-            Event::NodeUp { node, fresh } => self.node_up(node, fresh),
+            Event::NodeUp { node } => self.node_up(node),
             Event::Membership(change) => {
                 self.membership_pending -= 1;
                 self.membership(change);
@@ -477,7 +494,23 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn send_to_maintainer(&mut self, instance: u64, body: ToMaintainer) {
+    /// The maintainer of the changefeed running on `host` now (the current one, else the
+    /// newest zombie there): where TiCDC delivers what a node addresses to that node
+    /// (`downstreamadapter/dispatchermanager/task.go` sends heartbeats to the maintainer's node
+    /// ID; acks answer the sender node).
+    fn instance_on(&self, host: NodeId) -> Option<u64> {
+        match &self.maintainer {
+            Some(current) if current.me.host == host => Some(current.me.instance),
+            _ => self
+                .zombies
+                .iter()
+                .rev()
+                .find(|z| z.me.host == host)
+                .map(|z| z.me.instance),
+        }
+    }
+
+    fn send_to_maintainer(&mut self, instance: u64, by_host: Option<NodeId>, body: ToMaintainer) {
         let reliable = matches!(body, ToMaintainer::BootstrapResponse { .. });
         let delivery = if reliable {
             Delivery::Reliable
@@ -496,6 +529,7 @@ impl<'a> Simulation<'a> {
                 at,
                 Event::ToMaintainer {
                     instance,
+                    by_host,
                     body: body.clone(),
                     reliable,
                 },
@@ -571,6 +605,7 @@ impl<'a> Simulation<'a> {
                 });
                 self.send_to_maintainer(
                     from.instance,
+                    None,
                     ToMaintainer::BootstrapResponse {
                         node,
                         incarnation,
@@ -623,7 +658,7 @@ impl<'a> Simulation<'a> {
         };
         // Acks go to the maintainer that sent the update.
         for ack in output.acks.clone() {
-            self.send_to_maintainer(from.instance, ToMaintainer::Ack(ack));
+            self.send_to_maintainer(from.instance, Some(from.host), ToMaintainer::Ack(ack));
         }
         self.node_output(
             node,
@@ -698,6 +733,7 @@ impl<'a> Simulation<'a> {
             .log(self.now, node, || describe_heartbeat(&heartbeat));
         self.send_to_maintainer(
             target.instance,
+            Some(target.host),
             ToMaintainer::Heartbeat(Box::new(heartbeat)),
         );
     }
@@ -775,32 +811,42 @@ impl<'a> Simulation<'a> {
 
     // ---- the maintainer ----------------------------------------------------------------------
 
-    fn start_maintainer(&mut self, host: Option<NodeId>) {
+    fn start_maintainer(&mut self, host: Option<NodeId>, avoid: Option<NodeId>) {
         let live: Vec<NodeId> = self
             .nodes
             .keys()
             .copied()
             .filter(|n| !self.down.contains(n))
             .collect();
+        let eligible: Vec<NodeId> = live
+            .iter()
+            .copied()
+            .filter(|n| Some(*n) != avoid && !self.failed_hosts.contains(n))
+            .collect();
         let host = match host.filter(|h| live.contains(h)) {
             Some(host) => host,
-            None => match self.workload_rng.pick(&live) {
+            None => match self.workload_rng.pick(if eligible.is_empty() {
+                &live
+            } else {
+                &eligible
+            }) {
                 Some(host) => *host,
                 None => {
                     let retry = self.now + self.config.timing.maintainer_tick_ms;
-                    self.schedule(retry, Event::MaintainerStart { host: None });
+                    self.schedule(retry, Event::MaintainerStart { host: None, avoid });
                     return;
                 }
             },
         };
         // Ours: a new epoch for every maintainer (a timestamp taken at its start). The
-        // reference: the changefeed's epoch, which a failover or a move keeps.
+        // reference: the changefeed's epoch, which a failover or a move keeps and an error
+        // restart renews.
         let epoch = match self.config.protocol {
             Protocol::Ours => {
                 self.epoch += 1;
                 self.epoch
             }
-            Protocol::Reference => 1,
+            Protocol::Reference => self.reference_epoch,
         };
         let me = MaintainerRef {
             instance: self.next_instance,
@@ -815,6 +861,7 @@ impl<'a> Simulation<'a> {
             self.config,
             self.changefeed.clone(),
             self.persisted,
+            self.now,
         );
         self.tracer.log(self.now, "maintainer", || {
             format!("{} starts, bootstrapping every node", maintainer.describe())
@@ -854,10 +901,18 @@ impl<'a> Simulation<'a> {
                 .expect("zombie")
         };
         let me = maintainer.me;
+        // A zombie's operators change nothing real (see `maintainer_receives`).
+        let mut scratch = World::new();
+        let world = if is_current {
+            &mut self.world
+        } else {
+            &mut scratch
+        };
         let outbox = maintainer.tick(
             now,
             OPERATOR_RESEND_MS,
             PLACE_BATCH,
+            world,
             &mut self.workload_rng,
             &mut self.tracer,
         );
@@ -890,9 +945,13 @@ impl<'a> Simulation<'a> {
             };
             if let Some(last) = self.last_reported[*mode as usize] {
                 if checkpoint < last {
-                    self.violation(ViolationKind::CheckpointRegressed, || {
-                        format!("the {mode} checkpoint went from {last} back to {checkpoint}")
-                    });
+                    // An observation, not a violation: the coordinator keeps a status only when
+                    // its checkpoint is not smaller and saves only a larger one
+                    // (`coordinator/changefeed/changefeed.go` `UpdateStatus`,
+                    // `coordinator/coordinator.go` `saveCheckpointTs`), so a dip reaches metrics
+                    // and logs, not what a restart resumes from.
+                    self.metrics.internal_dips += 1;
+                    self.metrics.deepest_dip = self.metrics.deepest_dip.max(last - checkpoint);
                 }
                 if checkpoint != last {
                     self.tracer.log(now, "maintainer", || {
@@ -901,7 +960,19 @@ impl<'a> Simulation<'a> {
                 }
             }
             self.last_reported[*mode as usize] = Some(checkpoint);
-            self.persisted[*mode as usize] = self.persisted[*mode as usize].max(checkpoint);
+            let before = self.persisted[*mode as usize];
+            // The coordinator's guard (the planted bug takes it away with the maintainer's).
+            let persisted = if self.config.planted_bug == PlantedBug::NoMonotoneGuard {
+                checkpoint
+            } else {
+                before.max(checkpoint)
+            };
+            self.persisted[*mode as usize] = persisted;
+            if persisted < before {
+                self.violation(ViolationKind::CheckpointRegressed, || {
+                    format!("the persisted {mode} checkpoint went from {before} back to {persisted}: a restart would replay ({persisted}, {before}]")
+                });
+            }
             // Ours gates every mode with one checkpoint; the reference gates each on its own.
             let judged: Vec<Mode> = match self.config.protocol {
                 Protocol::Ours => modes.clone(),
@@ -1019,7 +1090,7 @@ impl<'a> Simulation<'a> {
                 };
                 let nodes: BTreeSet<NodeId> = tracker
                     .nodes()
-                    .chain(maintainer.committed[*mode as usize].values().copied())
+                    .chain(maintainer.sets.committed[*mode as usize].values().copied())
                     .collect();
                 for node in nodes {
                     let want = fingerprint_of(&maintainer.committed_set(*mode, node));
@@ -1301,7 +1372,10 @@ impl<'a> Simulation<'a> {
     fn inject(&mut self, kind: FaultKind) -> bool {
         let timing = self.config.timing;
         match kind {
-            FaultKind::Failover | FaultKind::MaintainerMove => {
+            FaultKind::Failover
+            | FaultKind::MaintainerMove
+            | FaultKind::ErrorRestart
+            | FaultKind::MoveDestFails => {
                 let Some(old) = self.maintainer.take() else {
                     return false;
                 };
@@ -1311,6 +1385,17 @@ impl<'a> Simulation<'a> {
                 }
                 let description = old.describe();
                 let old_host = old.me.host;
+                let others: Vec<NodeId> = self
+                    .nodes
+                    .keys()
+                    .copied()
+                    .filter(|n| !self.down.contains(n) && *n != old_host)
+                    .collect();
+                // A failed move needs a destination that can leave and still leave two nodes.
+                if kind == FaultKind::MoveDestFails && others.len() < 2 {
+                    self.maintainer = Some(old);
+                    return false;
+                }
                 if kind == FaultKind::Failover
                     && self.workload_rng.chance(self.config.faults.zombie)
                 {
@@ -1327,34 +1412,53 @@ impl<'a> Simulation<'a> {
                     self.tracer.log(self.now, "maintainer", || {
                         format!(
                             "{description} {}",
-                            if kind == FaultKind::Failover {
-                                "fails"
-                            } else {
-                                "moves away"
+                            match kind {
+                                FaultKind::Failover => "fails",
+                                FaultKind::ErrorRestart =>
+                                    "stops after an error: the changefeed restarts with a new epoch",
+                                FaultKind::MoveDestFails =>
+                                    "moves away, but the destination fails before it stopped",
+                                _ => "moves away",
                             }
                         )
                     });
                 }
-                let (pause, host) = match kind {
-                    FaultKind::Failover => (
-                        self.workload_rng
-                            .inclusive(timing.failover_pause_ms.0, timing.failover_pause_ms.1),
-                        None,
-                    ),
+                let pause = |rng: &mut SimRng| {
+                    rng.inclusive(timing.failover_pause_ms.0, timing.failover_pause_ms.1)
+                };
+                let (pause, host, avoid) = match kind {
+                    FaultKind::Failover => {
+                        self.failed_hosts.insert(old_host);
+                        (pause(&mut self.workload_rng), None, Some(old_host))
+                    }
+                    FaultKind::ErrorRestart => {
+                        self.reference_epoch += 1;
+                        (pause(&mut self.workload_rng), None, None)
+                    }
+                    FaultKind::MoveDestFails => {
+                        let dest = *self.workload_rng.pick(&others).expect("checked above");
+                        self.node_dies(dest, FaultKind::Leave);
+                        (timing.maintainer_tick_ms, Some(old_host), None)
+                    }
                     _ => {
-                        let others: Vec<NodeId> = self
-                            .nodes
-                            .keys()
+                        let healthy: Vec<NodeId> = others
+                            .iter()
                             .copied()
-                            .filter(|n| !self.down.contains(n) && *n != old_host)
+                            .filter(|n| !self.failed_hosts.contains(n))
                             .collect();
+                        let pool = if healthy.is_empty() {
+                            &others
+                        } else {
+                            &healthy
+                        };
                         (
                             timing.maintainer_tick_ms,
-                            self.workload_rng.pick(&others).copied(),
+                            self.workload_rng.pick(pool).copied(),
+                            None,
                         )
                     }
                 };
-                self.schedule(self.now + pause, Event::MaintainerStart { host });
+                self.schedule(self.now + pause, Event::MaintainerStart { host, avoid });
                 true
             }
             FaultKind::Restart | FaultKind::Leave => {
@@ -1371,43 +1475,7 @@ impl<'a> Simulation<'a> {
                     return false;
                 }
                 let node = *self.workload_rng.pick(&candidates).expect("candidates");
-                if kind == FaultKind::Restart {
-                    self.down.insert(node);
-                }
-                let old = self.nodes.remove(&node).expect("a node");
-                // The dispatchers die with the process; their spans' progress stays what it was.
-                drop(old);
-                if kind == FaultKind::Restart {
-                    let pause = self
-                        .workload_rng
-                        .inclusive(timing.restart_pause_ms.0, timing.restart_pause_ms.1);
-                    self.tracer.log(self.now, node, || {
-                        format!("crashes; restarts in {pause} ms under the same ID")
-                    });
-                    self.schedule(self.now + pause, Event::NodeUp { node, fresh: false });
-                } else {
-                    let detect = self
-                        .workload_rng
-                        .inclusive(timing.detect_ms.0, timing.detect_ms.1);
-                    self.tracer
-                        .log(self.now, node, || "leaves the cluster for good".to_string());
-                    self.membership_pending += 1;
-                    self.schedule(
-                        self.now + detect,
-                        Event::Membership(Membership::Left { node }),
-                    );
-                    let join = detect + self.workload_rng.inclusive(1_000, 10_000);
-                    let fresh = NodeId(self.next_node);
-                    self.next_node += 1;
-                    self.schedule(
-                        self.now + join,
-                        Event::NodeUp {
-                            node: fresh,
-                            fresh: true,
-                        },
-                    );
-                    self.down.insert(fresh);
-                }
+                self.node_dies(node, kind);
                 true
             }
             FaultKind::Drift => {
@@ -1446,41 +1514,58 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn node_up(&mut self, node: NodeId, fresh: bool) {
-        self.down.remove(&node);
-        let incarnation = self.incarnations.get(&node).map_or(1, |last| last + 1);
-        self.spawn_node(node, incarnation);
-        self.tracer
-            .log(self.now, node, || format!("up (incarnation {incarnation})"));
-        let detect = if fresh {
-            self.workload_rng.inclusive(1, 100)
+    /// `node`'s process ends: for good (`Leave`: membership notices within `detect_ms`, a fresh
+    /// node joins later), or by a crash after which a new process starts under a fresh node ID
+    /// (`Restart`: it joins when up; the old ID leaves when its session expires). Either way the
+    /// dispatchers die with the process; their spans' progress stays what it was.
+    fn node_dies(&mut self, node: NodeId, kind: FaultKind) {
+        let timing = self.config.timing;
+        self.nodes.remove(&node);
+        let fresh = NodeId(self.next_node);
+        self.next_node += 1;
+        self.down.insert(fresh);
+        let (notice, join) = if kind == FaultKind::Restart {
+            let pause = self
+                .workload_rng
+                .inclusive(timing.restart_pause_ms.0, timing.restart_pause_ms.1);
+            let notice = self.workload_rng.inclusive(
+                timing.detect_ms.0,
+                timing.session_ttl_ms.max(timing.detect_ms.0),
+            );
+            self.tracer.log(self.now, node, || {
+                format!("crashes; restarts in {pause} ms as {fresh}; its session expires in {notice} ms")
+            });
+            (notice, pause)
         } else {
-            self.workload_rng.inclusive(
-                self.config.timing.detect_ms.0,
-                self.config.timing.detect_ms.1,
-            )
-        };
-        let change = if fresh {
-            Membership::Joined { node }
-        } else {
-            Membership::Restarted { node, incarnation }
+            let detect = self
+                .workload_rng
+                .inclusive(timing.detect_ms.0, timing.detect_ms.1);
+            self.tracer
+                .log(self.now, node, || "leaves the cluster for good".to_string());
+            (detect, detect + self.workload_rng.inclusive(1_000, 10_000))
         };
         self.membership_pending += 1;
-        self.schedule(self.now + detect, Event::Membership(change));
+        self.schedule(
+            self.now + notice,
+            Event::Membership(Membership::Left { node }),
+        );
+        self.schedule(self.now + join, Event::NodeUp { node: fresh });
+    }
+
+    /// A fresh node process is up; membership reports it within 100 ms.
+    fn node_up(&mut self, node: NodeId) {
+        self.down.remove(&node);
+        self.spawn_node(node, 1);
+        self.tracer.log(self.now, node, || "up".to_string());
+        let detect = self.workload_rng.inclusive(1, 100);
+        self.membership_pending += 1;
+        self.schedule(
+            self.now + detect,
+            Event::Membership(Membership::Joined { node }),
+        );
     }
 
     fn membership(&mut self, change: Membership) {
-        // Membership reports the node as it is now: a restart notice for a process that has
-        // left since is not a rejoin.
-        if let Membership::Restarted { node, incarnation } = change {
-            if self
-                .nodes
-                .get(&node)
-                .is_none_or(|n| n.incarnation != incarnation)
-            {
-                return;
-            }
-        }
         let now = self.now;
         let world = &mut self.world;
         let tracer = &mut self.tracer;
@@ -1488,27 +1573,11 @@ impl<'a> Simulation<'a> {
             return;
         };
         let me = maintainer.me;
-        let mut outboxes = Vec::new();
-        match change {
-            Membership::Left { node } => {
-                outboxes.push(maintainer.node_removed(node, world, now, tracer))
-            }
-            Membership::Joined { node } => outboxes.push(maintainer.node_added(node, now, tracer)),
-            Membership::Restarted { node, incarnation } => {
-                let handled = maintainer
-                    .incarnations
-                    .get(&node)
-                    .is_some_and(|known| *known >= incarnation);
-                if !handled {
-                    outboxes.push(maintainer.node_removed(node, world, now, tracer));
-                    outboxes.push(maintainer.node_added(node, now, tracer));
-                    maintainer.incarnations.insert(node, incarnation);
-                }
-            }
-        }
-        for outbox in outboxes {
-            self.send_outbox(me, outbox);
-        }
+        let outbox = match change {
+            Membership::Left { node } => maintainer.node_removed(node, world, now, tracer),
+            Membership::Joined { node } => maintainer.node_added(node, now, tracer),
+        };
+        self.send_outbox(me, outbox);
     }
 
     // ---- the workload ------------------------------------------------------------------------
@@ -1606,7 +1675,7 @@ impl<'a> Simulation<'a> {
                 let Some(dest) = self.other_member(from) else {
                     return false;
                 };
-                self.with_maintainer(|m, _, tracer| m.start_move(id, dest, now, tracer))
+                self.with_maintainer(|m, world, tracer| m.start_move(id, dest, world, now, tracer))
             }
             OperatorKind::Split => {
                 let Some((id, _)) = stable else {
@@ -1616,7 +1685,9 @@ impl<'a> Simulation<'a> {
                     self.workload_rng.dispatcher_id(),
                     self.workload_rng.dispatcher_id(),
                 ];
-                self.with_maintainer(|m, _, tracer| m.start_split(id, halves, now, tracer))
+                self.with_maintainer(|m, world, tracer| {
+                    m.start_split(id, halves, world, now, tracer)
+                })
             }
             OperatorKind::Merge => {
                 let Some((first, node)) = stable else {
@@ -1628,8 +1699,8 @@ impl<'a> Simulation<'a> {
                     return false;
                 };
                 let merged = self.workload_rng.dispatcher_id();
-                self.with_maintainer(|m, _, tracer| {
-                    m.start_merge([first, second], merged, now, tracer)
+                self.with_maintainer(|m, world, tracer| {
+                    m.start_merge([first, second], merged, world, now, tracer)
                 })
             }
         }

@@ -12,20 +12,33 @@ use std::fmt;
 /// The faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaultKind {
-    /// The maintainer dies; after a pause a new one starts on a random live node (maybe the same
-    /// one). Ours takes a new epoch (a timestamp taken at its start); the reference keeps the
-    /// changefeed's epoch, so a new maintainer on the same node has the old one's identity.
+    /// The maintainer loses its node (TiCDC: the capture dies; it would come back under a new
+    /// ID, so never as the same node): after a pause a new one starts on another live node.
+    /// Ours takes a new epoch (a timestamp taken at its start); the reference keeps the
+    /// changefeed's epoch. The dead maintainer may linger as a zombie. (The node's dispatchers
+    /// are left running: a node's death is the `Leave` and `Restart` faults.)
     Failover,
-    /// The maintainer moves cleanly to another node (a new identity, the same reference epoch).
+    /// The maintainer moves cleanly to another node (a new identity, the same reference epoch:
+    /// `coordinator/operator/operator_move.go`).
     MaintainerMove,
-    /// A node restarts under the same node ID: its dispatchers are gone and its sequences start
-    /// over; membership notices within `detect_ms` of its return, and the maintainer bootstraps
-    /// it and places its spans again.
+    /// A node process crashes and a new one starts under a fresh node ID (TiCDC:
+    /// `server/server_prepare.go` `prepare` → `pkg/node/node.go` `NewInfo`, a new UUID at every
+    /// start): the new ID joins when it is up, the old one leaves when its session expires
+    /// (within `session_ttl_ms` of the crash), and the maintainer places the spans again.
     Restart,
     /// A node leaves for good; membership notices within `detect_ms`; a fresh node joins later.
     Leave,
     /// A table is dropped while its span's move, split or merge is in flight.
     Replacement,
+    /// The changefeed restarts after an error (TiCDC: `coordinator/coordinator.go`
+    /// `handleStateChange` → `updateChangefeedEpoch`): the maintainer stops, and after a pause
+    /// a new one starts on any live node with a new epoch, for both protocols.
+    ErrorRestart,
+    /// A maintainer move whose destination leaves before the origin reported stopped (TiCDC:
+    /// `coordinator/operator/operator_move.go` `OnNodeRemove` turns it into an add on the
+    /// origin): the destination node leaves, and a new maintainer starts on the origin with the
+    /// same epoch, the one path by which the reference sees the same (node, epoch) again.
+    MoveDestFails,
     /// A node silently loses one of its Working dispatchers (nothing is reported): the fault
     /// the checksum exists for. The scheduler notices when the node's next complete status list
     /// leaves it out, and places the span again.
@@ -34,13 +47,15 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every kind.
-    pub const ALL: [FaultKind; 6] = [
+    pub const ALL: [FaultKind; 8] = [
         FaultKind::Failover,
         FaultKind::MaintainerMove,
         FaultKind::Restart,
         FaultKind::Leave,
         FaultKind::Replacement,
         FaultKind::Drift,
+        FaultKind::ErrorRestart,
+        FaultKind::MoveDestFails,
     ];
 
     /// The kebab-case name.
@@ -52,6 +67,8 @@ impl FaultKind {
             FaultKind::Leave => "leave",
             FaultKind::Replacement => "replacement",
             FaultKind::Drift => "drift",
+            FaultKind::ErrorRestart => "error-restart",
+            FaultKind::MoveDestFails => "move-dest-fails",
         }
     }
 
@@ -64,6 +81,8 @@ impl FaultKind {
             FaultKind::Leave => config.leaves,
             FaultKind::Replacement => config.replacements,
             FaultKind::Drift => config.drifts,
+            FaultKind::ErrorRestart => config.error_restarts,
+            FaultKind::MoveDestFails => config.move_dest_fails,
         }
     }
 }

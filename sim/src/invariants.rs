@@ -3,7 +3,7 @@
 //! | kind | what it means | what users lose |
 //! |---|---|---|
 //! | `checkpoint-ahead` | the maintainer's checkpoint passed a scheduled span's progress | data: a restart from the checkpoint skips that span's data |
-//! | `checkpoint-regressed` | the maintainer's checkpoint went backwards | a consistency promise (the persisted checkpoint is guarded elsewhere in the reference) |
+//! | `checkpoint-regressed` | the persisted checkpoint (the coordinator's, what a restart resumes from) went backwards; the maintainer's internal dips are counted apart, as an observation ([`crate::RunMetrics::internal_dips`]) | time: a restart replays what lies between |
 //! | `liveness-no-match` | after the faults stopped, a node the gate requires was not MATCH on its latest expected set within the bound | time: the checkpoint is held |
 //! | `liveness-stalled` | after the faults stopped, the checkpoint did not reach where the slowest dispatcher was at the quiet point within the bound | time |
 //! | `liveness-never-quiet` | the operators never finished after the faults stopped | time |
@@ -24,7 +24,7 @@ use std::fmt;
 pub enum ViolationKind {
     /// The checkpoint passed a scheduled span's progress (data loss).
     CheckpointAhead,
-    /// The checkpoint went backwards.
+    /// The persisted checkpoint went backwards.
     CheckpointRegressed,
     /// A required node did not return to MATCH within the bound after the faults stopped.
     LivenessNoMatch,

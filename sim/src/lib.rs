@@ -3,8 +3,9 @@
 //! the changefeed's checkpoint passes a span's progress, time when it is held.
 //!
 //! # What is simulated
-//! One maintainer at a time (it can fail over, move, or linger as a zombie), nodes that run the
-//! spans' dispatchers (they can restart under the same node ID, or leave and be replaced), the
+//! One maintainer at a time (it can fail over, restart after an error, move, or linger as a
+//! zombie), nodes that run the spans' dispatchers (they can crash and come back under a new node
+//! ID, as TiCDC's do, or leave and be replaced), the
 //! network between them (loss, duplication, reordering), the scheduler's operators (add,
 //! remove, move, split, merge, and a table drop replacing a running one), every dispatcher's
 //! lifecycle and progress, and the checkpoint the maintainer computes. Time is in milliseconds;
@@ -29,7 +30,8 @@
 //! separate diagnostic (`gate-opened-on-unequal-sets`): not by itself data loss.
 //!
 //! # Planted bugs
-//! Every check has a [`config::Sabotage`] that must make it fire; `tests/simulator.rs` runs each.
+//! Every check has a [`PlantedBug`] that must make it fire ([`planted`], its one definition, for
+//! the simulator and `dcsum simulate --plant-bug`); `tests/simulator.rs` runs each.
 
 pub mod config;
 mod engine;
@@ -39,16 +41,18 @@ pub mod invariants;
 pub mod maintainer;
 pub mod network;
 pub mod node;
+pub mod planted;
 pub mod reference;
 pub mod rng;
 pub mod trace;
 pub mod world;
 
 pub use config::{
-    Checks, FaultConfig, GateKind, Ordering, Protocol, Sabotage, SimConfig, Timing, WorkloadConfig,
+    Checks, FaultConfig, GateKind, Ordering, Protocol, SimConfig, Timing, WorkloadConfig,
 };
 pub use invariants::{Violation, ViolationKind};
 pub use network::{NetworkConfig, NetworkStats};
+pub use planted::PlantedBug;
 
 use faults::FaultKind;
 use invariants::percentile;
@@ -75,6 +79,11 @@ pub struct RunMetrics {
     pub acks_received: u64,
     /// Heartbeats that reached a maintainer during the fault phase.
     pub heartbeats_received: u64,
+    /// Checkpoint steps at which the maintainer's internal checkpoint went down (an observation:
+    /// the persisted checkpoint is guarded; `checkpoint-regressed` judges that one).
+    pub internal_dips: u64,
+    /// The deepest such dip (ms of upstream time).
+    pub deepest_dip: u64,
 }
 
 /// What one seed's run produced.
@@ -224,6 +233,23 @@ impl Summary {
         times
     }
 
+    /// Runs in which the maintainer's internal checkpoint dipped (an observation), and the
+    /// deepest dip in milliseconds.
+    pub fn internal_dips(&self) -> (usize, u64) {
+        let runs = self
+            .outcomes
+            .iter()
+            .filter(|o| o.metrics.internal_dips > 0)
+            .count();
+        let deepest = self
+            .outcomes
+            .iter()
+            .map(|o| o.metrics.deepest_dip)
+            .max()
+            .unwrap_or(0);
+        (runs, deepest)
+    }
+
     /// The fraction of fault-phase checkpoint steps at which the gate held the checkpoint.
     pub fn held_fraction(&self) -> f64 {
         let (held, ticks) = self.outcomes.iter().fold((0, 0), |(h, t), o| {
@@ -259,21 +285,23 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "faults: loss {} dup {} reorder {} (delays up to {} ms); per run {} failovers, {} maintainer moves, {} restarts, {} leaves, {} replacements, zombie probability {}{}",
+            "faults: loss {} dup {} reorder {} (delays up to {} ms); per run {} failovers, {} error restarts, {} maintainer moves, {} moves whose destination fails, {} restarts (new node ID), {} leaves, {} replacements, zombie probability {}{}",
             net.loss,
             net.duplicate,
             net.reorder,
             net.max_delay_ms,
             config.faults.failovers,
+            config.faults.error_restarts,
             config.faults.moves,
+            config.faults.move_dest_fails,
             config.faults.restarts,
             config.faults.leaves,
             config.faults.replacements,
             config.faults.zombie,
-            if config.sabotage == Sabotage::None {
+            if config.planted_bug == PlantedBug::None {
                 String::new()
             } else {
-                format!("; PLANTED BUG {}", config.sabotage.name())
+                format!("; PLANTED BUG {}", config.planted_bug.name())
             },
         )?;
         let mut operators: BTreeMap<OperatorKind, u64> = BTreeMap::new();
@@ -329,6 +357,14 @@ impl fmt::Display for Summary {
             show(&lags, 50),
             show(&lags, 99),
         )?;
+        let dips = self.internal_dips();
+        if dips.0 > 0 {
+            writeln!(
+                f,
+                "observation: the maintainer's internal checkpoint dipped in {} runs (deepest {} ms); what is persisted is guarded",
+                dips.0, dips.1
+            )?;
+        }
         let converged = self.convergence_ms();
         writeln!(
             f,

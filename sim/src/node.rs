@@ -21,7 +21,8 @@
 //! in-flight merges (sources back to Working, the merged dispatcher dropped), since a merge's
 //! maintainer-side operator dies with the old maintainer.
 
-use crate::config::{Protocol, Sabotage, Timing};
+use crate::config::{Protocol, Timing};
+use crate::planted::PlantedBug;
 use crate::reference::RefNode;
 use crate::rng::SimRng;
 use crate::world::{upstream_ts, World};
@@ -181,7 +182,7 @@ pub struct SimNode {
     status_flush_due: bool,
     merges: Vec<NodeMerge>,
     watermark_always: bool,
-    sabotage: Sabotage,
+    planted_bug: PlantedBug,
 }
 
 /// What a node asks the engine to do after an event.
@@ -205,7 +206,7 @@ impl SimNode {
         protocol: Protocol,
         modes: &[Mode],
         watermark_always: bool,
-        sabotage: Sabotage,
+        planted_bug: PlantedBug,
     ) -> SimNode {
         let redo = modes.contains(&Mode::Redo);
         let side = match protocol {
@@ -240,7 +241,7 @@ impl SimNode {
             status_flush_due: false,
             merges: Vec::new(),
             watermark_always,
-            sabotage,
+            planted_bug,
         }
     }
 
@@ -291,7 +292,7 @@ impl SimNode {
 
     fn set_state(&mut self, id: DispatcherId, mode: Mode, state: ComponentState, created: bool) {
         self.changes += 1;
-        let skip = self.sabotage == Sabotage::IncrementalMissesWorking
+        let skip = self.planted_bug == PlantedBug::IncrementalMissesWorking
             && state == ComponentState::Working
             && !created;
         let recompute = &mut self.recompute[mode as usize];
@@ -636,7 +637,7 @@ impl SimNode {
         let follow = match &mut self.side {
             NodeSide::Ours(checksums) => {
                 let followed = checksums.maintainer_epoch();
-                if self.sabotage == Sabotage::ResetOnEveryBootstrap {
+                if self.planted_bug == PlantedBug::ResetOnEveryBootstrap {
                     for mode in Mode::ALL {
                         if let Some(verifier) = checksums.verifier_mut(mode) {
                             verifier.reset();
@@ -647,7 +648,7 @@ impl SimNode {
                 followed.is_none_or(|epoch| from.epoch >= epoch)
             }
             NodeSide::Reference(node) => {
-                node.bootstrap(from.host, from.epoch, self.sabotage);
+                node.bootstrap(from.host, from.epoch, self.planted_bug);
                 true
             }
         };
@@ -830,7 +831,7 @@ impl SimNode {
             .iter()
             .map(|mode| self.incremental_fingerprint(*mode).map_or(0, |f| f.count))
             .collect();
-        let equal_counts_claims_match = self.sabotage == Sabotage::MatchOnEqualCounts;
+        let equal_counts_claims_match = self.planted_bug == PlantedBug::MatchOnEqualCounts;
         let body = match &mut self.side {
             NodeSide::Ours(checksums) => {
                 let mut beats = Vec::new();

@@ -24,7 +24,7 @@
 //!   scheduler's floors; only the default mode gates the changefeed checkpoint (the redo mode
 //!   gates the redo checkpoint); nothing stops it from going backwards.
 
-use crate::config::Sabotage;
+use crate::planted::PlantedBug;
 use dispatcher_checksum::protocol::{
     ActualSet, ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, DispatcherSetVerifier,
     ExpectedChecksum, IncrementalActualSet, Mode, NodeId, VerifierConfig,
@@ -89,9 +89,9 @@ impl RefNode {
 
     /// A bootstrap from the maintainer on `host` with `epoch`: followed whatever the epoch;
     /// the verifiers reset only if the pair changed.
-    pub fn bootstrap(&mut self, host: NodeId, epoch: u64, sabotage: Sabotage) {
+    pub fn bootstrap(&mut self, host: NodeId, epoch: u64, planted_bug: PlantedBug) {
         let changed = self.maintainer != Some((host, epoch));
-        if changed || sabotage == Sabotage::ResetOnEveryBootstrap {
+        if changed || planted_bug == PlantedBug::ResetOnEveryBootstrap {
             self.default.reset();
             if let Some(redo) = &mut self.redo {
                 redo.reset();
@@ -357,7 +357,7 @@ mod tests {
             fingerprint: Fingerprint::EMPTY,
         };
         assert_eq!(node.update(NodeId(3), 0, NodeId(9), 1, &update(1, 1)), None);
-        node.bootstrap(NodeId(9), 1, Sabotage::None);
+        node.bootstrap(NodeId(9), 1, PlantedBug::None);
         assert!(node
             .update(NodeId(3), 0, NodeId(9), 1, &update(1, 5))
             .is_some());
@@ -365,10 +365,10 @@ mod tests {
         assert_eq!(stale.map(|ack| ack.seq), Some(2), "acked although ignored");
         assert_eq!(node.expected(Mode::Default).map(|e| e.seq), Some(5));
         // The same maintainer and epoch again: no reset, the old value stays.
-        node.bootstrap(NodeId(9), 1, Sabotage::None);
+        node.bootstrap(NodeId(9), 1, PlantedBug::None);
         assert_eq!(node.expected(Mode::Default).map(|e| e.seq), Some(5));
         // A lower epoch from another node is followed and resets.
-        node.bootstrap(NodeId(8), 0, Sabotage::None);
+        node.bootstrap(NodeId(8), 0, PlantedBug::None);
         assert!(!node.expected(Mode::Default).unwrap().initialized);
     }
 }

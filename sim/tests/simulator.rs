@@ -4,7 +4,7 @@
 
 use dispatcher_checksum_sim::config::FaultConfig;
 use dispatcher_checksum_sim::{
-    run_seed, run_seeds, trace_seed, GateKind, NetworkConfig, Ordering, Protocol, Sabotage,
+    run_seed, run_seeds, trace_seed, GateKind, NetworkConfig, Ordering, PlantedBug, Protocol,
     SimConfig, Summary, ViolationKind,
 };
 
@@ -57,41 +57,19 @@ fn ours_is_clean_with_the_explained_gate_and_with_redo() {
 /// Each planted bug must be caught, and as the kind its description names.
 #[test]
 fn every_planted_bug_is_caught_by_its_check() {
-    for (sabotage, kind) in [
-        (
-            Sabotage::GateKeepsMaxWatermarkWithinStateSeq,
-            ViolationKind::CheckpointAhead,
-        ),
-        (
-            Sabotage::GateTrustsMismatch,
-            ViolationKind::GateOpenedOnUnequalSets,
-        ),
-        (Sabotage::IgnoreFloors, ViolationKind::CheckpointAhead),
-        (
-            Sabotage::NoMonotoneGuard,
-            ViolationKind::CheckpointRegressed,
-        ),
-        (
-            Sabotage::IncrementalMissesWorking,
-            ViolationKind::Equivalence,
-        ),
-        (Sabotage::MatchOnEqualCounts, ViolationKind::MatchTruthful),
-        (Sabotage::TrackerMissesRemove, ViolationKind::TrackerOracle),
-        (Sabotage::NoResend, ViolationKind::LivenessNoMatch),
-        (
-            Sabotage::ResetOnEveryBootstrap,
-            ViolationKind::LivenessNoMatch,
-        ),
-    ] {
+    for planted_bug in PlantedBug::ALL {
+        let kind = planted_bug
+            .caught_by()
+            .expect("a planted bug names its check");
         let config = SimConfig {
-            sabotage,
+            planted_bug,
             ..SimConfig::default()
         };
         let summary = run_seeds(&config, 1, 200, 0);
         assert!(
             runs_with(&summary, kind) > 0,
             "{} was not caught as {kind}: {summary}",
-            sabotage.name()
+            planted_bug.name()
         );
     }
 }
@@ -101,7 +79,7 @@ fn every_planted_bug_is_caught_by_its_check() {
 #[test]
 fn the_old_watermark_merge_loses_data_and_the_fixed_gate_does_not() {
     let planted = SimConfig {
-        sabotage: Sabotage::GateKeepsMaxWatermarkWithinStateSeq,
+        planted_bug: PlantedBug::GateKeepsMaxWatermarkWithinStateSeq,
         ..SimConfig::default()
     };
     let summary = run_seeds(&planted, 1, 200, 0);
@@ -114,10 +92,11 @@ fn the_old_watermark_merge_loses_data_and_the_fixed_gate_does_not() {
     assert!(fixed.violations.is_empty(), "{:?}", fixed.violations);
 }
 
-/// The reference protocol as its pull request writes it: the in-memory checkpoint goes back
-/// (floors from span checkpoints refreshed every 10 s), and nodes stay MISMATCH after a table
-/// drop replaces a move (its remove misses the ID the expected set still holds on the origin) or
-/// after a maintainer is recreated on the same node with the same epoch.
+/// The reference protocol as its pull request intends it: the maintainer's in-memory checkpoint
+/// dips (floors from span checkpoints refreshed every 10 s), which the coordinator's guard keeps
+/// from what is persisted, and nodes stay MISMATCH after a table drop replaces a move (its
+/// remove misses the ID the expected set still holds on the origin) or after a maintainer is
+/// re-added on the same node with the same epoch (a move whose destination failed).
 #[test]
 fn the_reference_protocols_hazards_show_up() {
     let config = SimConfig {
@@ -126,17 +105,14 @@ fn the_reference_protocols_hazards_show_up() {
         ..SimConfig::default()
     };
     let summary = run_seeds(&config, 1, 200, 0);
-    assert!(
-        runs_with(&summary, ViolationKind::CheckpointRegressed) > 100,
+    assert!(summary.internal_dips().0 > 100, "{summary}");
+    assert_eq!(
+        runs_with(&summary, ViolationKind::CheckpointRegressed),
+        0,
         "{summary}"
     );
     assert!(
         runs_with(&summary, ViolationKind::LivenessNoMatch) > 0,
-        "{summary}"
-    );
-    assert_eq!(
-        runs_with(&summary, ViolationKind::CheckpointAhead),
-        0,
         "{summary}"
     );
 }
@@ -189,7 +165,7 @@ fn runs_replay_and_do_not_depend_on_the_thread_count() {
 #[test]
 fn a_trace_ends_at_the_first_violation_and_starts_where_every_node_was_match() {
     let config = SimConfig {
-        sabotage: Sabotage::NoMonotoneGuard,
+        planted_bug: PlantedBug::NoMonotoneGuard,
         ..SimConfig::default()
     };
     let summary = run_seeds(&config, 1, 20, 0);
@@ -226,11 +202,11 @@ fn convergence_under_heavy_loss_stays_within_the_bound() {
     );
 }
 
-/// Two runs the 1,000-seed verdict once flagged as `liveness-never-quiet`, both modelling gaps
-/// that held the checkpoint for good: a node that restarted just after answering a new
-/// maintainer's bootstrap (its restart looked handled because the new process's heartbeats had
-/// already been heard), and a dispatcher that vanished after its Working report was lost (the
-/// scheduler took its absence from complete status lists for "still initializing" forever).
+/// Two seeds the 1,000-seed verdict once flagged as `liveness-never-quiet`, kept as regression
+/// seeds under the full mix with drifts: a dispatcher that vanished after its Working report was
+/// lost (the scheduler took its absence from complete status lists for "still initializing"
+/// forever), and, before restarts took a new node ID, a node that restarted just after answering
+/// a new maintainer's bootstrap.
 #[test]
 fn restarts_after_a_bootstrap_answer_and_drifts_before_a_working_report_are_recovered() {
     let all = FaultConfig {
