@@ -59,6 +59,7 @@ pub mod clock;
 pub mod explain;
 pub mod gate;
 mod packed;
+pub mod telemetry;
 pub mod tracker;
 pub mod verifier;
 

@@ -378,6 +378,7 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             .iter()
             .map(|tracked| tracked.update(self.epoch, self.mode))
             .collect();
+        super::telemetry::expected_set_conflicts(self, &report);
         report
     }
 
