@@ -152,6 +152,11 @@ pub struct Args {
     /// than the first of any kind.
     #[arg(long, requires = "trace", value_parser = violation_kind)]
     until: Option<ViolationKind>,
+    /// With --trace: also write the trace as JSON lines to this file, one event per line with the
+    /// stable fields `seed`, `at_ms` (simulated milliseconds), `who` (`maintainer`, `node-N`,
+    /// `network`, `check`) and `text`.
+    #[arg(long, requires = "trace", value_name = "FILE")]
+    trace_json: Option<std::path::PathBuf>,
     /// The protocol under test.
     #[arg(long, value_enum, default_value_t = ProtocolArg::Ours)]
     protocol: ProtocolArg,
@@ -415,6 +420,10 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         for line in &lines {
             println!("{line}");
         }
+        if let Some(path) = &args.trace_json {
+            write_trace_json(path, seed, &lines)
+                .map_err(|error| format!("--trace-json {}: {error}", path.display()))?;
+        }
         return Ok(if outcome.violations.is_empty() {
             println!("no violation in this run");
             ExitCode::SUCCESS
@@ -440,6 +449,26 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The trace as JSON lines (one event per line; see `--trace-json`).
+fn write_trace_json(
+    path: &std::path::Path,
+    seed: u64,
+    lines: &[dispatcher_checksum_sim::trace::TraceLine],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for line in lines {
+        let event = serde_json::json!({
+            "seed": seed,
+            "at_ms": line.at_ms,
+            "who": line.who,
+            "text": line.text,
+        });
+        writeln!(out, "{event}")?;
+    }
+    out.flush()
 }
 
 fn verdict(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
