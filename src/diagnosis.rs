@@ -5,7 +5,8 @@
 //! sums equals the XOR difference (for an ID the node lacks) or its negation (for an ID the node
 //! has in excess). [`Fingerprint::single_difference`] checks exactly that and otherwise says it
 //! cannot tell. Larger differences need the difference sketch ([`crate::sketch`]), which
-//! [`protocol`] wires into the maintainer and the node.
+//! [`exchange`] (the sketch request and response between node and maintainer) wires into the
+//! maintainer and the node.
 //!
 //! What this does not promise: a larger difference can *look like* one ID when the plain
 //! fingerprint aliases it (the families of `tests/plain_collisions.rs`, for example an extra
@@ -18,7 +19,7 @@ use crate::{DispatcherId, Fingerprint};
 use std::fmt;
 
 #[cfg(all(feature = "keyed", feature = "wire"))]
-pub mod protocol;
+pub mod exchange;
 
 /// What two fingerprints say about a difference of one ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

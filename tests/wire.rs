@@ -7,6 +7,7 @@ use dispatcher_checksum::protocol::{
     ChangefeedId, ChecksumAck, ChecksumHeartbeat, ChecksumState, ChecksumUpdate, ExpectedVersion,
     Mode, NodeId,
 };
+use dispatcher_checksum::wire;
 use dispatcher_checksum::wire::{
     decode, ChangefeedIdMessage, ChecksumMeta, DispatcherIdMessage, DispatcherSetChecksum,
     DispatcherSetChecksumAckResponse, DispatcherSetChecksumHeartbeat,
@@ -528,7 +529,7 @@ enum Encoding {
 /// compared because they tell `-0.0` from `0.0` (where `==` does not) and show every field.
 fn check<M>(name: &str, bytes: &[u8], expected: M, encoding: Encoding)
 where
-    M: Message + Default + dispatcher_checksum::wire::Named + std::fmt::Debug,
+    M: Message + Default + prost::Name + std::fmt::Debug,
 {
     assert_eq!(
         M::NAME,
@@ -883,4 +884,54 @@ fn fixture_bytes_convert_to_protocol_values() {
     let ack: DispatcherSetChecksumAckResponse = decode(&bytes("ack-reference")).unwrap();
     let error = ack.to_ack(NodeId(1)).unwrap_err();
     assert!(error.to_string().contains("mode is -1"), "{error}");
+}
+
+#[test]
+fn every_message_names_itself_with_its_package() {
+    use prost::Name;
+    // The reference's messages live in its `heartbeatpb` package (heartbeatpb/heartbeat.proto).
+    assert_eq!(
+        wire::DispatcherSetChecksumUpdateRequest::full_name(),
+        "heartbeatpb.DispatcherSetChecksumUpdateRequest"
+    );
+    assert_eq!(wire::ChangefeedIdMessage::NAME, "ChangefeedID");
+    assert_eq!(
+        wire::HeartBeatRequest::type_url(),
+        "/heartbeatpb.HeartBeatRequest"
+    );
+    // Ours live in ours.
+    assert_eq!(
+        wire::DispatcherSetChecksumHeartbeat::full_name(),
+        "dispatcher_checksum.DispatcherSetChecksumHeartbeat"
+    );
+    assert_eq!(
+        wire::DispatcherSetSketchResponse::full_name(),
+        "dispatcher_checksum.DispatcherSetSketchResponse"
+    );
+}
+
+#[test]
+fn the_sketch_request_and_response_are_one_layout() {
+    let request = wire::DispatcherSetSketchRequest {
+        changefeed_id: Some((&ChangefeedId::new(1, 2, "orders", "ks")).into()),
+        epoch: 3,
+        mode: 1,
+        seq: 4,
+        node: 5,
+        sketch: vec![6, 7, 8],
+    };
+    let bytes = request.encode_to_vec();
+    let response: wire::DispatcherSetSketchResponse = wire::decode(&bytes).unwrap();
+    assert_eq!(response.encode_to_vec(), bytes);
+    assert_eq!(
+        (
+            response.changefeed_id,
+            response.epoch,
+            response.mode,
+            response.seq,
+            response.node,
+            response.sketch
+        ),
+        (request.changefeed_id.clone(), 3, 1, 4, 5, vec![6, 7, 8])
+    );
 }

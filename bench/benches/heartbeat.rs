@@ -1,5 +1,5 @@
-//! One heartbeat's verification on a node holding N dispatchers (10K, 100K, 1M, 10M by default;
-//! `DCSUM_BENCH_SIZES` overrides), under each strategy: `heartbeat/<strategy>/<N>`:
+//! One heartbeat's verification on a node holding N dispatchers (10K, 100K, 1M by default, 10M
+//! with `DCSUM_BENCH_SIZES=full`; a list there picks others), under each strategy: `heartbeat/<strategy>/<N>`:
 //! - `recompute-std-map`, `recompute-ahash-map`: walk the hash-map dispatcher store;
 //! - `columnar-1t`, `columnar-parallel`, `columnar-auto`: the masked kernel over the columnar
 //!   store (widest single-thread kernel, rayon, the automatic choice);
@@ -26,7 +26,9 @@ use dispatcher_checksum_bench::fixtures::{
 use std::hint::black_box;
 use std::time::Duration;
 
-const DEFAULT_SIZES: &[usize] = &[10_000, 100_000, 1_000_000, 10_000_000];
+const DEFAULT_SIZES: &[usize] = &[10_000, 100_000, 1_000_000];
+/// Under `DCSUM_BENCH_SIZES=full` only: building and walking the 10M stores dominates the run.
+const LONG_SIZES: &[usize] = &[10_000_000];
 const CHURN_DISPATCHERS: usize = 1_000_000;
 const CHURN_CHANGES: &[usize] = &[0, 100, 10_000];
 
@@ -39,7 +41,7 @@ fn throughput(n: usize) -> Throughput {
 
 fn heartbeat(c: &mut Criterion) {
     let mut group = c.benchmark_group("heartbeat");
-    for n in common::sizes(DEFAULT_SIZES) {
+    for n in common::sizes("heartbeat", DEFAULT_SIZES, LONG_SIZES) {
         // A 10M walk takes a good fraction of a second: criterion's minimum of 10 samples.
         group.sample_size(if n >= 5_000_000 { 10 } else { 20 });
         group.throughput(throughput(n));

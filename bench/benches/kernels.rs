@@ -1,5 +1,5 @@
 //! Every available kernel, the automatic choice and the memory-read ceiling, contiguous and masked,
-//! at 1K..16M IDs (`DCSUM_BENCH_SIZES` overrides). Ids: `kernels/<kernel>/<size>` and
+//! at 1K..4M IDs, and 16M with `DCSUM_BENCH_SIZES=full` (a list there picks others). Ids: `kernels/<kernel>/<size>` and
 //! `kernels-masked/<kernel>/<size>`; throughput in IDs and bytes (16 per ID, 17 masked). The
 //! ceiling (`ceiling-1t`, `ceiling-all`) is a plain XOR read of the same bytes, on one thread and
 //! on rayon's pool: the fraction kernel/ceiling is how close a kernel is to memory speed.
@@ -12,7 +12,9 @@ use dispatcher_checksum::{choose, Fingerprint, Kernel};
 use dispatcher_checksum_bench::ceiling;
 use std::hint::black_box;
 
-const DEFAULT_SIZES: &[usize] = &[1_000, 16_000, 256_000, 1_000_000, 4_000_000, 16_000_000];
+const DEFAULT_SIZES: &[usize] = &[1_000, 16_000, 256_000, 1_000_000, 4_000_000];
+/// Under `DCSUM_BENCH_SIZES=full` only.
+const LONG_SIZES: &[usize] = &[16_000_000];
 
 fn available() -> impl Iterator<Item = Kernel> {
     Kernel::all().iter().copied().filter(|k| k.is_available())
@@ -20,7 +22,7 @@ fn available() -> impl Iterator<Item = Kernel> {
 
 fn contiguous(c: &mut Criterion) {
     let mut group = c.benchmark_group("kernels");
-    for size in common::sizes(DEFAULT_SIZES) {
+    for size in common::sizes("kernels", DEFAULT_SIZES, LONG_SIZES) {
         let workload = Workload::new(size);
         let words = workload.words();
         let ids = workload.ids.as_slice();
@@ -59,7 +61,7 @@ fn contiguous(c: &mut Criterion) {
 
 fn masked(c: &mut Criterion) {
     let mut group = c.benchmark_group("kernels-masked");
-    for size in common::sizes(DEFAULT_SIZES) {
+    for size in common::sizes("kernels-masked", DEFAULT_SIZES, LONG_SIZES) {
         let workload = Workload::new(size);
         let words = workload.words();
         let ids = workload.ids.as_slice();

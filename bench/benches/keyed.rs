@@ -36,7 +36,7 @@ fn setsum_of<'a>(ids: impl Iterator<Item = &'a DispatcherId>) -> [u8; 32] {
 
 fn keyed_vs_plain_vs_setsum(c: &mut Criterion) {
     let mut group = c.benchmark_group("keyed");
-    for size in common::sizes(DEFAULT_SIZES) {
+    for size in common::sizes("keyed", DEFAULT_SIZES, &[]) {
         let workload = Workload::new(size);
         let ids = workload.ids.as_slice();
         let words = workload.words();

@@ -1,7 +1,7 @@
 //! The maintainer side: `maintainer/<operation>/<size>`.
 //! - `apply_delta-add`, `apply_delta-remove`, `apply_delta-move`: one dispatcher per call at a
-//!   steady size, with 1M and 10M dispatchers tracked over 64 nodes (`DCSUM_BENCH_SIZES`
-//!   overrides the sizes). The workload is the bench crate's
+//!   steady size, with 1M dispatchers tracked over 64 nodes, and 10M with
+//!   `DCSUM_BENCH_SIZES=full` (a list there picks the sizes). The workload is the bench crate's
 //!   [`SteadyState`](dispatcher_checksum_bench::maintainer::SteadyState), the one the main job
 //!   measures: adds of fresh IDs balanced by removes of the oldest ones (a ring of every tracked
 //!   ID), and moves of ring entries to the next node;
@@ -38,7 +38,9 @@ use dispatcher_checksum_bench::maintainer::{
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-const DEFAULT_TRACKED: &[usize] = &[1_000_000, 10_000_000];
+const DEFAULT_TRACKED: &[usize] = &[1_000_000];
+/// Under `DCSUM_BENCH_SIZES=full` only: building a 10M tracker takes most of a minute on 2 cores.
+const LONG_TRACKED: &[usize] = &[10_000_000];
 
 /// The initial assignment as `reset_full` takes it, for the bulk benches.
 struct Cluster {
@@ -94,7 +96,7 @@ fn check_all(cluster: &Cluster, tracker: &ExpectedSetTracker) {
 fn apply_delta(c: &mut Criterion) {
     let mut group = c.benchmark_group("maintainer");
     group.throughput(Throughput::Elements(1));
-    for tracked in common::sizes(DEFAULT_TRACKED) {
+    for tracked in common::sizes("maintainer", DEFAULT_TRACKED, LONG_TRACKED) {
         let mut steady = SteadyState::new(tracked);
         steady.check("reset_full");
 
@@ -194,7 +196,7 @@ impl MissChain {
 fn batched(c: &mut Criterion) {
     let mut group = c.benchmark_group("maintainer");
     group.sample_size(10);
-    for tracked in common::sizes(DEFAULT_TRACKED) {
+    for tracked in common::sizes("maintainer", DEFAULT_TRACKED, LONG_TRACKED) {
         let per_node = assignment(tracked);
         group.throughput(Throughput::Elements(tracked as u64));
         group.bench_function(

@@ -1,6 +1,7 @@
 //! Bytes per dispatcher, measured with a counting global allocator: the maintainer's tracker
 //! (1M dispatchers over 64 nodes) and the node's incremental verifier (1M dispatchers), with the
-//! node-side stores beside them for scale. `DCSUM_BENCH_SIZES` overrides the 1M.
+//! node-side stores beside them for scale. `DCSUM_BENCH_SIZES=full` adds 10M; a list there
+//! replaces the sizes.
 //!
 //! Not a criterion bench (there is nothing to time): `cargo bench --bench memory` prints a
 //! Markdown table. Every structure's fingerprint is checked against the naive oracle, so the
@@ -41,7 +42,7 @@ fn main() {
     println!(
         "| structure | dispatchers | live heap | bytes per dispatcher |\n|---|---:|---:|---:|"
     );
-    for n in common::sizes(&[1_000_000]) {
+    for n in common::sizes("memory", &[1_000_000], &[10_000_000]) {
         let dispatchers: Vec<Dispatcher> = synthetic_dispatchers(n, 5).collect();
         let included = oracle(dispatchers.iter().map(|d| (&d.id, d.state)));
         let all: Fingerprint = dispatchers.iter().map(|d| d.id).collect();

@@ -32,7 +32,7 @@ fn shape() -> SketchShape {
 
 fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("sketch_encode");
-    for size in common::sizes(DEFAULT_SIZES) {
+    for size in common::sizes("sketch_encode", DEFAULT_SIZES, &[]) {
         let ids: Vec<DispatcherId> = IdStream::new(5).take(size).collect();
         let bulk = DifferenceSketch::of(&KEY, shape(), &ids);
         let mut one_by_one = DifferenceSketch::new(&KEY, shape());

@@ -3,8 +3,8 @@
 //! lines held in memory, beside a plain copy of the same bytes through a block-sized buffer (the
 //! ceiling: what reading them costs at all) and the simple reader it replaced. Ids:
 //! `ingest/<form>/<lines>` for the streaming reader, `ingest/<form>-read/<lines>` and
-//! `ingest/<form>-simple/<lines>`, with `<form>` `uuid` or `high-low`; `DCSUM_BENCH_SIZES=100K,10M`
-//! replaces the line counts. Every routine's fingerprint is checked against the naive oracle
+//! `ingest/<form>-simple/<lines>`, with `<form>` `uuid` or `high-low`; `DCSUM_BENCH_SIZES=full` adds
+//! 10M lines, `DCSUM_BENCH_SIZES=100K,10M` replaces the line counts. Every routine's fingerprint is checked against the naive oracle
 //! before it is timed.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -12,23 +12,15 @@ use dcsum::ingest::{self, fingerprint_reader, Fold, Options};
 use dcsum::ingest_measure::{oracle, workload_ids, Form};
 use dcsum::input::{read_records, IdColumns};
 use dispatcher_checksum::StateSet;
-use dispatcher_checksum_bench::measure::{format_count, parse_counts};
+use dispatcher_checksum_bench::config::bench_sizes;
+use dispatcher_checksum_bench::measure::format_count;
 use std::hint::black_box;
 use std::io::Read;
 use std::time::Duration;
 
 const DEFAULT_LINES: &[usize] = &[1_000_000];
-
-fn line_counts() -> Vec<usize> {
-    match std::env::var("DCSUM_BENCH_SIZES") {
-        Ok(text) => match parse_counts(&text) {
-            Ok(sizes) if !sizes.is_empty() => sizes,
-            Ok(_) => panic!("DCSUM_BENCH_SIZES={text:?}: expected at least one size, such as 1M"),
-            Err(error) => panic!("DCSUM_BENCH_SIZES: {error}"),
-        },
-        Err(_) => DEFAULT_LINES.to_vec(),
-    }
-}
+/// Under `DCSUM_BENCH_SIZES=full` only (370 MB of text).
+const LONG_LINES: &[usize] = &[10_000_000];
 
 /// Copies `text` through a block-sized buffer, as a reader of it must at least.
 fn plain_read(mut text: &[u8], buffer: &mut [u8]) -> usize {
@@ -49,7 +41,7 @@ fn ingestion(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(5));
-    for lines in line_counts() {
+    for lines in bench_sizes("ingest", DEFAULT_LINES, LONG_LINES) {
         let ids = workload_ids(lines);
         let expected = oracle(&ids);
         let label = format_count(lines);

@@ -38,10 +38,11 @@ pub struct Args {
 
     /// Bytes of the first sketch per side (4096 decodes 64 differences with a measured success
     /// rate above 99.9%).
-    #[arg(long, value_name = "BYTES", default_value_t = dispatcher_checksum::sketch::DEFAULT_BYTE_BUDGET)]
+    #[arg(long, value_name = "BYTES", default_value_t = dispatcher_checksum::sketch::DEFAULT_BYTE_BUDGET, value_parser = sketch_bytes)]
     sketch_bytes: usize,
 
-    /// The largest sketch to try before giving up, doubling from --sketch-bytes.
+    /// The largest sketch to try before giving up, doubling from --sketch-bytes (the sketch's
+    /// own largest shape, 64Ki cells, when this is larger).
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
     max_bytes: usize,
 
@@ -54,6 +55,22 @@ pub struct Args {
     /// Print one JSON object `{"missing": [..], "extra": [..], "sketchBytes": N}` instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// A sketch size the sketch can take (its cell count in range), as a usage error otherwise.
+fn sketch_bytes(text: &str) -> Result<usize, String> {
+    let bytes: usize = text
+        .parse()
+        .map_err(|_| format!("expected a byte count, got {text:?}"))?;
+    dispatcher_checksum::sketch::SketchShape::with_byte_budget(bytes)
+        .map(|_| bytes)
+        .map_err(|error| format!("{bytes} bytes: {error}"))
+}
+
+/// Bytes of the largest sketch shape: doubling past it would be a shape error, not a retry.
+fn largest_sketch_bytes() -> usize {
+    use dispatcher_checksum::sketch::{SketchShape, DEFAULT_HASH_COUNT, MAX_CELLS};
+    SketchShape::new(MAX_CELLS, DEFAULT_HASH_COUNT).map_or(usize::MAX, |shape| shape.byte_len())
 }
 
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
@@ -83,7 +100,7 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         &expected,
         &actual,
         args.sketch_bytes,
-        args.max_bytes,
+        args.max_bytes.min(largest_sketch_bytes()),
         report_retry,
     ) {
         Ok(decoded) => decoded,

@@ -19,6 +19,10 @@ use std::process::ExitCode;
 /// Lines in the ingestion rows' ID lists (37 MB of UUID text).
 const INGEST_LINES: usize = 1_000_000;
 
+/// Memory per dispatcher ID of the largest `--sizes` value, over-estimated: the IDs and their
+/// states, the maintainer's tracker and the node's verifier over them, a copy for the recompute.
+const HEADLINE_BYTES_PER_ID: u128 = 128;
+
 /// Progress steps of the ingestion rows: three routines for each of two forms.
 const INGEST_STEPS: u64 = 6;
 
@@ -55,8 +59,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     if let Some(threads) = args.threads {
-        if threads == 0 {
-            return Err("--threads must be at least 1".into());
+        if !(1..=1024).contains(&threads) {
+            return Err(format!("--threads {threads}: expected 1..=1024").into());
         }
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -74,6 +78,12 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
             return Err("--sizes: expected sizes above zero, such as 10K,1M".into());
         }
         let largest = sizes.iter().copied().max().unwrap_or(1);
+        dcsum::limits::check_fits(
+            &format!(
+                "--sizes {largest} (about {HEADLINE_BYTES_PER_ID} bytes per ID across the rows)"
+            ),
+            largest as u128 * HEADLINE_BYTES_PER_ID,
+        )?;
         config.kernel_sizes.retain(|&n| n < largest);
         config.kernel_sizes.push(largest);
         config.churn_size = config.churn_size.min(largest);
@@ -82,6 +92,11 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         config.profile = "custom";
     }
 
+    eprintln!(
+        "dcsum: the headline comparison ({} profile), writing {}; `--quick` runs a shorter one",
+        config.profile,
+        args.out_dir.display()
+    );
     // Built before anything is measured, so a missing `go` under `require` (or a broken build)
     // fails in seconds rather than after the whole run.
     let go = go_reference::prepare(args.go_reference)?;

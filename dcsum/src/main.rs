@@ -1,6 +1,7 @@
 //! `dcsum`: the command-line face of the library. One file per subcommand; no logic here that the
 //! library lacks. With no subcommand it runs the headline comparison (the main job).
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -36,7 +37,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     let result = match cli.command {
         None => headline::run(cli.headline),
         Some(Command::Fingerprint(args)) => fingerprint::run(args),
@@ -52,4 +56,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A usage error as one line on stderr (exit 2): clap's first line, without its usage block, and
+/// where to read more. `--help` and `--version` print as clap prints them.
+fn usage_error(error: clap::Error) -> ExitCode {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        error.exit();
+    }
+    let rendered = error.render().to_string();
+    let first = rendered
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("dcsum: {first} (`--help` lists the options)");
+    ExitCode::from(2)
 }

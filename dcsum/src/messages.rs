@@ -12,7 +12,7 @@ use dispatcher_checksum::wire::{
     decode, ChangefeedIdMessage, ChecksumMeta, DispatcherIdMessage, DispatcherSetChecksum,
     DispatcherSetChecksumAckResponse, DispatcherSetChecksumHeartbeat,
     DispatcherSetChecksumUpdateRequest, DispatcherSetSketchRequest, DispatcherSetSketchResponse,
-    HeartBeatRequest, Named, RunningError, TableSpanStatus, Watermark, WireError,
+    HeartBeatRequest, RunningError, TableSpanStatus, Watermark, WireError,
 };
 use std::fmt;
 
@@ -36,7 +36,7 @@ struct Entry {
 
 /// Defines [`MessageType`] (one variant per row) and the table the variant indexes, from rows of
 /// `Variant => RustType, "short-name", Origin;`. The protobuf name is the type's
-/// [`Named::NAME`], so it is written once, in the library, next to the message.
+/// [`prost::Name::NAME`], so it is written once, in the library, next to the message.
 macro_rules! message_table {
     ($($(#[$doc:meta])* $variant:ident => $message:ty, $short:literal, $origin:ident;)*) => {
         /// The message types `dcsum decode` knows (see the module docs for the names).
@@ -55,7 +55,7 @@ macro_rules! message_table {
         // In the variants' order, so `MessageType as usize` indexes it.
         const TABLE: [Entry; COUNT] = [$(Entry {
             short: $short,
-            message: <$message as Named>::NAME,
+            message: <$message as prost::Name>::NAME,
             origin: Origin::$origin,
             decode_to_json: decode_to_json_as::<$message>,
             encode_json: encode_json_as::<$message>,
@@ -180,7 +180,7 @@ impl fmt::Display for MessageType {
 
 fn decode_to_json_as<M>(bytes: &[u8]) -> Result<String, WireError>
 where
-    M: prost::Message + Default + Named + serde::Serialize,
+    M: prost::Message + Default + prost::Name + serde::Serialize,
 {
     let message = decode::<M>(bytes)?;
     // serde_json fails only on non-string map keys and serializer errors, which none of the
@@ -191,7 +191,7 @@ where
 
 fn encode_json_as<M>(json: &str) -> Result<Vec<u8>, WireError>
 where
-    M: prost::Message + Named + serde::de::DeserializeOwned,
+    M: prost::Message + prost::Name + serde::de::DeserializeOwned,
 {
     let message: M = serde_json::from_str(json)
         .map_err(|error| WireError::new(format!("not a valid {} in JSON: {error}", M::NAME)))?;

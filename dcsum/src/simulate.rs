@@ -43,17 +43,67 @@ pub enum GateArg {
     Contract,
 }
 
+/// Seeds one invocation may run: every run's outcome is kept for the summary's percentiles (a few
+/// KB each), so a larger sweep is split into invocations with `--seed`.
+const MAX_SEEDS: u64 = 1_000_000;
+
+/// Dispatchers per mode, at most: the simulator keeps every dispatcher's state on every side
+/// (about 1 KB each); the rebalance experiment runs 1M.
+const MAX_DISPATCHERS: u64 = 10_000_000;
+
+/// Memory one simulated dispatcher costs a run, rounded up (measured: 70 MB peak for one run of
+/// 100,000 dispatchers on 4 nodes, both sides' state, the schedule and the checks' views).
+const BYTES_PER_SIMULATED_DISPATCHER: u128 = 1024;
+
+/// A run's estimated memory from which `dcsum simulate` says up front what it will allocate.
+const ANNOUNCE_BYTES: u128 = 256 << 20;
+
+/// Faults of one kind per run, at most (the fault schedule is drawn up front).
+const MAX_FAULTS: u64 = 10_000;
+
+/// Threads, at most (rayon starts them all up front).
+const MAX_THREADS: u64 = 1024;
+
+/// The flags that configure one simulated cluster: `--verdict` runs its own fixed cells and
+/// `--rebalance` its own workload, so either one with any of these would ignore it (a check that
+/// silently does not run what was asked).
+const CLUSTER_FLAGS: [&str; 22] = [
+    "protocol",
+    "ordering",
+    "gate",
+    "nodes",
+    "dispatchers",
+    "redo",
+    "loss",
+    "dup",
+    "reorder",
+    "max_delay_ms",
+    "failovers",
+    "error_restarts",
+    "moves",
+    "move_dest_fails",
+    "restarts",
+    "leaves",
+    "replacements",
+    "drifts",
+    "zombie",
+    "operators_per_second",
+    "realistic_timing",
+    "plant_bug",
+];
+
 /// `dcsum simulate`'s arguments.
 #[derive(clap::Args)]
 pub struct Args {
     /// First seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Number of seeds (runs): seed, seed+1, ...
-    #[arg(long, default_value_t = 1000)]
+    /// Number of seeds (runs): seed, seed+1, ... (1..=1000000; a larger sweep is several runs
+    /// with --seed).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_SEEDS))]
     seeds: u64,
     /// Print the event trace of this one seed, up to its first violation, instead of a summary.
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", conflicts_with_all = ["seeds", "threads"])]
     trace: Option<u64>,
     /// With --trace: print every event from the start, not only from the last moment every node
     /// was at MATCH.
@@ -63,6 +113,11 @@ pub struct Args {
     /// than the first of any kind.
     #[arg(long, requires = "trace", value_parser = violation_kind)]
     until: Option<ViolationKind>,
+    /// With --trace: also write the trace as JSON lines to this file, one event per line with the
+    /// stable fields `seed`, `at_ms` (simulated milliseconds), `who` (`maintainer`, `node-N`,
+    /// `network`, `check`) and `text`.
+    #[arg(long, requires = "trace", value_name = "FILE")]
+    trace_json: Option<std::path::PathBuf>,
     /// The protocol under test.
     #[arg(long, value_enum, default_value_t = ProtocolArg::Ours)]
     protocol: ProtocolArg,
@@ -75,9 +130,9 @@ pub struct Args {
     /// Nodes at the start.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..=100_000))]
     nodes: u64,
-    /// Dispatchers per mode at the start.
-    #[arg(long, default_value_t = 32)]
-    dispatchers: usize,
+    /// Dispatchers per mode at the start (1..=10000000).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=MAX_DISPATCHERS))]
+    dispatchers: u64,
     /// Run the redo mode beside the default mode.
     #[arg(long)]
     redo: bool,
@@ -94,40 +149,40 @@ pub struct Args {
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(5..=60_000))]
     max_delay_ms: u64,
     /// Maintainer failovers per run (the maintainer's node is lost; a new one starts on another).
-    #[arg(long, default_value_t = 2)]
-    failovers: usize,
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
+    failovers: u64,
     /// Changefeed error restarts per run (a new maintainer with a new epoch).
-    #[arg(long, default_value_t = 1)]
-    error_restarts: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
+    error_restarts: u64,
     /// Clean maintainer moves per run.
-    #[arg(long, default_value_t = 1)]
-    moves: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
+    moves: u64,
     /// Maintainer moves whose destination fails per run (re-added on the origin, same epoch).
-    #[arg(long, default_value_t = 1)]
-    move_dest_fails: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
+    move_dest_fails: u64,
     /// Node restarts per run (the process comes back under a new node ID, as TiCDC's does).
-    #[arg(long, default_value_t = 1)]
-    restarts: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
+    restarts: u64,
     /// Nodes leaving per run.
-    #[arg(long, default_value_t = 1)]
-    leaves: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
+    leaves: u64,
     /// Table drops replacing a running move, split or merge, per run.
-    #[arg(long, default_value_t = 2)]
-    replacements: usize,
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
+    replacements: u64,
     /// Silent drifts per run: a node loses a dispatcher without telling anyone.
-    #[arg(long, default_value_t = 0)]
-    drifts: usize,
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
+    drifts: u64,
     /// Probability that a failed maintainer lingers as a zombie.
     #[arg(long, default_value_t = 0.05, value_parser = probability)]
     zombie: f64,
     /// Length of the fault phase in seconds.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400), conflicts_with = "verdict")]
     fault_seconds: u64,
     /// Operators started per second in the fault phase.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = rate(1000.0))]
     operators_per_second: f64,
-    /// Fraction of the dispatchers a rebalance moves per minute.
-    #[arg(long, default_value_t = 0.0)]
+    /// Fraction of the dispatchers a rebalance moves per minute (0..=10).
+    #[arg(long, default_value_t = 0.0, value_parser = rate(10.0), conflicts_with = "verdict")]
     rebalance_per_minute: f64,
     /// Use the scale experiment's timings (the reference's cadences; dispatchers take up to 2 s
     /// to initialize instead of 1 s).
@@ -140,17 +195,17 @@ pub struct Args {
     /// planted bugs (`dispatcher_checksum_sim::PlantedBug`), e.g. no-monotone-guard.
     #[arg(long, value_parser = str::parse::<PlantedBug>)]
     plant_bug: Option<PlantedBug>,
-    /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
+    /// Worker threads (0: one per core; at most 1024).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_THREADS))]
+    threads: u64,
     /// Run the verdict table instead (protocol × gate × ordering × fault mix, --seeds seeds
     /// each from --seed) and print it as Markdown.
-    #[arg(long, conflicts_with_all = ["trace", "rebalance"])]
+    #[arg(long, conflicts_with_all = ["trace", "rebalance"], conflicts_with_all = CLUSTER_FLAGS)]
     verdict: bool,
     /// Run the rebalance experiment instead, at these sizes (`DISPATCHERS/NODES`, comma-
     /// separated, e.g. `100000/100`), moving --rebalance-per-minute of the dispatchers per minute
     /// (3% when not given) for --fault-seconds, each gate beside the run without it.
-    #[arg(long, value_delimiter = ',', value_parser = size)]
+    #[arg(long, value_delimiter = ',', value_parser = size, conflicts_with_all = ["trace", "seeds", "threads"], conflicts_with_all = CLUSTER_FLAGS)]
     rebalance: Vec<(usize, usize)>,
 }
 
@@ -165,9 +220,9 @@ fn size(text: &str) -> Result<(usize, usize), String> {
             .map_err(|_| format!("{part:?} in {text:?} is not a whole number"))
     };
     let (dispatchers, nodes) = (number(dispatchers)?, number(nodes)?);
-    if nodes < 2 || dispatchers == 0 {
+    if !(1..=MAX_DISPATCHERS as usize).contains(&dispatchers) || !(2..=100_000).contains(&nodes) {
         return Err(format!(
-            "{text:?}: expected at least one dispatcher and two nodes"
+            "{text:?}: expected 1..={MAX_DISPATCHERS} dispatchers and 2..=100000 nodes"
         ));
     }
     Ok((dispatchers, nodes))
@@ -186,6 +241,22 @@ fn violation_kind(text: &str) -> Result<ViolationKind, String> {
         })
 }
 
+/// A parser of a finite rate in `0..=max`.
+fn rate(max: f64) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let value: f64 = text
+            .parse()
+            .map_err(|_| format!("expected a number between 0 and {max}, got {text:?}"))?;
+        if (0.0..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(format!(
+                "expected a number between 0 and {max}, got {value}"
+            ))
+        }
+    }
+}
+
 fn probability(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .parse()
@@ -201,14 +272,9 @@ fn probability(text: &str) -> Result<f64, String> {
 
 impl Args {
     fn config(&self) -> Result<SimConfig, Box<dyn Error>> {
-        if self.operators_per_second < 0.0 || self.rebalance_per_minute < 0.0 {
-            return Err(
-                "--operators-per-second and --rebalance-per-minute must not be negative".into(),
-            );
-        }
         Ok(SimConfig {
             nodes: self.nodes as usize,
-            dispatchers: self.dispatchers,
+            dispatchers: self.dispatchers as usize,
             redo: self.redo,
             protocol: match self.protocol {
                 ProtocolArg::Ours => Protocol::Ours,
@@ -237,15 +303,15 @@ impl Args {
                 ..NetworkConfig::default()
             },
             faults: FaultConfig {
-                failovers: self.failovers,
-                error_restarts: self.error_restarts,
-                moves: self.moves,
-                move_dest_fails: self.move_dest_fails,
-                restarts: self.restarts,
-                leaves: self.leaves,
-                replacements: self.replacements,
+                failovers: self.failovers as usize,
+                error_restarts: self.error_restarts as usize,
+                moves: self.moves as usize,
+                move_dest_fails: self.move_dest_fails as usize,
+                restarts: self.restarts as usize,
+                leaves: self.leaves as usize,
+                replacements: self.replacements as usize,
                 zombie: self.zombie,
-                drifts: self.drifts,
+                drifts: self.drifts as usize,
             },
             workload: WorkloadConfig {
                 operators_per_second: self.operators_per_second,
@@ -263,9 +329,56 @@ impl Args {
     }
 }
 
+/// Checks that the runs in flight at once fit this machine's memory, and says up front what a
+/// large run will allocate (a 10M-dispatcher run is quiet for minutes otherwise).
+fn check_memory(args: &Args) -> Result<(), String> {
+    let modes: u128 = if args.redo { 2 } else { 1 };
+    let (per_run, in_flight, what) = if let Some(&(dispatchers, _)) = args
+        .rebalance
+        .iter()
+        .max_by_key(|(dispatchers, _)| *dispatchers)
+    {
+        // One size at a time: a gated run beside the baseline it is compared with.
+        (
+            dispatchers as u128 * BYTES_PER_SIMULATED_DISPATCHER,
+            2,
+            "--rebalance".to_string(),
+        )
+    } else {
+        let threads = match args.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+            threads => threads,
+        };
+        let in_flight = if args.trace.is_some() {
+            1
+        } else {
+            threads.min(args.seeds)
+        };
+        (
+            u128::from(args.dispatchers) * modes * BYTES_PER_SIMULATED_DISPATCHER,
+            u128::from(in_flight),
+            format!("--dispatchers {}", args.dispatchers),
+        )
+    };
+    let total = per_run * in_flight;
+    dcsum::limits::check_fits(
+        &format!("{what} ({in_flight} runs at once, about {BYTES_PER_SIMULATED_DISPATCHER} bytes per simulated dispatcher)"),
+        total,
+    )?;
+    if total >= ANNOUNCE_BYTES {
+        eprintln!(
+            "dcsum simulate: about {} per run, {in_flight} at once ({} in all)",
+            dcsum::limits::human_bytes(per_run),
+            dcsum::limits::human_bytes(total)
+        );
+    }
+    Ok(())
+}
+
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     let config = args.config()?;
+    check_memory(&args)?;
     if args.verdict {
         return verdict(&args);
     }
@@ -278,6 +391,10 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         for line in &lines {
             println!("{line}");
         }
+        if let Some(path) = &args.trace_json {
+            write_trace_json(path, seed, &lines)
+                .map_err(|error| format!("--trace-json {}: {error}", path.display()))?;
+        }
         return Ok(if outcome.violations.is_empty() {
             println!("no violation in this run");
             ExitCode::SUCCESS
@@ -289,7 +406,7 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         });
     }
     let started = Instant::now();
-    let summary = run_seeds(&config, args.seed, args.seeds, args.threads);
+    let summary = run_seeds(&config, args.seed, args.seeds, args.threads as usize);
     print!("{summary}");
     let wall = started.elapsed();
     let simulated: u64 = summary.outcomes.iter().map(|o| o.simulated_ms).sum();
@@ -305,9 +422,33 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     })
 }
 
+/// The trace as JSON lines (one event per line; see `--trace-json`).
+fn write_trace_json(
+    path: &std::path::Path,
+    seed: u64,
+    lines: &[dispatcher_checksum_sim::trace::TraceLine],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for line in lines {
+        let event = serde_json::json!({
+            "seed": seed,
+            "at_ms": line.at_ms,
+            "who": line.who,
+            "text": line.text,
+        });
+        writeln!(out, "{event}")?;
+    }
+    out.flush()
+}
+
 fn verdict(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
+    eprintln!(
+        "dcsum simulate --verdict: {} seeds per cell from seed {}; each cell prints here as it finishes",
+        args.seeds, args.seed
+    );
     let started = Instant::now();
-    let cells = experiments::verdict(args.seed, args.seeds, args.threads, |cell| {
+    let cells = experiments::verdict(args.seed, args.seeds, args.threads as usize, |cell| {
         eprintln!(
             "{} / {} / {}: {}",
             cell.variant(),

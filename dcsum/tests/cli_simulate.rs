@@ -75,3 +75,38 @@ fn bad_arguments_are_errors() {
     assert_ne!(code, 0);
     assert!(error.contains("nodes"), "{error}");
 }
+
+#[test]
+fn the_trace_is_also_written_as_json_lines() {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("trace-7.jsonl");
+    let (code, text, _) = dcsum(&[
+        "--trace",
+        "7",
+        "--whole-trace",
+        "--fault-seconds",
+        "2",
+        "--trace-json",
+        path.to_str().unwrap(),
+    ]);
+    assert!(code == 0 || code == 1, "{text}");
+    let json = std::fs::read_to_string(&path).unwrap();
+    let events: Vec<serde_json::Value> = json
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    // One event per printed trace line (the header line aside, and the closing verdict).
+    let printed = text
+        .lines()
+        .filter(|line| !line.starts_with("trace of seed") && !line.starts_with("no violation"))
+        .count();
+    assert!(!events.is_empty());
+    assert!(
+        events.len() <= printed,
+        "{} events, {printed} lines",
+        events.len()
+    );
+    for event in &events {
+        assert_eq!(event["seed"], 7);
+        assert!(event["at_ms"].is_u64() && event["who"].is_string() && event["text"].is_string());
+    }
+}

@@ -162,14 +162,23 @@ pub fn trace_seed_from(
 /// Runs seeds `first..first + count` on `threads` threads (0: rayon's default); the summary does
 /// not depend on the thread count.
 pub fn run_seeds(config: &SimConfig, first: u64, count: u64, threads: usize) -> Summary {
-    let seeds: Vec<u64> = (0..count)
-        .map(|offset| first.wrapping_add(offset))
-        .collect();
+    // Seeds run in chunks, so a seed count costs memory only as its runs finish: neither the
+    // seeds nor their outcomes are allocated up front (`--seeds 100000000000` used to ask for
+    // 800 GB before the first run).
+    const CHUNK: u64 = 1024;
     let run = || -> Vec<SeedOutcome> {
-        seeds
-            .par_iter()
-            .map(|&seed| run_seed(config, seed))
-            .collect()
+        let mut outcomes = Vec::new();
+        let mut done = 0;
+        while done < count {
+            let end = done + CHUNK.min(count - done);
+            outcomes.par_extend(
+                (done..end)
+                    .into_par_iter()
+                    .map(|offset| run_seed(config, first.wrapping_add(offset))),
+            );
+            done = end;
+        }
+        outcomes
     };
     let outcomes = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(run),

@@ -5,6 +5,7 @@
 //! epoch bookkeeping, seqs, fingerprints and verdicts, and messages are routed by their mode.
 
 use super::gate::{CheckpointGate, GateDecision, Requirement};
+use super::telemetry::{self, NodeTelemetry};
 use super::tracker::{AckOutcome, ExpectedSetTracker, TrackerConfig};
 use super::verifier::{
     ActualSet, DispatcherSetVerifier, IncrementalActualSet, Verdict, VerifierConfig,
@@ -145,7 +146,11 @@ impl MaintainerChecksums {
         }
         let warn = self.tracker_mut(heartbeat.mode).is_some_and(|tracker| {
             tracker.observe_incarnation(heartbeat.node, heartbeat.incarnation);
-            tracker.observe_heartbeat(heartbeat.node, heartbeat.state, now)
+            let warn = tracker.observe_heartbeat(heartbeat.node, heartbeat.state, now);
+            if warn {
+                telemetry::node_not_ok_too_long(tracker, &heartbeat, now);
+            }
+            warn
         });
         (kept, warn)
     }
@@ -154,8 +159,11 @@ impl MaintainerChecksums {
     pub fn flush_and_resend(&mut self, now: Duration) -> Vec<ChecksumUpdate> {
         let mut updates = Vec::new();
         for tracker in self.trackers_mut() {
+            let before = updates.len();
             updates.extend(tracker.flush_dirty(now));
+            let flushed = updates.len() - before;
             updates.extend(tracker.resend_pending(now));
+            telemetry::updates_sent(tracker, flushed, updates.len() - before - flushed, now);
         }
         updates
     }
@@ -293,6 +301,7 @@ impl MaintainerChecksums {
         if let Some(candidate) = candidate {
             self.checkpoint = Some(before.map_or(candidate, |old| old.max(candidate)));
         }
+        telemetry::gate_decision(self.default.changefeed(), decision, self.checkpoint);
         CheckpointStep {
             decision,
             checkpoint: self.checkpoint,
@@ -324,6 +333,9 @@ pub enum WatermarkPolicy {
 #[derive(Clone, Debug)]
 pub struct NodeChecksums<A: ActualSet = IncrementalActualSet> {
     node: NodeId,
+    /// The changefeed, for the metrics' and logs' labels only.
+    changefeed: ChangefeedId,
+    telemetry: NodeTelemetry,
     incarnation: u64,
     watermark_policy: WatermarkPolicy,
     maintainer_epoch: Option<u64>,
@@ -356,6 +368,8 @@ impl<A: ActualSet> NodeChecksums<A> {
     ) -> Self {
         NodeChecksums {
             node,
+            changefeed: ChangefeedId::default(),
+            telemetry: NodeTelemetry::default(),
             incarnation,
             watermark_policy: WatermarkPolicy::default(),
             maintainer_epoch: None,
@@ -368,6 +382,20 @@ impl<A: ActualSet> NodeChecksums<A> {
     /// The node.
     pub fn node(&self) -> NodeId {
         self.node
+    }
+
+    /// The same, naming `changefeed` in its metrics and log events (features `metrics` and
+    /// `tracing`; the protocol itself does not need it).
+    #[must_use]
+    pub fn with_changefeed(mut self, changefeed: ChangefeedId) -> Self {
+        self.changefeed = changefeed;
+        self
+    }
+
+    /// The changefeed its metrics and log events name (the default ID unless
+    /// [`with_changefeed`](NodeChecksums::with_changefeed) set one).
+    pub fn changefeed(&self) -> &ChangefeedId {
+        &self.changefeed
     }
 
     /// The node process.
@@ -461,7 +489,11 @@ impl<A: ActualSet> NodeChecksums<A> {
         now: Duration,
     ) -> Option<(ChecksumHeartbeat, Verdict)> {
         let (node, incarnation) = (self.node, self.incarnation);
-        let verdict = self.verifier_mut(mode)?.verify(now);
+        let verifier = self.verifier_mut(mode)?;
+        let before = *verifier.runtime();
+        let verdict = verifier.verify(now);
+        self.telemetry
+            .heartbeat(&self.changefeed, node, &before, &verdict, mode, now);
         let heartbeat = ChecksumHeartbeat {
             node,
             incarnation,

@@ -27,7 +27,7 @@
 //! [`super::MaintainerChecksums::decide_verified`] does, over every tracked node in every enabled
 //! mode (a node expected to run nothing must confirm it too).
 
-use super::explain::{explains, Explanation};
+use super::in_flight::{explains, Explanation};
 use super::{ChecksumHeartbeat, ChecksumState, ExpectedVersion, Mode, NodeId};
 use crate::{DispatcherId, Fingerprint};
 use std::collections::BTreeMap;
@@ -80,7 +80,7 @@ pub enum HoldReason {
         /// IDs in flight on the node.
         in_flight: usize,
         /// Whether the search was skipped because more than
-        /// [`MAX_IN_FLIGHT`](super::explain::MAX_IN_FLIGHT) IDs are in flight.
+        /// [`MAX_IN_FLIGHT`](super::in_flight::MAX_IN_FLIGHT) IDs are in flight.
         too_many: bool,
     },
     /// No heartbeat from this (node, mode) yet.
@@ -248,7 +248,7 @@ impl CheckpointGate {
     /// The explained-mismatch rule: each required (node, mode) either reports MATCH against
     /// `version` as in [`decide_versions`](CheckpointGate::decide_versions), or its newest
     /// heartbeat's actual fingerprint is `settled` plus some subset of `in_flight` (see
-    /// [`super::explain`]). Either way it must have sent a watermark, which the advance is the
+    /// [`super::in_flight`]). Either way it must have sent a watermark, which the advance is the
     /// minimum of. Safe when every in-flight ID's span is held by its operator's checkpoint floor
     /// (or is leaving the changefeed): the settled IDs are then all on the node, so its
     /// watermark, taken at the same instant as the fingerprint, covers them.

@@ -56,9 +56,10 @@
 
 pub mod changefeed;
 pub mod clock;
-pub mod explain;
 pub mod gate;
+pub mod in_flight;
 mod packed;
+pub mod telemetry;
 pub mod tracker;
 pub mod verifier;
 
@@ -336,7 +337,7 @@ pub struct ChecksumHeartbeat {
     pub verified_against: ExpectedVersion,
     /// The node's actual fingerprint, from the same instant as `watermark` (ours; `None` from a
     /// sender that does not say). The explained-mismatch gate checks it against the settled and
-    /// in-flight parts of what the maintainer expects (see [`explain`]).
+    /// in-flight parts of what the maintainer expects (see [`in_flight`]).
     pub actual: Option<Fingerprint>,
 }
 

@@ -30,7 +30,7 @@
 //! there, updated in those two functions. The *settled* fingerprint is one such digest: the
 //! expected set without the IDs an operator has in flight on the node
 //! ([`begin_transition`](ExpectedSetTracker::begin_transition)), which the explained-mismatch
-//! gate compares a node's actual fingerprint with (see [`super::explain`]).
+//! gate compares a node's actual fingerprint with (see [`super::in_flight`]).
 
 use super::packed::PackedId;
 use super::{ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, Mode, NodeId};
@@ -381,6 +381,7 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
             .iter()
             .map(|tracked| tracked.update(self.epoch, self.mode))
             .collect();
+        super::telemetry::expected_set_conflicts(self, &report);
         report
     }
 

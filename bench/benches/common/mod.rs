@@ -1,7 +1,9 @@
 //! Shared helpers of the criterion benches (`kernels`, `heartbeat`, `maintainer`, `memory`).
 //!
-//! - sizes: each bench has default sizes; `DCSUM_BENCH_SIZES=1K,1M,100M` replaces them (any bench)
-//!   so a big machine can run 100M without editing code;
+//! - sizes: each group has default sizes (the default `cargo bench` of a group takes about five
+//!   minutes on 2 cores) and long ones (10M-100M IDs, 10M-dispatcher maintainers) that
+//!   `DCSUM_BENCH_SIZES=full` adds; `DCSUM_BENCH_SIZES=1K,1M,100M` replaces them (any bench) so a
+//!   big machine can run 100M without editing code;
 //! - [`criterion`]: short warm-up and measurement times so `cargo bench` stays a few minutes on
 //!   2 cores (pass `--measurement-time` for more), with the flamegraph profiler for
 //!   `--profile-time` ([`profiler`]);
@@ -18,26 +20,14 @@ use dispatcher_checksum::kernels::{naive, IdWords, RawFingerprint};
 use dispatcher_checksum::{DispatcherId, StateSet};
 use dispatcher_checksum_bench::aligned::{AlignedBytes, AlignedIds};
 use dispatcher_checksum_bench::fixtures::{synthetic_state, IdStream};
-use dispatcher_checksum_bench::measure::{format_count, parse_counts};
+use dispatcher_checksum_bench::measure::format_count;
 use std::time::Duration;
 
-/// The environment variable that replaces every bench's default sizes.
-pub const SIZES_VARIABLE: &str = "DCSUM_BENCH_SIZES";
-
-/// The sizes to run: `DCSUM_BENCH_SIZES` when set, else `defaults`.
-///
-/// # Panics
-/// When the variable is set but malformed, naming it and what was expected (a bench has no other
-/// way to refuse its input).
-pub fn sizes(defaults: &[usize]) -> Vec<usize> {
-    match std::env::var(SIZES_VARIABLE) {
-        Ok(text) => match parse_counts(&text) {
-            Ok(sizes) if !sizes.is_empty() => sizes,
-            Ok(_) => panic!("{SIZES_VARIABLE}={text:?}: expected at least one size, such as 1K,1M"),
-            Err(error) => panic!("{SIZES_VARIABLE}: {error}"),
-        },
-        Err(_) => defaults.to_vec(),
-    }
+/// The sizes a group runs: its `default` sizes, with the `long` ones too under
+/// `DCSUM_BENCH_SIZES=full`, or the variable's list; prints one line saying which and how to get
+/// the rest ([`dispatcher_checksum_bench::config::bench_sizes`]).
+pub fn sizes(group: &str, default: &[usize], long: &[usize]) -> Vec<usize> {
+    dispatcher_checksum_bench::config::bench_sizes(group, default, long)
 }
 
 /// `1K`, `16M`: the size part of a benchmark id.

@@ -688,7 +688,8 @@ pub fn performance_markdown(results: &HeadlineResults) -> String {
          ### Reading\n\n{}{}{}{}{}- **The automatic choice.** {}\n\n{}\n\
          The criterion benches measure the same things with statistics and cover the rest of the \
          maintainer side: `cargo bench` runs `kernels`, `heartbeat`, `maintainer`, `memory` and \
-         `ingest` (`DCSUM_BENCH_SIZES=1K,1M,100M` replaces any bench's sizes).\n",
+         `ingest` at default sizes (`DCSUM_BENCH_SIZES=full` adds the long ones, \
+         `DCSUM_BENCH_SIZES=1K,1M,100M` picks any).\n",
         command(results),
         results.profile,
         m.cpu_model,

@@ -8,7 +8,7 @@
 //! on one node: it silently drops one to three dispatchers it should run, keeps one to three that
 //! were moved away from it, or both.
 
-use dispatcher_checksum::diagnosis::protocol::{
+use dispatcher_checksum::diagnosis::exchange::{
     DiagnosisConfig, ExpectedSketches, MaintainerDiagnoser, NodeDiagnoser, SketchedActualSet,
 };
 use dispatcher_checksum::keyed::FingerprintKey;
@@ -223,7 +223,7 @@ impl Run {
             }
             decision = self.gate.decide(&required);
         }
-        (logs, self.maintainer.explain(&decision))
+        (logs, self.maintainer.describe_decision(&decision))
     }
 }
 
@@ -351,7 +351,7 @@ fn the_node_asks_again_only_after_request_every() {
 
 #[test]
 fn the_sketch_messages_round_trip_on_the_wire_and_reject_bad_bytes() {
-    use dispatcher_checksum::diagnosis::protocol::{SketchRequest, SketchResponse};
+    use dispatcher_checksum::diagnosis::exchange::{SketchRequest, SketchResponse};
     use dispatcher_checksum::wire::{
         self, DispatcherSetSketchRequest, DispatcherSetSketchResponse,
     };

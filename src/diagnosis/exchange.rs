@@ -1,4 +1,4 @@
-//! The difference sketch in the protocol: a node that stays MISMATCH asks for the maintainer's
+//! The difference-sketch exchange: a node that stays MISMATCH asks for the maintainer's
 //! sketch of what it should run, and both sides name the dispatchers that differ.
 //!
 //! ```text
@@ -9,7 +9,7 @@
 //!                                                             `request_after` -> request
 //!        ◀── SketchRequest{epoch, mode, seq, node's actual sketch} ──┘
 //!  MaintainerDiagnoser: decode (expected sketch - actual sketch), remember the named IDs for the
-//!   gate's blocked reason ([`MaintainerDiagnoser::explain`])
+//!   gate's blocked reason ([`MaintainerDiagnoser::describe_decision`])
 //!        ── SketchResponse{epoch, mode, seq, expected sketch} ──▶ NodeDiagnoser::on_response:
 //!                                                             decode, a log line naming the IDs
 //! ```
@@ -424,7 +424,7 @@ impl MaintainerDiagnoser {
 
     /// The gate's decision in words, naming the dispatchers of a held node when a diagnosis
     /// exists: `hold: node-3 (mode default): dispatcher set checksum is MISMATCH; diagnosed ...`.
-    pub fn explain(&self, decision: &GateDecision) -> String {
+    pub fn describe_decision(&self, decision: &GateDecision) -> String {
         match decision {
             GateDecision::Hold { node, mode, .. } => match self.diagnosis(*node, *mode) {
                 Some(diagnosis) => format!("{decision}; diagnosed {diagnosis}"),
