@@ -892,34 +892,41 @@ fn prefetch(address: *const u8) {
 
 /// The hashes of a batch's IDs, computed [`PREFETCH_AHEAD`] IDs before they are used, each
 /// one's table slot prefetched when it is computed (as hash-join probes do): the batch's cache
-/// misses overlap, where one ID at a time waits a memory latency per ID. A single-ID call gets
-/// no hints and prefetches nothing.
+/// misses overlap, where one ID at a time waits a memory latency per ID. A single-ID call keeps
+/// no state and prefetches nothing: it hashes its ID where it is used, so the one-ID calls that
+/// dominate steady operation pay nothing for the batching (the instruction-count gate's
+/// `tracker_apply_delta::*_one` hold it to that).
 struct HashesAhead {
+    batch: Option<Batch>,
+}
+
+/// [`HashesAhead`]'s state for a batch of two IDs or more.
+struct Batch {
     hashes: [u64; PREFETCH_AHEAD],
     hints: Option<SlotHints>,
 }
 
 impl HashesAhead {
+    #[inline(always)]
     fn start<S: BuildHasher>(
         hasher: &S,
         owners: &HashTable<(PackedId, NodeId)>,
         ids: &[DispatcherId],
     ) -> HashesAhead {
-        let mut ahead = HashesAhead {
+        if ids.len() < 2 {
+            return HashesAhead { batch: None };
+        }
+        let mut batch = Batch {
             hashes: [0; PREFETCH_AHEAD],
-            hints: if ids.len() > 1 {
-                SlotHints::of(owners)
-            } else {
-                None
-            },
+            hints: SlotHints::of(owners),
         };
-        for (slot, &id) in ahead.hashes.iter_mut().zip(ids) {
+        for (slot, &id) in batch.hashes.iter_mut().zip(ids) {
             *slot = hasher.hash_one(PackedId::new(id));
-            if let Some(hints) = ahead.hints {
+            if let Some(hints) = batch.hints {
                 hints.prefetch(*slot);
             }
         }
-        ahead
+        HashesAhead { batch: Some(batch) }
     }
 
     /// The hash of `ids[i]` (calls come in order `i = 0, 1, ..`), after computing and prefetching
@@ -933,18 +940,21 @@ impl HashesAhead {
         ids: &[DispatcherId],
         i: usize,
     ) -> u64 {
+        let Some(batch) = &mut self.batch else {
+            return hasher.hash_one(PackedId::new(ids[i]));
+        };
         let slot = i % PREFETCH_AHEAD;
-        let hash = self.hashes[slot];
+        let hash = batch.hashes[slot];
         if let Some(&later) = ids.get(i + PREFETCH_AHEAD) {
             let later = hasher.hash_one(PackedId::new(later));
-            self.hashes[slot] = later;
-            if self
+            batch.hashes[slot] = later;
+            if batch
                 .hints
                 .is_none_or(|hints| hints.mask + 1 != owners.num_buckets())
             {
-                self.hints = SlotHints::of(owners);
+                batch.hints = SlotHints::of(owners);
             }
-            if let Some(hints) = self.hints {
+            if let Some(hints) = batch.hints {
                 hints.prefetch(later);
             }
         }
