@@ -402,8 +402,8 @@ fn thresholds_text(results: &HeadlineResults) -> String {
         None => "none (never pays off in the measured range)".into(),
     };
     format!(
-        "- single-thread kernel: `{}` (widest available); fastest measured single-thread kernel \
-         per size: {}\n- short-input bypass: measured crossover {} (compiled `SHORT_INPUT_IDS` = \
+        "- widest single-thread kernel: `{}` (what the automatic choice runs per CPU family, and \
+         why, is its plan: `dcsum kernels`); fastest measured single-thread kernel per size: {}\n- short-input bypass: measured crossover {} (compiled `SHORT_INPUT_IDS` = \
          {})\n- parallel threshold: measured crossover {} with {} rayon threads (compiled \
          `MIN_PARALLEL_IDS` = {})\n",
         t.widest_single_thread,
