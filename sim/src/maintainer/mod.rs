@@ -504,6 +504,21 @@ impl SimMaintainer {
     }
 
     /// Starts `operator`; its command, if it started.
+    /// Starts a planned operator; a plan that does not apply (`None`: the span is not in the
+    /// state the operator starts from) sends nothing.
+    fn start_planned(
+        &mut self,
+        planned: Option<impl operator::Operator + 'static>,
+        world: &mut World,
+        now: u64,
+        tracer: &mut Tracer,
+    ) -> Outbox {
+        match planned {
+            Some(operator) => self.start_operator(Box::new(operator), world, now, tracer),
+            None => Outbox::default(),
+        }
+    }
+
     fn start_operator(
         &mut self,
         operator: Box<dyn operator::Operator>,
@@ -757,10 +772,12 @@ impl SimMaintainer {
         now: u64,
         tracer: &mut Tracer,
     ) -> Outbox {
-        match AddOperator::plan(&self.spans, id, dest, now) {
-            Some(op) => self.start_operator(Box::new(op), world, now, tracer),
-            None => Outbox::default(),
-        }
+        self.start_planned(
+            AddOperator::plan(&self.spans, id, dest, now),
+            world,
+            now,
+            tracer,
+        )
     }
 
     /// A new table: its span joins, absent, at `checkpoint`.
@@ -813,10 +830,12 @@ impl SimMaintainer {
         now: u64,
         tracer: &mut Tracer,
     ) -> Outbox {
-        match MoveOperator::plan(&self.spans, id, dest, now) {
-            Some(op) => self.start_operator(Box::new(op), world, now, tracer),
-            None => Outbox::default(),
-        }
+        self.start_planned(
+            MoveOperator::plan(&self.spans, id, dest, now),
+            world,
+            now,
+            tracer,
+        )
     }
 
     /// Splits replicating span `id`; its halves become `halves`.
@@ -828,10 +847,12 @@ impl SimMaintainer {
         now: u64,
         tracer: &mut Tracer,
     ) -> Outbox {
-        match SplitOperator::plan(&self.spans, id, halves, now) {
-            Some(op) => self.start_operator(Box::new(op), world, now, tracer),
-            None => Outbox::default(),
-        }
+        self.start_planned(
+            SplitOperator::plan(&self.spans, id, halves, now),
+            world,
+            now,
+            tracer,
+        )
     }
 
     /// Merges replicating spans `sources` (one node, one mode) into a new span `merged`.
@@ -843,10 +864,12 @@ impl SimMaintainer {
         now: u64,
         tracer: &mut Tracer,
     ) -> Outbox {
-        match MergeOperator::plan(&self.spans, sources, merged, now) {
-            Some(op) => self.start_operator(Box::new(op), world, now, tracer),
-            None => Outbox::default(),
-        }
+        self.start_planned(
+            MergeOperator::plan(&self.spans, sources, merged, now),
+            world,
+            now,
+            tracer,
+        )
     }
 
     // ---- heartbeats --------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 //! Create to the destination; done when it reports the dispatcher Working; `PostFinish`: `+id`
 //! on the destination. Holds the checkpoint at the span's stored checkpoint while it runs.
 
-use super::{Common, Context, Next, Operator, Phase};
+use super::{operator_basics, Common, Context, Next, Operator, Phase};
 use crate::maintainer::expected::SetChange;
 use crate::maintainer::spans::{SpanBook, SpanStatus};
 use crate::maintainer::{short, Command, OperatorKind};
@@ -28,21 +28,7 @@ impl AddOperator {
 }
 
 impl Operator for AddOperator {
-    fn kind(&self) -> OperatorKind {
-        OperatorKind::Add
-    }
-
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn common_mut(&mut self) -> &mut Common {
-        &mut self.common
-    }
-
-    fn clone_box(&self) -> Box<dyn Operator> {
-        Box::new(self.clone())
-    }
+    operator_basics!(OperatorKind::Add);
 
     fn shape(&self) -> (Phase, Option<NodeId>, Option<NodeId>) {
         (Phase::AddDest, None, Some(self.dest))

@@ -6,7 +6,7 @@
 //! (or, with the node gone, become absent). No floor: the spans are scheduling, which the
 //! non-replicating floor covers.
 
-use super::{Common, Context, Next, Operator, Phase};
+use super::{operator_basics, Common, Context, Next, Operator, Phase};
 use crate::maintainer::expected::SetChange;
 use crate::maintainer::spans::{SpanBook, SpanStatus, SpanView};
 use crate::maintainer::{short, Command, OperatorKind};
@@ -54,21 +54,7 @@ impl MergeOperator {
 }
 
 impl Operator for MergeOperator {
-    fn kind(&self) -> OperatorKind {
-        OperatorKind::Merge
-    }
-
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn common_mut(&mut self) -> &mut Common {
-        &mut self.common
-    }
-
-    fn clone_box(&self) -> Box<dyn Operator> {
-        Box::new(self.clone())
-    }
+    operator_basics!(OperatorKind::Merge);
 
     fn sources(&self) -> &[DispatcherId] {
         &self.sources

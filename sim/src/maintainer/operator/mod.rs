@@ -187,6 +187,29 @@ impl Context<'_> {
     }
 }
 
+/// The accessors every operator writes the same way (its kind, its [`Common`] part and the boxed
+/// clone), stamped into an `impl Operator for ...` block.
+macro_rules! operator_basics {
+    ($kind:expr) => {
+        fn kind(&self) -> OperatorKind {
+            $kind
+        }
+
+        fn common(&self) -> &Common {
+            &self.common
+        }
+
+        fn common_mut(&mut self) -> &mut Common {
+            &mut self.common
+        }
+
+        fn clone_box(&self) -> Box<dyn Operator> {
+            Box::new(self.clone())
+        }
+    };
+}
+pub(crate) use operator_basics;
+
 /// One operator's life cycle, after TiCDC's `operator.Operator` (`Start`, `Check`,
 /// `OnNodeRemove`, `OnTaskRemoved`, `PostFinish`, `Schedule`, `BlockTsForward`). It is driven
 /// only by the controller: it never sends, it says what to send.

@@ -6,7 +6,7 @@
 //! to stop and ends as absent (the reference's `finishAsAbsent`: the ID leaves the origin's
 //! expected set at once); if it leaves afterwards, it ends as absent at once. Holds the floor.
 
-use super::{Common, Context, Next, Operator, Phase};
+use super::{operator_basics, Common, Context, Next, Operator, Phase};
 use crate::maintainer::expected::SetChange;
 use crate::maintainer::spans::{SpanBook, SpanStatus};
 use crate::maintainer::{short, Command, OperatorKind};
@@ -48,21 +48,7 @@ impl MoveOperator {
 }
 
 impl Operator for MoveOperator {
-    fn kind(&self) -> OperatorKind {
-        OperatorKind::Move
-    }
-
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn common_mut(&mut self) -> &mut Common {
-        &mut self.common
-    }
-
-    fn clone_box(&self) -> Box<dyn Operator> {
-        Box::new(self.clone())
-    }
+    operator_basics!(OperatorKind::Move);
 
     fn shape(&self) -> (Phase, Option<NodeId>, Option<NodeId>) {
         (self.phase, Some(self.origin), Some(self.dest))

@@ -3,7 +3,7 @@
 //! (or leaves); `PostFinish`: the ID leaves the expected sets (the reference: `node`'s only;
 //! ours: wherever expected). No floor: the table is gone.
 
-use super::{Common, Context, Next, Operator, Phase};
+use super::{operator_basics, Common, Context, Next, Operator, Phase};
 use crate::maintainer::expected::SetChange;
 use crate::maintainer::spans::SpanBook;
 use crate::maintainer::{short, Command, OperatorKind};
@@ -28,21 +28,7 @@ impl RemoveOperator {
 }
 
 impl Operator for RemoveOperator {
-    fn kind(&self) -> OperatorKind {
-        OperatorKind::Remove
-    }
-
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn common_mut(&mut self) -> &mut Common {
-        &mut self.common
-    }
-
-    fn clone_box(&self) -> Box<dyn Operator> {
-        Box::new(self.clone())
-    }
+    operator_basics!(OperatorKind::Remove);
 
     fn shape(&self) -> (Phase, Option<NodeId>, Option<NodeId>) {
         (Phase::RemoveOrigin, Some(self.node), None)

@@ -4,7 +4,7 @@
 //! origin, the span leaves the schedule and its halves join it absent, at the lower of the
 //! split's and the span's stored checkpoints, to be placed by add operators. Holds the floor.
 
-use super::{Common, Context, Next, Operator, Phase};
+use super::{operator_basics, Common, Context, Next, Operator, Phase};
 use crate::maintainer::expected::SetChange;
 use crate::maintainer::spans::{SpanBook, SpanStatus};
 use crate::maintainer::{short, Command, OperatorKind};
@@ -41,21 +41,7 @@ impl SplitOperator {
 }
 
 impl Operator for SplitOperator {
-    fn kind(&self) -> OperatorKind {
-        OperatorKind::Split
-    }
-
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn common_mut(&mut self) -> &mut Common {
-        &mut self.common
-    }
-
-    fn clone_box(&self) -> Box<dyn Operator> {
-        Box::new(self.clone())
-    }
+    operator_basics!(OperatorKind::Split);
 
     fn shape(&self) -> (Phase, Option<NodeId>, Option<NodeId>) {
         (Phase::RemoveOrigin, Some(self.origin), None)
