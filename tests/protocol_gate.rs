@@ -553,28 +553,15 @@ fn the_explained_gate_passes_a_mismatch_made_of_in_flight_ids_only() {
 
 #[test]
 fn the_checkpoint_never_goes_backwards() {
-    let mut maintainer =
-        MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
-    let now = Duration::ZERO;
-    maintainer.tracker_mut(Mode::Default).unwrap().reset_full(
-        1,
-        &[A],
-        [(A, Vec::<DispatcherId>::new())],
-        now,
-    );
-    maintainer.set_checkpoint(100);
-    let beat = |seq, watermark| ChecksumHeartbeat {
-        verified_against: version(1, 1),
-        ..super_beat(seq, watermark)
-    };
-    maintainer.observe_heartbeat(beat(1, 90), now);
+    let (mut maintainer, now) = (maintainer_of_empty_node_a_at(100), Duration::ZERO);
+    maintainer.observe_heartbeat(verified_beat(1, 90), now);
     let step = maintainer.advance_checkpoint(None);
     assert_eq!(
         (step.checkpoint, step.advanced),
         (Some(100), false),
         "90 < 100: stays"
     );
-    maintainer.observe_heartbeat(beat(2, 130), now);
+    maintainer.observe_heartbeat(verified_beat(2, 130), now);
     assert_eq!(
         maintainer.advance_checkpoint(Some(120)).checkpoint,
         Some(120)
@@ -592,21 +579,8 @@ fn the_checkpoint_never_takes_the_sentinel_of_an_empty_minimum() {
     // pingcap/ticdc#4703: every required node runs nothing (the last table was dropped), so the
     // gate's minimum is over no watermark at all and comes out as u64::MAX. Taken, it would stick
     // (the checkpoint never goes back) and every later table would start there.
-    let mut maintainer =
-        MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
-    let now = Duration::ZERO;
-    maintainer.tracker_mut(Mode::Default).unwrap().reset_full(
-        1,
-        &[A],
-        [(A, Vec::<DispatcherId>::new())],
-        now,
-    );
-    maintainer.set_checkpoint(100);
-    let empty = ChecksumHeartbeat {
-        verified_against: version(1, 1),
-        ..super_beat(1, u64::MAX)
-    };
-    maintainer.observe_heartbeat(empty, now);
+    let (mut maintainer, now) = (maintainer_of_empty_node_a_at(100), Duration::ZERO);
+    maintainer.observe_heartbeat(verified_beat(1, u64::MAX), now);
     let step = maintainer.advance_checkpoint(None);
     assert_eq!(
         step.decision,
@@ -625,6 +599,29 @@ fn the_checkpoint_never_takes_the_sentinel_of_an_empty_minimum() {
         maintainer.advance_checkpoint(Some(130)).checkpoint,
         Some(130)
     );
+}
+
+/// A maintainer that tracks node A with an empty expected set (epoch 1, update 1), its checkpoint
+/// at `checkpoint`.
+fn maintainer_of_empty_node_a_at(checkpoint: u64) -> MaintainerChecksums {
+    let mut maintainer =
+        MaintainerChecksums::new(ChangefeedId::default(), false, TrackerConfig::default());
+    maintainer.tracker_mut(Mode::Default).unwrap().reset_full(
+        1,
+        &[A],
+        [(A, Vec::<DispatcherId>::new())],
+        Duration::ZERO,
+    );
+    maintainer.set_checkpoint(checkpoint);
+    maintainer
+}
+
+/// A MATCH heartbeat of node A (default mode) verified against epoch 1, update 1.
+fn verified_beat(seq: u64, watermark: u64) -> ChecksumHeartbeat {
+    ChecksumHeartbeat {
+        verified_against: version(1, 1),
+        ..super_beat(seq, watermark)
+    }
 }
 
 /// A MATCH heartbeat of node A (default mode) with no particular version.
