@@ -6,7 +6,7 @@
 //! [`crate::invariants`] for what each means); the MATCH-is-truthful check runs at each node
 //! heartbeat, where the verdict is made.
 
-use crate::config::{Checks, GateKind, Protocol, SimConfig};
+use crate::config::{Checks, GateKind, SimConfig};
 use crate::faults::{self, FaultKind};
 use crate::invariants::{liveness_bound_ms, Violation, ViolationKind};
 use crate::maintainer::{fingerprint_of, short, Command, OperatorKind, Outbox, SimMaintainer};
@@ -841,12 +841,11 @@ impl<'a> Simulation<'a> {
         // Ours: a new epoch for every maintainer (a timestamp taken at its start). The
         // reference: the changefeed's epoch, which a failover or a move keeps and an error
         // restart renews.
-        let epoch = match self.config.protocol {
-            Protocol::Ours => {
-                self.epoch += 1;
-                self.epoch
-            }
-            Protocol::Reference => self.reference_epoch,
+        let epoch = if self.config.protocol.epoch_per_maintainer() {
+            self.epoch += 1;
+            self.epoch
+        } else {
+            self.reference_epoch
         };
         let me = MaintainerRef {
             instance: self.next_instance,
@@ -973,11 +972,7 @@ impl<'a> Simulation<'a> {
                     format!("the persisted {mode} checkpoint went from {before} back to {persisted}: a restart would replay ({persisted}, {before}]")
                 });
             }
-            // Ours gates every mode with one checkpoint; the reference gates each on its own.
-            let judged: Vec<Mode> = match self.config.protocol {
-                Protocol::Ours => modes.clone(),
-                Protocol::Reference => vec![*mode],
-            };
+            let judged = maintainer_judged(self.maintainer.as_ref(), *mode, &modes);
             if let Some((progress, span)) = self.world.slowest_of(&judged) {
                 if checkpoint > progress {
                     let runs_on = self.where_runs(span);
@@ -1121,18 +1116,8 @@ impl<'a> Simulation<'a> {
                         continue;
                     }
                     for mode in node.modes() {
-                        let required = match self.config.protocol {
-                            Protocol::Ours => maintainer
-                                .side
-                                .tracker(*mode)
-                                .and_then(|t| t.seq(*id))
-                                .is_some_and(|s| s > 0),
-                            Protocol::Reference => {
-                                *mode == Mode::Default
-                                    && (*id == maintainer.me.host
-                                        || maintainer.bound_spans(*id, *mode) > 0)
-                            }
-                        };
+                        let required = maintainer.side.gates_changefeed(*mode)
+                            && maintainer.requires(*id, *mode);
                         if !required {
                             continue;
                         }
@@ -1341,21 +1326,13 @@ impl<'a> Simulation<'a> {
                 let Some(tracker) = maintainer.side.tracker(*mode) else {
                     continue;
                 };
-                let required = match self.config.protocol {
-                    Protocol::Ours => tracker.seq(*id).is_some_and(|s| s > 0),
-                    Protocol::Reference => {
-                        *id == maintainer.me.host || maintainer.bound_spans(*id, *mode) > 0
-                    }
-                };
-                if !required {
+                if !maintainer.requires(*id, *mode) {
                     continue;
                 }
                 let latest = (tracker.epoch(), tracker.seq(*id).unwrap_or(0));
                 let holds = node.held_version(*mode).map(|v| (v.epoch, v.seq));
                 let verdict = node.verdicts[*mode as usize];
-                // Ours' gate needs MATCH on the latest update; the reference's any MATCH.
-                let on_latest =
-                    self.config.protocol == Protocol::Reference || holds == Some(latest);
+                let on_latest = !maintainer.side.needs_match_on_latest() || holds == Some(latest);
                 if verdict != ChecksumState::Match || !on_latest {
                     return Some(format!(
                         "{id} ({mode}) is {verdict} holding {holds:?}, the maintainer's latest is {latest:?}; its set against the expected one: {}",
@@ -1746,6 +1723,15 @@ impl<'a> Simulation<'a> {
             format!("drops the table of span {}", short(id))
         });
         self.with_maintainer(|m, world, tracer| m.drop_table(id, world, now, tracer));
+    }
+}
+
+/// The modes whose progress bounds the checkpoint of `mode` (all of them without a
+/// maintainer).
+fn maintainer_judged(maintainer: Option<&SimMaintainer>, mode: Mode, modes: &[Mode]) -> Vec<Mode> {
+    match maintainer {
+        Some(maintainer) => maintainer.side.judged_with(mode, modes),
+        None => modes.to_vec(),
     }
 }
 

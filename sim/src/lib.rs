@@ -16,7 +16,7 @@
 //!   expected set changes before the command; `reference`: in the operator's `PostFinish`, after
 //!   the node reported the change), the gate (plain, explained, none), timings, faults, checks;
 //! - `engine` (private): the event loop; [`node`], [`maintainer`]: the two sides;
-//!   [`reference`](mod@reference): the reference protocol's rules; [`world`]: the truth (the schedule and every
+//!   [`protocol`]: the protocols under test (ours, the reference's) behind two traits; [`world`]: the truth (the schedule and every
 //!   span's progress); [`network`], [`faults`]: what goes wrong;
 //! - [`invariants`]: every check it names, the liveness bound; [`trace`]: readable traces;
 //! - [`experiments`]: the verdict table and the rebalance at scale the documentation reports.
@@ -42,7 +42,7 @@ pub mod maintainer;
 pub mod network;
 pub mod node;
 pub mod planted;
-pub mod reference;
+pub mod protocol;
 pub mod rng;
 pub mod trace;
 pub mod world;

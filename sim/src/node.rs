@@ -23,13 +23,12 @@
 
 use crate::config::{Protocol, Timing};
 use crate::planted::PlantedBug;
-use crate::reference::RefNode;
+use crate::protocol::{HeartbeatInput, NodeProtocol};
 use crate::rng::SimRng;
 use crate::world::{upstream_ts, World};
 use dispatcher_checksum::protocol::{
     ActualSet, ChangefeedId, ChecksumAck, ChecksumHeartbeat, ChecksumState, ChecksumUpdate,
-    ExpectedVersion, IncrementalActualSet, Mode, NodeChecksums, NodeId, RecomputeActualSet,
-    VerifierConfig, WatermarkPolicy,
+    ExpectedVersion, IncrementalActualSet, Mode, NodeId, RecomputeActualSet,
 };
 use dispatcher_checksum::wire::{HeartBeatRequest, TableSpanStatus};
 use dispatcher_checksum::{ComponentState, DispatcherId, Fingerprint};
@@ -139,15 +138,6 @@ impl Heartbeat {
     }
 }
 
-/// The node side of the protocol under test.
-#[derive(Clone, Debug)]
-pub enum NodeSide {
-    /// Ours.
-    Ours(Box<NodeChecksums>),
-    /// The reference's.
-    Reference(Box<RefNode>),
-}
-
 /// The exact set behind the expected value a node holds, for the MATCH-is-truthful check.
 pub type HeldSet = Option<(ExpectedVersion, Rc<BTreeSet<DispatcherId>>)>;
 
@@ -161,7 +151,7 @@ pub struct SimNode {
     /// Every dispatcher it runs.
     pub dispatchers: BTreeMap<DispatcherId, Dispatcher>,
     /// The protocol's node side.
-    pub side: NodeSide,
+    pub side: Box<dyn NodeProtocol>,
     /// The reference strategy fed the same events (checked against the incremental set).
     pub recompute: [RecomputeActualSet; 2],
     /// Per mode, the exact set of the expected value the verifier holds.
@@ -209,20 +199,7 @@ impl SimNode {
         planted_bug: PlantedBug,
     ) -> SimNode {
         let redo = modes.contains(&Mode::Redo);
-        let side = match protocol {
-            Protocol::Ours => {
-                let policy = if watermark_always {
-                    WatermarkPolicy::Always
-                } else {
-                    WatermarkPolicy::OnlyAtMatch
-                };
-                NodeSide::Ours(Box::new(
-                    NodeChecksums::new(id, incarnation, redo, VerifierConfig::default())
-                        .with_watermark_policy(policy),
-                ))
-            }
-            Protocol::Reference => NodeSide::Reference(Box::new(RefNode::new(redo))),
-        };
+        let side = protocol.node_side(id, incarnation, redo, watermark_always);
         SimNode {
             id,
             incarnation,
@@ -251,28 +228,17 @@ impl SimNode {
     }
 
     fn actual_set_mut(&mut self, mode: Mode) -> Option<&mut IncrementalActualSet> {
-        match &mut self.side {
-            NodeSide::Ours(checksums) => Some(checksums.verifier_mut(mode)?.actual_set_mut()),
-            NodeSide::Reference(node) => node.actual_set_mut(mode),
-        }
+        self.side.actual_set_mut(mode)
     }
 
     /// The incremental actual fingerprint of `mode`.
     pub fn incremental_fingerprint(&self, mode: Mode) -> Option<Fingerprint> {
-        match &self.side {
-            NodeSide::Ours(checksums) => {
-                Some(checksums.verifier(mode)?.actual_set().actual_fingerprint())
-            }
-            NodeSide::Reference(node) => node.actual_fingerprint(mode),
-        }
+        self.side.actual_fingerprint(mode)
     }
 
     /// The expected version the verifier of `mode` holds (if initialized).
     pub fn held_version(&self, mode: Mode) -> Option<ExpectedVersion> {
-        let expected = match &self.side {
-            NodeSide::Ours(checksums) => *checksums.verifier(mode)?.expected(),
-            NodeSide::Reference(node) => node.expected(mode)?,
-        };
+        let expected = self.side.expected(mode)?;
         expected.initialized.then_some(ExpectedVersion {
             epoch: expected.epoch,
             seq: expected.seq,
@@ -617,16 +583,9 @@ impl SimNode {
         !std::mem::replace(&mut self.status_flush_due, true)
     }
 
-    /// Whether a scheduling command from `from` is dropped: ours drops commands of a maintainer
-    /// older than the one it follows (epochs grow with every maintainer); the reference takes
-    /// any.
+    /// Whether a scheduling command from `from` is dropped (the protocol's fencing).
     pub fn fences(&self, from: MaintainerRef) -> bool {
-        match &self.side {
-            NodeSide::Ours(checksums) => checksums
-                .maintainer_epoch()
-                .is_some_and(|followed| from.epoch < followed),
-            NodeSide::Reference(_) => false,
-        }
+        self.side.fences(from)
     }
 
     // ---- the protocol's messages -------------------------------------------------------------
@@ -634,24 +593,7 @@ impl SimNode {
     /// A bootstrap from `from`: the protocol's reset rules, then every dispatcher reported.
     pub fn bootstrap(&mut self, from: MaintainerRef) -> Vec<Reported> {
         let changed = self.follows.map(|m| (m.host, m.epoch)) != Some((from.host, from.epoch));
-        let follow = match &mut self.side {
-            NodeSide::Ours(checksums) => {
-                let followed = checksums.maintainer_epoch();
-                if self.planted_bug == PlantedBug::ResetOnEveryBootstrap {
-                    for mode in Mode::ALL {
-                        if let Some(verifier) = checksums.verifier_mut(mode) {
-                            verifier.reset();
-                        }
-                    }
-                }
-                checksums.maintainer_changed(from.epoch);
-                followed.is_none_or(|epoch| from.epoch >= epoch)
-            }
-            NodeSide::Reference(node) => {
-                node.bootstrap(from.host, from.epoch, self.planted_bug);
-                true
-            }
-        };
+        let follow = self.side.bootstrap(from, self.planted_bug);
         if follow {
             if changed {
                 self.abandon_merges();
@@ -677,20 +619,12 @@ impl SimNode {
         update: &ChecksumUpdate,
         oracle: Option<Rc<BTreeSet<DispatcherId>>>,
     ) -> Option<ChecksumAck> {
-        let ack = match &mut self.side {
-            NodeSide::Ours(checksums) => {
-                let before = checksums.maintainer_epoch();
-                let ack = checksums.apply_update(update)?;
-                if before != checksums.maintainer_epoch() {
-                    self.follows = Some(from);
-                }
-                ack
-            }
-            NodeSide::Reference(node) => {
-                let incarnation = self.incarnation;
-                node.update(self.id, incarnation, from.host, from.epoch, update)?
-            }
-        };
+        let (ack, follows) = self
+            .side
+            .update((self.id, self.incarnation), from, update)?;
+        if follows {
+            self.follows = Some(from);
+        }
         if let (Some(oracle), Some(held)) = (oracle, self.held_version(update.mode)) {
             if held
                 == (ExpectedVersion {
@@ -831,50 +765,20 @@ impl SimNode {
             .iter()
             .map(|mode| self.incremental_fingerprint(*mode).map_or(0, |f| f.count))
             .collect();
-        let equal_counts_claims_match = self.planted_bug == PlantedBug::MatchOnEqualCounts;
-        let body = match &mut self.side {
-            NodeSide::Ours(checksums) => {
-                let mut beats = Vec::new();
-                for (index, (mode, watermark)) in watermarks.iter().enumerate() {
-                    let expected_count = checksums
-                        .verifier(*mode)
-                        .map(|v| v.expected())
-                        .filter(|e| e.initialized)
-                        .map(|e| e.fingerprint.count);
-                    let Some((mut heartbeat, _)) = checksums.heartbeat(*mode, *watermark, time)
-                    else {
-                        continue;
-                    };
-                    if equal_counts_claims_match && expected_count == Some(counts[index]) {
-                        heartbeat.state = ChecksumState::Match;
-                        heartbeat.watermark = Some(*watermark);
-                    }
-                    self.verdicts[*mode as usize] = heartbeat.state;
-                    beats.push(heartbeat);
-                }
-                HeartbeatBody::Ours {
-                    checksums: beats,
-                    statuses,
-                }
-            }
-            NodeSide::Reference(node) => {
-                let request = node.heartbeat(
-                    changefeed,
-                    &watermarks,
-                    self.map_seq,
-                    statuses,
-                    complete,
-                    self.watermark_always,
-                    equal_counts_claims_match.then_some(&counts[..]),
-                    time,
-                );
-                self.verdicts[Mode::Default as usize] =
-                    ChecksumState::try_from(request.checksum_state).unwrap_or_default();
-                self.verdicts[Mode::Redo as usize] =
-                    ChecksumState::try_from(request.redo_checksum_state).unwrap_or_default();
-                HeartbeatBody::Reference(Box::new(request))
-            }
-        };
+        let (body, verdicts) = self.side.heartbeat(HeartbeatInput {
+            now: time,
+            changefeed,
+            watermarks: &watermarks,
+            counts: &counts,
+            map_seq: self.map_seq,
+            statuses,
+            complete,
+            watermark_always: self.watermark_always,
+            match_on_equal_counts: self.planted_bug == PlantedBug::MatchOnEqualCounts,
+        });
+        for (mode, verdict) in verdicts {
+            self.verdicts[mode as usize] = verdict;
+        }
         Heartbeat {
             at_ms: now,
             changes: self.changes,

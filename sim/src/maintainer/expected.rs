@@ -1,11 +1,10 @@
 //! What the maintainer expects each node to run: the protocol's trackers (inside the
-//! [`MaintainerSide`]) fed every delta, beside a plain map fed the same deltas (the oracle the
+//! [`MaintainerProtocol`]) fed every delta, beside a plain map fed the same deltas (the oracle the
 //! `tracker-oracle` check compares them with), and the in-flight marks of IDs an operator is
 //! moving, with the marks of IDs that left a node kept until that node's next heartbeat.
 
-use super::MaintainerSide;
-use crate::config::Protocol;
 use crate::planted::PlantedBug;
+use crate::protocol::MaintainerProtocol;
 use dispatcher_checksum::protocol::{Mode, NodeId};
 use dispatcher_checksum::DispatcherId;
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,23 +66,21 @@ pub struct ExpectedSets {
     /// next heartbeat made after the one that finished it: the reference node still counts a
     /// dispatcher in the heartbeat that reports it Stopped. (mode, node, id, made_at).
     lingering: Vec<(Mode, NodeId, DispatcherId, u64)>,
-    protocol: Protocol,
     planted_bug: PlantedBug,
 }
 
 impl ExpectedSets {
     /// Nothing expected yet.
-    pub fn new(protocol: Protocol, planted_bug: PlantedBug) -> ExpectedSets {
+    pub fn new(planted_bug: PlantedBug) -> ExpectedSets {
         ExpectedSets {
             committed: [BTreeMap::new(), BTreeMap::new()],
             lingering: Vec::new(),
-            protocol,
             planted_bug,
         }
     }
 
     /// Applies `change` of `mode` to the trackers and the oracle.
-    pub fn apply(&mut self, side: &mut MaintainerSide, mode: Mode, change: &SetChange) {
+    pub fn apply(&mut self, side: &mut dyn MaintainerProtocol, mode: Mode, change: &SetChange) {
         match change {
             SetChange::Node { node, add, remove } => self.delta(side, mode, *node, add, remove),
             SetChange::Drop { node, id } => self.drop_id(side, mode, *node, *id),
@@ -93,7 +90,7 @@ impl ExpectedSets {
     /// `add` joins `node`, `remove` leaves it.
     pub fn delta(
         &mut self,
-        side: &mut MaintainerSide,
+        side: &mut dyn MaintainerProtocol,
         mode: Mode,
         node: NodeId,
         add: &[DispatcherId],
@@ -113,30 +110,25 @@ impl ExpectedSets {
         }
     }
 
-    fn drop_id(&mut self, side: &mut MaintainerSide, mode: Mode, node: NodeId, id: DispatcherId) {
+    fn drop_id(
+        &mut self,
+        side: &mut dyn MaintainerProtocol,
+        mode: Mode,
+        node: NodeId,
+        id: DispatcherId,
+    ) {
         let misses = self.planted_bug == PlantedBug::TrackerMissesRemove;
-        match self.protocol {
-            Protocol::Reference => {
-                if misses {
-                    self.committed[mode as usize].remove(&id);
-                    return;
-                }
-                self.delta(side, mode, node, &[], &[id]);
-            }
-            Protocol::Ours => {
-                self.committed[mode as usize].remove(&id);
-                if misses {
-                    return;
-                }
-                if let Some(tracker) = side.tracker_mut(mode) {
-                    tracker.remove_ids(&[id]);
-                }
-            }
+        let committed = &mut self.committed[mode as usize];
+        if misses || side.drops_by_id() || committed.get(&id) == Some(&node) {
+            committed.remove(&id);
+        }
+        if !misses {
+            side.drop_expected(mode, node, id);
         }
     }
 
     /// Marks `transition` in flight.
-    pub fn begin(side: &mut MaintainerSide, mode: Mode, transition: Transition) {
+    pub fn begin(side: &mut dyn MaintainerProtocol, mode: Mode, transition: Transition) {
         if let Some(tracker) = side.tracker_mut(mode) {
             tracker.begin_transition(transition.node, transition.id);
         }
@@ -147,7 +139,7 @@ impl ExpectedSets {
     /// node's next heartbeat made after `made_at`, or now when there is none to wait for.
     pub fn end_transitions(
         &mut self,
-        side: &mut MaintainerSide,
+        side: &mut dyn MaintainerProtocol,
         members: &BTreeSet<NodeId>,
         mode: Mode,
         transitions: &[Transition],
@@ -169,7 +161,7 @@ impl ExpectedSets {
     }
 
     /// `node` sent a heartbeat made at `made_at`: the marks waiting for it end.
-    pub fn end_lingering(&mut self, side: &mut MaintainerSide, node: NodeId, made_at: u64) {
+    pub fn end_lingering(&mut self, side: &mut dyn MaintainerProtocol, node: NodeId, made_at: u64) {
         let (done, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.lingering)
             .into_iter()
             .partition(|(_, n, _, at)| *n == node && made_at > *at);

@@ -4,7 +4,7 @@
 //! in-flight operators and absent spans impose, and the checkpoint.
 //!
 //! The operators follow `maintainer/operator/` of TiCDC (see [`operator`] for their table and
-//! `reference.rs` for where the protocol rules come from).
+//! [`crate::protocol::reference`] for where the protocol rules come from).
 //!
 //! Scheduler behaviour beyond the reference (documented modelling choices): absent spans are
 //! placed by add operators on the least-loaded node at every period; a span that its bound node
@@ -21,18 +21,14 @@ pub mod spans;
 
 pub use spans::{SpanStatus, SpanView};
 
-use crate::config::{GateKind, Ordering, Protocol, SimConfig};
-use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, Reported};
-use crate::planted::{self, PlantedBug};
-use crate::reference::RefGate;
+use crate::config::{GateKind, Ordering, SimConfig};
+use crate::node::{Heartbeat, MaintainerRef, Reported};
+use crate::planted::PlantedBug;
+use crate::protocol::{GateInputs, MaintainerProtocol};
 use crate::rng::SimRng;
 use crate::trace::Tracer;
 use crate::world::World;
-use dispatcher_checksum::protocol::{
-    ChangefeedId, CheckpointRule, CheckpointStep, ChecksumAck, ChecksumHeartbeat, ChecksumUpdate,
-    ExpectedSetTracker, ExpectedVersion, GateDecision, MaintainerChecksums, Mode, NodeId,
-    TrackerConfig,
-};
+use dispatcher_checksum::protocol::{ChangefeedId, ChecksumAck, ChecksumUpdate, Mode, NodeId};
 use dispatcher_checksum::wire::TableSpanStatus;
 use dispatcher_checksum::{ComponentState, DispatcherId, Fingerprint};
 use expected::ExpectedSets;
@@ -136,44 +132,6 @@ pub struct Outbox {
     pub updates: Vec<(ChecksumUpdate, Option<std::rc::Rc<BTreeSet<DispatcherId>>>)>,
 }
 
-/// The maintainer side of the protocol under test.
-#[derive(Clone, Debug)]
-pub enum MaintainerSide {
-    /// Ours: trackers, gate and monotone checkpoint in one.
-    Ours(Box<MaintainerChecksums>),
-    /// The reference: a tracker per mode, and its stores and gate.
-    Reference {
-        /// Per mode (index = mode number).
-        trackers: Box<[Option<ExpectedSetTracker>; 2]>,
-        /// The state and watermark stores.
-        gate: RefGate,
-    },
-}
-
-impl MaintainerSide {
-    /// The tracker of `mode`.
-    pub fn tracker(&self, mode: Mode) -> Option<&ExpectedSetTracker> {
-        match self {
-            MaintainerSide::Ours(checksums) => checksums.tracker(mode),
-            MaintainerSide::Reference { trackers, .. } => trackers[mode as usize].as_ref(),
-        }
-    }
-
-    pub(crate) fn tracker_mut(&mut self, mode: Mode) -> Option<&mut ExpectedSetTracker> {
-        match self {
-            MaintainerSide::Ours(checksums) => checksums.tracker_mut(mode),
-            MaintainerSide::Reference { trackers, .. } => trackers[mode as usize].as_mut(),
-        }
-    }
-
-    fn trackers_mut(&mut self) -> Vec<&mut ExpectedSetTracker> {
-        match self {
-            MaintainerSide::Ours(checksums) => checksums.trackers_mut().collect(),
-            MaintainerSide::Reference { trackers, .. } => trackers.iter_mut().flatten().collect(),
-        }
-    }
-}
-
 /// What one checkpoint step found, for the metrics and the checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckpointReport {
@@ -204,7 +162,7 @@ pub struct SimMaintainer {
     /// Every span it knows.
     pub spans: spans::SpanBook,
     /// The protocol side.
-    pub side: MaintainerSide,
+    pub side: Box<dyn MaintainerProtocol>,
     /// The oracle of the trackers' owner maps (the same deltas on a plain map) and the
     /// lingering in-flight marks.
     pub sets: ExpectedSets,
@@ -218,15 +176,11 @@ pub struct SimMaintainer {
     bootstrap: Bootstrap,
     modes: Vec<Mode>,
     operators: Operators,
-    /// PlantedBug `GateKeepsMaxWatermarkWithinStateSeq`: the old record rule's kept reports and
-    /// the seqs it feeds the real gate with.
-    planted: BTreeMap<(NodeId, Mode), (ChecksumHeartbeat, u64)>,
     /// How long one complete-status period lasts: a span last reported in a state a complete
     /// list leaves out (Initializing, Preparing, MergeReady) and missing from a complete list made
     /// more than this after that report is gone (no dispatcher stays in those states that long
     /// in the model), as is one whose Working report was lost before it vanished.
     complete_period_ms: u64,
-    protocol: Protocol,
     ordering: Ordering,
     gate: GateKind,
     planted_bug: PlantedBug,
@@ -256,42 +210,9 @@ impl SimMaintainer {
         if config.redo {
             modes.push(Mode::Redo);
         }
-        let tracker_config = TrackerConfig {
-            resend_interval: Duration::from_millis(config.timing.resend_ms),
-            ..TrackerConfig::default()
-        };
-        let side = match config.protocol {
-            Protocol::Ours => {
-                let rule = match config.gate {
-                    GateKind::Explained => CheckpointRule::Explained,
-                    _ => CheckpointRule::Verified,
-                };
-                let mut checksums =
-                    MaintainerChecksums::new(changefeed.clone(), config.redo, tracker_config)
-                        .with_rule(rule);
-                // Ours gates every mode with one checkpoint.
-                let floor = if config.redo {
-                    persisted[0].min(persisted[1])
-                } else {
-                    persisted[0]
-                };
-                checksums.set_checkpoint(floor);
-                MaintainerSide::Ours(Box::new(checksums))
-            }
-            Protocol::Reference => MaintainerSide::Reference {
-                trackers: Box::new([
-                    Some(ExpectedSetTracker::new(
-                        changefeed.clone(),
-                        Mode::Default,
-                        tracker_config,
-                    )),
-                    config.redo.then(|| {
-                        ExpectedSetTracker::new(changefeed.clone(), Mode::Redo, tracker_config)
-                    }),
-                ]),
-                gate: RefGate::new(),
-            },
-        };
+        let side = config
+            .protocol
+            .maintainer_side(config, &changefeed, persisted);
         let outbox = Outbox {
             commands: members
                 .iter()
@@ -310,23 +231,20 @@ impl SimMaintainer {
             members,
             spans: spans::SpanBook::default(),
             side,
-            sets: ExpectedSets::new(config.protocol, config.planted_bug),
+            sets: ExpectedSets::new(config.planted_bug),
             reported: [Some(persisted[0]), config.redo.then_some(persisted[1])],
             incarnations: BTreeMap::new(),
             heard: BTreeMap::new(),
             modes,
             operators: Operators::default(),
-            planted: BTreeMap::new(),
             complete_period_ms: config.timing.heartbeat_ms
                 * config.timing.complete_status_every.max(1),
-            protocol: config.protocol,
             ordering: config.ordering,
             gate: config.gate,
             planted_bug: config.planted_bug,
             full_checks: config.checks == crate::config::Checks::Full,
             persisted,
-            sends_updates: !(config.protocol == Protocol::Reference
-                && config.gate == GateKind::None),
+            sends_updates: config.protocol.sends_updates(config.gate),
         };
         (maintainer, outbox)
     }
@@ -495,7 +413,7 @@ impl SimMaintainer {
                 ordering: self.ordering,
                 spans: &mut self.spans,
                 sets: &mut self.sets,
-                side: &mut self.side,
+                side: self.side.as_mut(),
                 members: &self.members,
                 world,
                 tracer,
@@ -730,18 +648,9 @@ impl SimMaintainer {
         let (operators, mut ctx) = self.operator_parts(world, now, tracer);
         operators.node_removed(node, &mut ctx, &mut outbox.commands);
         self.sets.forget_node(node);
-        match &mut self.side {
-            MaintainerSide::Ours(checksums) => checksums.remove_nodes(&[node]),
-            MaintainerSide::Reference { trackers, gate } => {
-                for tracker in trackers.iter_mut().flatten() {
-                    tracker.remove_nodes(&[node]);
-                }
-                gate.remove_node(node);
-            }
-        }
+        self.side.node_removed(node);
         self.incarnations.remove(&node);
         self.heard.remove(&node);
-        self.planted.retain(|(n, _), _| *n != node);
         tracer.log(now, "maintainer", || {
             format!("{node} removed from the cluster")
         });
@@ -877,7 +786,7 @@ impl SimMaintainer {
     /// Whether `heartbeat` comes from a newer process of its node than the maintainer knew
     /// (ours carries the incarnation; the reference cannot tell).
     pub fn is_new_incarnation(&self, heartbeat: &Heartbeat) -> bool {
-        self.protocol == Protocol::Ours
+        self.side.knows_incarnations()
             && self
                 .incarnations
                 .get(&heartbeat.node)
@@ -903,7 +812,7 @@ impl SimMaintainer {
         }
         // Only ours carries the incarnation; the reference maintainer learns of a restart from
         // membership alone, so its heartbeats must not mark the restart as handled.
-        if self.protocol == Protocol::Ours {
+        if self.side.knows_incarnations() {
             let known = self
                 .incarnations
                 .entry(node)
@@ -937,40 +846,13 @@ impl SimMaintainer {
             self.reconcile_complete(node, heartbeat.statuses(), heartbeat.at_ms, now, tracer);
         }
         self.sets
-            .end_lingering(&mut self.side, node, heartbeat.at_ms);
+            .end_lingering(self.side.as_mut(), node, heartbeat.at_ms);
         outbox
     }
 
     fn observe_protocol(&mut self, heartbeat: &Heartbeat, now: u64) {
-        let time = Duration::from_millis(now);
-        let planted_bug = self.planted_bug;
-        match (&mut self.side, &heartbeat.body) {
-            (
-                MaintainerSide::Ours(checksums),
-                HeartbeatBody::Ours {
-                    checksums: beats, ..
-                },
-            ) => {
-                for beat in beats {
-                    let latest = checksums.tracker(beat.mode).map(|t| ExpectedVersion {
-                        epoch: t.epoch(),
-                        seq: t.seq(beat.node).unwrap_or(0),
-                    });
-                    let beat = planted::ours_heartbeat_to_gate(
-                        planted_bug,
-                        *beat,
-                        latest,
-                        &mut self.planted,
-                    );
-                    checksums.observe_heartbeat(beat, time);
-                }
-            }
-            (MaintainerSide::Reference { gate, .. }, HeartbeatBody::Reference(request)) => {
-                let request = planted::reference_heartbeat_to_gate(planted_bug, request);
-                gate.observe(heartbeat.node, &request, self.modes.contains(&Mode::Redo));
-            }
-            _ => {}
-        }
+        self.side
+            .observe(heartbeat, now, &self.modes, self.planted_bug);
     }
 
     fn span_status(
@@ -1082,7 +964,7 @@ impl SimMaintainer {
 
     fn reconcile_gone(&mut self, node: NodeId, id: DispatcherId, mode: Mode) {
         self.spans.mark_absent(id);
-        self.sets.delta(&mut self.side, mode, node, &[], &[id]);
+        self.sets.delta(self.side.as_mut(), mode, node, &[], &[id]);
     }
 
     /// An ack.
@@ -1090,16 +972,7 @@ impl SimMaintainer {
         if !self.bootstrapped() {
             return;
         }
-        match &mut self.side {
-            MaintainerSide::Ours(checksums) => {
-                checksums.handle_ack(ack);
-            }
-            MaintainerSide::Reference { trackers, .. } => {
-                if let Some(tracker) = trackers[ack.mode as usize].as_mut() {
-                    tracker.handle_ack(ack);
-                }
-            }
-        }
+        self.side.ack(ack);
     }
 
     // ---- the period --------------------------------------------------------------------------
@@ -1191,32 +1064,15 @@ impl SimMaintainer {
             .iter()
             .map(|mode| format!("{mode} floor {:?}", self.floor(*mode)))
             .collect();
-        match &self.side {
-            MaintainerSide::Ours(checksums) => parts.push(checksums.decide_by_rule().to_string()),
-            MaintainerSide::Reference { gate, .. } => {
-                for mode in &self.modes {
-                    for node in &self.members {
-                        let required = *node == self.me.host || self.bound_spans(*node, *mode) > 0;
-                        if required {
-                            let watermark = gate
-                                .watermark(*node, *mode)
-                                .map(|w| (w.checkpoint_ts, w.seq));
-                            parts.push(format!(
-                                "{node} ({mode}) {:?} watermark {watermark:?}",
-                                gate.state(*node, *mode)
-                            ));
-                        }
-                    }
-                }
-            }
-        }
+        let floors = self.floors();
+        parts.extend(self.side.explain_gate(&self.gate_inputs(&floors)));
         parts.join("; ")
     }
 
-    /// One checkpoint step: the gate, the floors, and (ours) the monotone guard.
-    pub fn checkpoint_step(&mut self) -> CheckpointReport {
-        let floors: Vec<(Mode, Option<u64>)> = self
-            .modes
+    /// Per mode, the floor the checkpoint step uses (none under the planted bug
+    /// `IgnoreFloors`).
+    fn floors(&self) -> Vec<(Mode, Option<u64>)> {
+        self.modes
             .iter()
             .map(|mode| {
                 let floor = if self.planted_bug == PlantedBug::IgnoreFloors {
@@ -1226,145 +1082,40 @@ impl SimMaintainer {
                 };
                 (*mode, floor)
             })
-            .collect();
-        let combined_floor = floors.iter().filter_map(|(_, f)| *f).min();
-        let no_guard = self.planted_bug == PlantedBug::NoMonotoneGuard;
-        let gate = self.gate;
-        match &mut self.side {
-            MaintainerSide::Ours(checksums) => {
-                let (decision, candidate) = match gate {
-                    GateKind::Plain | GateKind::Explained => {
-                        let before = checksums.checkpoint();
-                        let step: CheckpointStep = checksums.advance_checkpoint(combined_floor);
-                        let candidate = candidate_of(step.decision, combined_floor);
-                        if no_guard {
-                            if let Some(candidate) = candidate {
-                                self.reported = [
-                                    Some(candidate),
-                                    self.modes.contains(&Mode::Redo).then_some(candidate),
-                                ];
-                                return report(step.decision, self.reported);
-                            }
-                        }
-                        let _ = before;
-                        (step.decision, step.checkpoint)
-                    }
-                    GateKind::Contract => {
-                        let decision = checksums.decide();
-                        let candidate = candidate_of(decision, combined_floor);
-                        (decision, guard(self.reported[0], candidate, no_guard))
-                    }
-                    GateKind::None => {
-                        // No checksum: each node with bound spans must have sent a watermark;
-                        // its newest heartbeat's (by the heartbeat order) counts, whatever
-                        // the state.
-                        let mut low: Option<u64> = None;
-                        let mut missing = false;
-                        for node in &self.members {
-                            for mode in &self.modes {
-                                if self.spans.bound_spans(*node, *mode) == 0 {
-                                    continue;
-                                }
-                                match checksums
-                                    .gate()
-                                    .report(*node, *mode)
-                                    .and_then(|r| r.watermark)
-                                {
-                                    Some(w) => low = Some(low.map_or(w, |l| l.min(w))),
-                                    None => missing = true,
-                                }
-                            }
-                        }
-                        let candidate = if missing {
-                            None
-                        } else {
-                            match low {
-                                Some(low) => Some(combined_floor.map_or(low, |f| f.min(low))),
-                                None => combined_floor,
-                            }
-                        };
-                        (
-                            GateDecision::NothingRequired,
-                            guard(self.reported[0], candidate, no_guard),
-                        )
-                    }
-                };
-                let value = candidate.or(self.reported[0]);
-                self.reported = [
-                    value,
-                    self.modes.contains(&Mode::Redo).then_some(value).flatten(),
-                ];
-                report(decision, self.reported)
-            }
-            MaintainerSide::Reference { gate: store, .. } => {
-                let mut held = false;
-                let mut open = true;
-                for (mode, floor) in floors {
-                    let required: BTreeSet<NodeId> = self
-                        .members
-                        .iter()
-                        .copied()
-                        .filter(|n| *n == self.me.host || self.spans.bound_spans(*n, mode) > 0)
-                        .collect();
-                    let decided = match gate {
-                        // No checksum: the kept watermarks (by the Watermark.seq rule) of
-                        // every required node, whatever their state.
-                        GateKind::None => required
-                            .iter()
-                            .map(|n| store.watermark(*n, mode).map(|w| w.checkpoint_ts).ok_or(()))
-                            .collect::<Result<Vec<u64>, ()>>()
-                            .map(|marks| marks.into_iter().min())
-                            .map_err(|_| crate::reference::RefHold::NoWatermark(self.me.host)),
-                        _ => store.decide(mode, &required),
-                    };
-                    let candidate = match decided {
-                        Ok(Some(low)) => Some(floor.map_or(low, |f| f.min(low))),
-                        Ok(None) => floor,
-                        Err(_) => {
-                            held = gate != GateKind::None;
-                            open = false;
-                            None
-                        }
-                    };
-                    if let Some(candidate) = candidate {
-                        // The reference maintainer has no monotone guard.
-                        self.reported[mode as usize] = Some(candidate);
-                    }
-                }
-                CheckpointReport {
-                    checkpoint: self.reported,
-                    held_by_gate: held,
-                    gate_open: open,
-                }
-            }
+            .collect()
+    }
+
+    /// What the protocol's gate reads of the maintainer.
+    pub fn gate_inputs<'a>(&'a self, floors: &'a [(Mode, Option<u64>)]) -> GateInputs<'a> {
+        GateInputs {
+            modes: &self.modes,
+            members: &self.members,
+            host: self.me.host,
+            spans: &self.spans,
+            floors,
+            gate: self.gate,
+            planted_bug: self.planted_bug,
         }
     }
-}
 
-fn candidate_of(decision: GateDecision, floor: Option<u64>) -> Option<u64> {
-    match decision {
-        GateDecision::Advance { checkpoint } => {
-            Some(floor.map_or(checkpoint, |f| f.min(checkpoint)))
-        }
-        GateDecision::NothingRequired => floor,
-        GateDecision::Hold { .. } => None,
+    /// Whether the gate requires `node`'s verdict of `mode`.
+    pub fn requires(&self, node: NodeId, mode: Mode) -> bool {
+        self.side.requires(node, mode, &self.gate_inputs(&[]))
     }
-}
 
-fn guard(before: Option<u64>, candidate: Option<u64>, no_guard: bool) -> Option<u64> {
-    match (before, candidate) {
-        (_, None) => before,
-        (Some(old), Some(new)) if !no_guard => Some(old.max(new)),
-        (_, new) => new,
-    }
-}
-
-fn report(decision: GateDecision, checkpoint: [Option<u64>; 2]) -> CheckpointReport {
-    let held = matches!(decision, GateDecision::Hold { .. });
-    CheckpointReport {
-        checkpoint,
-        held_by_gate: held,
-        gate_open: !held,
+    /// One checkpoint step: the protocol's gate over the floors.
+    pub fn checkpoint_step(&mut self) -> CheckpointReport {
+        let floors = self.floors();
+        let inputs = GateInputs {
+            modes: &self.modes,
+            members: &self.members,
+            host: self.me.host,
+            spans: &self.spans,
+            floors: &floors,
+            gate: self.gate,
+            planted_bug: self.planted_bug,
+        };
+        self.side.checkpoint_step(&inputs, &mut self.reported)
     }
 }
 

@@ -32,8 +32,9 @@ pub mod split;
 
 use super::expected::{ExpectedSets, SetChange, Transition};
 use super::spans::SpanBook;
-use super::{short, Command, MaintainerSide, OperatorKind};
+use super::{short, Command, OperatorKind};
 use crate::config::Ordering;
+use crate::protocol::MaintainerProtocol;
 use crate::trace::Tracer;
 use crate::world::World;
 use dispatcher_checksum::protocol::{Mode, NodeId};
@@ -131,7 +132,7 @@ pub struct Context<'a> {
     /// The oracle and the lingering marks.
     pub sets: &'a mut ExpectedSets,
     /// The protocol side (its trackers).
-    pub side: &'a mut MaintainerSide,
+    pub side: &'a mut dyn MaintainerProtocol,
     /// The live members.
     pub members: &'a BTreeSet<NodeId>,
     /// The truth.
@@ -500,16 +501,15 @@ impl Operators {
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
-    use crate::config::Protocol;
+    use crate::config::{Protocol, SimConfig};
     use crate::maintainer::spans::{SpanStatus, SpanView};
     use crate::planted::PlantedBug;
-    use crate::reference::RefGate;
-    use dispatcher_checksum::protocol::{ChangefeedId, ExpectedSetTracker, TrackerConfig};
+    use dispatcher_checksum::protocol::ChangefeedId;
 
     pub(crate) struct Harness {
         pub spans: SpanBook,
         pub sets: ExpectedSets,
-        pub side: MaintainerSide,
+        pub side: Box<dyn MaintainerProtocol>,
         pub members: BTreeSet<NodeId>,
         pub world: World,
         pub tracer: Tracer,
@@ -526,7 +526,7 @@ pub(crate) mod testing {
                 ordering: $h.ordering,
                 spans: &mut $h.spans,
                 sets: &mut $h.sets,
-                side: &mut $h.side,
+                side: $h.side.as_mut(),
                 members: &$h.members,
                 world: &mut $h.world,
                 tracer: &mut $h.tracer,
@@ -539,15 +539,14 @@ pub(crate) mod testing {
         /// Nodes 1 to 3, a reference maintainer side with a default-mode tracker.
         pub fn new(ordering: Ordering) -> Harness {
             let changefeed = ChangefeedId::new(1, 0, "test", "default");
-            let tracker =
-                ExpectedSetTracker::new(changefeed, Mode::Default, TrackerConfig::default());
             Harness {
                 spans: SpanBook::default(),
-                sets: ExpectedSets::new(Protocol::Reference, PlantedBug::None),
-                side: MaintainerSide::Reference {
-                    trackers: Box::new([Some(tracker), None]),
-                    gate: RefGate::new(),
-                },
+                sets: ExpectedSets::new(PlantedBug::None),
+                side: Protocol::Reference.maintainer_side(
+                    &SimConfig::default(),
+                    &changefeed,
+                    [0, 0],
+                ),
                 members: (1..=3).map(NodeId).collect(),
                 world: World::new(),
                 tracer: Tracer::new(false),
@@ -584,7 +583,7 @@ pub(crate) mod testing {
                 }),
             );
             self.sets
-                .delta(&mut self.side, Mode::Default, node, &[id], &[]);
+                .delta(self.side.as_mut(), Mode::Default, node, &[id], &[]);
             id
         }
 

@@ -5,7 +5,7 @@
 //! maintainer uses the library's `ExpectedSetTracker`, and the node side the library's
 //! `DispatcherSetVerifier`; what differs is modelled here.
 //!
-//! Node (`RefNode`):
+//! Node ([`RefNode`]):
 //! - it follows the maintainer that bootstrapped it last, whatever its epoch, and resets its
 //!   verifiers only when that (maintainer node, epoch) pair changes;
 //! - it takes an update only from the maintainer it follows with exactly its epoch, and then
@@ -14,7 +14,7 @@
 //!   the state changes) and the watermark, withheld unless MATCH, whose `seq` is the node's
 //!   dispatcher-map seq (raised when a dispatcher is created, not when one goes away).
 //!
-//! Maintainer (`RefGate`):
+//! Maintainer ([`RefMaintainer`]: the library's trackers, and [`RefGate`]):
 //! - per node and mode it keeps the (state, seq) with the highest seq, an equal seq overwriting;
 //! - per node and mode it keeps a watermark: one with a higher `seq` replaces the kept one even
 //!   if its checkpoint is lower, one with the same seq only if its checkpoint is higher; a
@@ -24,15 +24,18 @@
 //!   scheduler's floors; only the default mode gates the changefeed checkpoint (the redo mode
 //!   gates the redo checkpoint); nothing stops it from going backwards.
 
-use crate::planted::PlantedBug;
+use super::{GateInputs, HeartbeatInput, MaintainerProtocol, NodeProtocol};
+use crate::config::{GateKind, SimConfig};
+use crate::maintainer::CheckpointReport;
+use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef};
+use crate::planted::{self, PlantedBug};
 use dispatcher_checksum::protocol::{
     ActualSet, ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, DispatcherSetVerifier,
-    ExpectedChecksum, IncrementalActualSet, Mode, NodeId, VerifierConfig,
+    ExpectedChecksum, ExpectedSetTracker, IncrementalActualSet, Mode, NodeId, TrackerConfig,
+    VerifierConfig,
 };
-use dispatcher_checksum::wire::{
-    ChangefeedIdMessage, HeartBeatRequest, TableSpanStatus, Watermark,
-};
-use dispatcher_checksum::Fingerprint;
+use dispatcher_checksum::wire::{ChangefeedIdMessage, HeartBeatRequest, Watermark};
+use dispatcher_checksum::{DispatcherId, Fingerprint};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -71,97 +74,92 @@ impl RefNode {
             Mode::Redo => self.redo.as_mut(),
         }
     }
+}
 
-    /// The actual set of `mode`, to feed lifecycle events.
-    pub fn actual_set_mut(&mut self, mode: Mode) -> Option<&mut IncrementalActualSet> {
+impl NodeProtocol for RefNode {
+    fn actual_set_mut(&mut self, mode: Mode) -> Option<&mut IncrementalActualSet> {
         Some(self.verifier_mut(mode)?.actual_set_mut())
     }
 
-    /// The incremental actual fingerprint of `mode`.
-    pub fn actual_fingerprint(&self, mode: Mode) -> Option<Fingerprint> {
+    fn actual_fingerprint(&self, mode: Mode) -> Option<Fingerprint> {
         Some(self.verifier(mode)?.actual_set().actual_fingerprint())
     }
 
-    /// The expected value of `mode`.
-    pub fn expected(&self, mode: Mode) -> Option<ExpectedChecksum> {
+    fn expected(&self, mode: Mode) -> Option<ExpectedChecksum> {
         self.verifier(mode).map(|verifier| *verifier.expected())
     }
 
-    /// A bootstrap from the maintainer on `host` with `epoch`: followed whatever the epoch;
-    /// the verifiers reset only if the pair changed.
-    pub fn bootstrap(&mut self, host: NodeId, epoch: u64, planted_bug: PlantedBug) {
-        let changed = self.maintainer != Some((host, epoch));
+    /// The reference node takes scheduling commands from any maintainer.
+    fn fences(&self, _from: MaintainerRef) -> bool {
+        false
+    }
+
+    /// Followed whatever the epoch; the verifiers reset only if the (node, epoch) pair changed.
+    fn bootstrap(&mut self, from: MaintainerRef, planted_bug: PlantedBug) -> bool {
+        let changed = self.maintainer != Some((from.host, from.epoch));
         if changed || planted_bug == PlantedBug::ResetOnEveryBootstrap {
             self.default.reset();
             if let Some(redo) = &mut self.redo {
                 redo.reset();
             }
         }
-        self.maintainer = Some((host, epoch));
+        self.maintainer = Some((from.host, from.epoch));
+        true
     }
 
-    /// An update from the maintainer on `host` with `epoch`: dropped (no ack) unless that is
-    /// the maintainer followed; otherwise applied and always acknowledged.
-    pub fn update(
+    /// Dropped (no ack) unless from the maintainer followed; otherwise applied and always
+    /// acknowledged.
+    fn update(
         &mut self,
-        node: NodeId,
-        incarnation: u64,
-        host: NodeId,
-        epoch: u64,
+        (node, incarnation): (NodeId, u64),
+        from: MaintainerRef,
         update: &ChecksumUpdate,
-    ) -> Option<ChecksumAck> {
-        if self.maintainer != Some((host, epoch)) {
+    ) -> Option<(ChecksumAck, bool)> {
+        if self.maintainer != Some((from.host, from.epoch)) {
             return None;
         }
         let verifier = self.verifier_mut(update.mode)?;
         verifier.apply_update(update.epoch, update.seq, update.fingerprint);
-        Some(ChecksumAck {
+        let ack = ChecksumAck {
             node,
             incarnation,
             epoch: update.epoch,
             mode: update.mode,
             seq: update.seq,
-        })
+        };
+        Some((ack, false))
     }
 
-    /// This heartbeat: each mode verified, the watermark (with the map seq) only at MATCH
-    /// unless `watermark_always`. `claim_match_counts` is the planted bug that says MATCH when
-    /// the counts agree.
-    #[allow(clippy::too_many_arguments)]
-    pub fn heartbeat(
+    /// Each mode verified, the watermark (with the map seq) only at MATCH unless told to send it
+    /// always.
+    fn heartbeat(
         &mut self,
-        changefeed: &ChangefeedId,
-        watermarks: &[(Mode, u64)],
-        map_seq: [u64; 2],
-        statuses: Vec<TableSpanStatus>,
-        complete: bool,
-        watermark_always: bool,
-        claim_match_counts: Option<&[u64]>,
-        now: Duration,
-    ) -> HeartBeatRequest {
+        input: HeartbeatInput<'_>,
+    ) -> (HeartbeatBody, Vec<(Mode, ChecksumState)>) {
         let mut request = HeartBeatRequest {
-            changefeed_id: Some(ChangefeedIdMessage::from(changefeed)),
-            statuses,
-            compelete_status: complete,
+            changefeed_id: Some(ChangefeedIdMessage::from(input.changefeed)),
+            statuses: input.statuses,
+            compelete_status: input.complete,
             ..HeartBeatRequest::default()
         };
-        for (index, (mode, checkpoint)) in watermarks.iter().enumerate() {
+        for (index, (mode, checkpoint)) in input.watermarks.iter().enumerate() {
             let Some(verifier) = self.verifier_mut(*mode) else {
                 continue;
             };
             let expected = *verifier.expected();
-            let verdict = verifier.verify(now);
+            let verdict = verifier.verify(input.now);
             let mut state = verdict.state;
-            if let Some(counts) = claim_match_counts {
-                if expected.initialized && expected.fingerprint.count == counts[index] {
-                    state = ChecksumState::Match;
-                }
+            if input.match_on_equal_counts
+                && expected.initialized
+                && expected.fingerprint.count == input.counts[index]
+            {
+                state = ChecksumState::Match;
             }
             let watermark =
-                (state == ChecksumState::Match || watermark_always).then_some(Watermark {
+                (state == ChecksumState::Match || input.watermark_always).then_some(Watermark {
                     checkpoint_ts: *checkpoint,
                     resolved_ts: *checkpoint,
-                    seq: map_seq[*mode as usize],
+                    seq: input.map_seq[*mode as usize],
                     last_synced_ts: 0,
                 });
             match mode {
@@ -177,7 +175,16 @@ impl RefNode {
                 }
             }
         }
-        request
+        let state = |wire: i32| ChecksumState::try_from(wire).unwrap_or_default();
+        let verdicts = vec![
+            (Mode::Default, state(request.checksum_state)),
+            (Mode::Redo, state(request.redo_checksum_state)),
+        ];
+        (HeartbeatBody::Reference(Box::new(request)), verdicts)
+    }
+
+    fn boxed_clone(&self) -> Box<dyn NodeProtocol> {
+        Box::new(self.clone())
     }
 }
 
@@ -283,9 +290,200 @@ impl RefGate {
     }
 }
 
+/// The reference maintainer's side: a tracker per mode (the expected-set bookkeeping is the
+/// same as ours) and its stores and gate.
+#[derive(Clone, Debug)]
+pub struct RefMaintainer {
+    /// Per mode (index = mode number).
+    trackers: Box<[Option<ExpectedSetTracker>; 2]>,
+    gate: RefGate,
+}
+
+impl RefMaintainer {
+    /// A maintainer of `changefeed` that heard nothing.
+    pub fn new(config: &SimConfig, changefeed: &ChangefeedId) -> RefMaintainer {
+        let tracker_config = TrackerConfig {
+            resend_interval: Duration::from_millis(config.timing.resend_ms),
+            ..TrackerConfig::default()
+        };
+        RefMaintainer {
+            trackers: Box::new([
+                Some(ExpectedSetTracker::new(
+                    changefeed.clone(),
+                    Mode::Default,
+                    tracker_config,
+                )),
+                config.redo.then(|| {
+                    ExpectedSetTracker::new(changefeed.clone(), Mode::Redo, tracker_config)
+                }),
+            ]),
+            gate: RefGate::new(),
+        }
+    }
+
+    /// The nodes whose verdicts the gate of `mode` requires: every member with a bound span of
+    /// the mode, and the maintainer's own node.
+    fn required(&self, mode: Mode, inputs: &GateInputs<'_>) -> BTreeSet<NodeId> {
+        inputs
+            .members
+            .iter()
+            .copied()
+            .filter(|n| self.requires(*n, mode, inputs))
+            .collect()
+    }
+}
+
+impl MaintainerProtocol for RefMaintainer {
+    fn tracker(&self, mode: Mode) -> Option<&ExpectedSetTracker> {
+        self.trackers[mode as usize].as_ref()
+    }
+
+    fn tracker_mut(&mut self, mode: Mode) -> Option<&mut ExpectedSetTracker> {
+        self.trackers[mode as usize].as_mut()
+    }
+
+    fn trackers_mut(&mut self) -> Vec<&mut ExpectedSetTracker> {
+        self.trackers.iter_mut().flatten().collect()
+    }
+
+    fn drop_expected(&mut self, mode: Mode, node: NodeId, id: DispatcherId) {
+        if let Some(tracker) = self.tracker_mut(mode) {
+            tracker.apply_delta(node, &[], &[id]);
+        }
+    }
+
+    fn drops_by_id(&self) -> bool {
+        false
+    }
+
+    /// The reference's heartbeat carries no process incarnation.
+    fn knows_incarnations(&self) -> bool {
+        false
+    }
+
+    fn node_removed(&mut self, node: NodeId) {
+        for tracker in self.trackers.iter_mut().flatten() {
+            tracker.remove_nodes(&[node]);
+        }
+        self.gate.remove_node(node);
+    }
+
+    fn ack(&mut self, ack: ChecksumAck) {
+        if let Some(tracker) = self.trackers[ack.mode as usize].as_mut() {
+            tracker.handle_ack(ack);
+        }
+    }
+
+    fn observe(&mut self, heartbeat: &Heartbeat, _now: u64, modes: &[Mode], bug: PlantedBug) {
+        let HeartbeatBody::Reference(request) = &heartbeat.body else {
+            return;
+        };
+        let request = planted::reference_heartbeat_to_gate(bug, request);
+        self.gate
+            .observe(heartbeat.node, &request, modes.contains(&Mode::Redo));
+    }
+
+    /// Each mode on its own: the kept watermarks of the required nodes (all MATCH unless no gate)
+    /// and the floor; no monotone guard.
+    fn checkpoint_step(
+        &mut self,
+        inputs: &GateInputs<'_>,
+        reported: &mut [Option<u64>; 2],
+    ) -> CheckpointReport {
+        let mut held = false;
+        let mut open = true;
+        for &(mode, floor) in inputs.floors {
+            let required = self.required(mode, inputs);
+            let decided = match inputs.gate {
+                // No checksum: the kept watermarks (by the Watermark.seq rule) of every
+                // required node, whatever their state.
+                GateKind::None => required
+                    .iter()
+                    .map(|n| {
+                        self.gate
+                            .watermark(*n, mode)
+                            .map(|w| w.checkpoint_ts)
+                            .ok_or(())
+                    })
+                    .collect::<Result<Vec<u64>, ()>>()
+                    .map(|marks| marks.into_iter().min())
+                    .map_err(|_| RefHold::NoWatermark(inputs.host)),
+                _ => self.gate.decide(mode, &required),
+            };
+            let candidate = match decided {
+                Ok(Some(low)) => Some(floor.map_or(low, |f| f.min(low))),
+                Ok(None) => floor,
+                Err(_) => {
+                    held = inputs.gate != GateKind::None;
+                    open = false;
+                    None
+                }
+            };
+            if let Some(candidate) = candidate {
+                reported[mode as usize] = Some(candidate);
+            }
+        }
+        CheckpointReport {
+            checkpoint: *reported,
+            held_by_gate: held,
+            gate_open: open,
+        }
+    }
+
+    fn explain_gate(&self, inputs: &GateInputs<'_>) -> Vec<String> {
+        let mut parts = Vec::new();
+        for mode in inputs.modes {
+            for node in self.required(*mode, inputs) {
+                let watermark = self
+                    .gate
+                    .watermark(node, *mode)
+                    .map(|w| (w.checkpoint_ts, w.seq));
+                parts.push(format!(
+                    "{node} ({mode}) {:?} watermark {watermark:?}",
+                    self.gate.state(node, *mode)
+                ));
+            }
+        }
+        parts
+    }
+
+    fn requires(&self, node: NodeId, mode: Mode, inputs: &GateInputs<'_>) -> bool {
+        node == inputs.host || inputs.spans.bound_spans(node, mode) > 0
+    }
+
+    /// Any MATCH passes: the state store does not say what it was verified against.
+    fn needs_match_on_latest(&self) -> bool {
+        false
+    }
+
+    /// Each mode gates its own checkpoint.
+    fn judged_with(&self, mode: Mode, _modes: &[Mode]) -> Vec<Mode> {
+        vec![mode]
+    }
+
+    /// Only the default mode gates the changefeed checkpoint (the redo mode gates the redo
+    /// checkpoint).
+    fn gates_changefeed(&self, mode: Mode) -> bool {
+        mode == Mode::Default
+    }
+
+    fn boxed_clone(&self) -> Box<dyn MaintainerProtocol> {
+        Box::new(self.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::MaintainerRef;
+
+    fn from(host: u32, epoch: u64) -> MaintainerRef {
+        MaintainerRef {
+            instance: 0,
+            host: NodeId(host),
+            epoch,
+        }
+    }
 
     fn watermark(checkpoint_ts: u64, seq: u64) -> Watermark {
         Watermark {
@@ -356,19 +554,23 @@ mod tests {
             seq,
             fingerprint: Fingerprint::EMPTY,
         };
-        assert_eq!(node.update(NodeId(3), 0, NodeId(9), 1, &update(1, 1)), None);
-        node.bootstrap(NodeId(9), 1, PlantedBug::None);
+        assert_eq!(node.update((NodeId(3), 0), from(9, 1), &update(1, 1)), None);
+        node.bootstrap(from(9, 1), PlantedBug::None);
         assert!(node
-            .update(NodeId(3), 0, NodeId(9), 1, &update(1, 5))
+            .update((NodeId(3), 0), from(9, 1), &update(1, 5))
             .is_some());
-        let stale = node.update(NodeId(3), 0, NodeId(9), 1, &update(1, 2));
-        assert_eq!(stale.map(|ack| ack.seq), Some(2), "acked although ignored");
+        let stale = node.update((NodeId(3), 0), from(9, 1), &update(1, 2));
+        assert_eq!(
+            stale.map(|(ack, _)| ack.seq),
+            Some(2),
+            "acked although ignored"
+        );
         assert_eq!(node.expected(Mode::Default).map(|e| e.seq), Some(5));
         // The same maintainer and epoch again: no reset, the old value stays.
-        node.bootstrap(NodeId(9), 1, PlantedBug::None);
+        node.bootstrap(from(9, 1), PlantedBug::None);
         assert_eq!(node.expected(Mode::Default).map(|e| e.seq), Some(5));
         // A lower epoch from another node is followed and resets.
-        node.bootstrap(NodeId(8), 0, PlantedBug::None);
+        node.bootstrap(from(8, 0), PlantedBug::None);
         assert!(!node.expected(Mode::Default).unwrap().initialized);
     }
 }
