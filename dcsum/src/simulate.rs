@@ -5,8 +5,8 @@
 
 use dispatcher_checksum_sim::experiments;
 use dispatcher_checksum_sim::{
-    run_seeds, trace_seed_from, Checks, FaultConfig, GateKind, NetworkConfig, Ordering, PlantedBug,
-    Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig,
+    run_seeds, trace_seed_from, CheckDepth, FaultConfig, GateKind, NetworkConfig, Ordering,
+    PlantedBug, Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig,
 };
 use std::error::Error;
 use std::process::ExitCode;
@@ -319,9 +319,9 @@ impl Args {
             },
             fault_phase_ms: self.fault_seconds * 1000,
             checks: if self.progress_checks_only {
-                Checks::Progress
+                CheckDepth::Progress
             } else {
-                Checks::Full
+                CheckDepth::Full
             },
             planted_bug: self.plant_bug.unwrap_or_default(),
             trace: false,

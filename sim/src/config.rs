@@ -95,7 +95,7 @@ impl GateKind {
 
 /// How much the checks look at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Checks {
+pub enum CheckDepth {
     /// Everything, with exact sets, at every maintainer period (small clusters).
     #[default]
     Full,
@@ -271,7 +271,7 @@ pub struct SimConfig {
     /// Length of the fault phase (operators and faults happen only in it).
     pub fault_phase_ms: u64,
     /// What the checks look at.
-    pub checks: Checks,
+    pub checks: CheckDepth,
     /// A deliberate bug ([`PlantedBug::None`] in a normal run).
     pub planted_bug: PlantedBug,
     /// Record an event trace (for `dcsum simulate --trace`).
@@ -292,7 +292,7 @@ impl Default for SimConfig {
             faults: FaultConfig::MIX,
             workload: WorkloadConfig::default(),
             fault_phase_ms: 60_000,
-            checks: Checks::default(),
+            checks: CheckDepth::default(),
             planted_bug: PlantedBug::None,
             trace: false,
         }
@@ -301,9 +301,9 @@ impl Default for SimConfig {
 
 impl SimConfig {
     /// The liveness bound in milliseconds after the quiet point (see
-    /// [`crate::invariants::liveness_bound_ms`]).
+    /// [`crate::checks::liveness_bound_ms`]).
     pub fn liveness_bound_ms(&self) -> u64 {
-        crate::invariants::liveness_bound_ms(&self.timing, &self.network)
+        crate::checks::liveness_bound_ms(&self.timing, &self.network)
     }
 
     /// A one-line description of what is simulated.

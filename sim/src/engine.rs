@@ -3,13 +3,17 @@
 //! broken by the order they were scheduled, so a seed replays bit for bit.
 //!
 //! The checks run at every maintainer period, right after the checkpoint step (see
-//! [`crate::invariants`] for what each means); the MATCH-is-truthful check runs at each node
+//! [`crate::checks`] for what each means); the MATCH-is-truthful check runs at each node
 //! heartbeat, where the verdict is made.
 
-use crate::config::{Checks, GateKind, SimConfig};
+use crate::checks::liveness::{Liveness, QuietPoint};
+use crate::checks::{
+    checks_for, liveness_bound_ms, Check, CheckpointOf, ClusterView, Findings, Violation,
+    ViolationKind,
+};
+use crate::config::{GateKind, SimConfig};
 use crate::faults::{self, FaultKind};
-use crate::invariants::{liveness_bound_ms, Violation, ViolationKind};
-use crate::maintainer::{fingerprint_of, short, Command, OperatorKind, Outbox, SimMaintainer};
+use crate::maintainer::{short, Command, OperatorKind, Outbox, SimMaintainer};
 use crate::network::{Delivery, Network};
 use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, NodeOutput, Reported, SimNode, Step};
 use crate::planted::PlantedBug;
@@ -18,7 +22,7 @@ use crate::trace::Tracer;
 use crate::world::{upstream_ts, World, ORIGIN_TS};
 use crate::{RunMetrics, SeedOutcome};
 use dispatcher_checksum::protocol::{
-    ActualSet, ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, Mode, NodeId,
+    ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, Mode, NodeId,
 };
 use dispatcher_checksum::{ComponentState, DispatcherId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -153,10 +157,10 @@ pub(crate) struct Simulation<'a> {
     violations: BTreeMap<ViolationKind, (Violation, usize)>,
     tracer: Tracer,
     fault_end: u64,
-    quiet_at: Option<u64>,
-    target: Option<u64>,
-    converged_after: Option<u64>,
+    quiet: Option<QuietPoint>,
     bound: u64,
+    checks: Vec<Box<dyn Check>>,
+    liveness: Liveness,
     metrics: RunMetrics,
     fault_counts: BTreeMap<FaultKind, u64>,
     operator_counts: BTreeMap<OperatorKind, u64>,
@@ -207,10 +211,10 @@ impl<'a> Simulation<'a> {
             violations: BTreeMap::new(),
             tracer: Tracer::new(config.trace),
             fault_end: config.fault_phase_ms,
-            quiet_at: None,
-            target: None,
-            converged_after: None,
+            quiet: None,
             bound: liveness_bound_ms(&config.timing, &config.network),
+            checks: checks_for(config.checks),
+            liveness: Liveness::new(liveness_bound_ms(&config.timing, &config.network)),
             metrics: RunMetrics::default(),
             fault_counts: BTreeMap::new(),
             operator_counts: BTreeMap::new(),
@@ -312,13 +316,38 @@ impl<'a> Simulation<'a> {
         );
     }
 
+    /// Runs `judge` over a read-only view of the cluster and records what it finds.
+    fn run_checks(
+        &mut self,
+        judge: impl FnOnce(&mut Vec<Box<dyn Check>>, &ClusterView<'_>, &mut Findings<'_>),
+    ) {
+        let mut checks = std::mem::take(&mut self.checks);
+        let found = {
+            let view = ClusterView {
+                now: self.now,
+                config: self.config,
+                nodes: &self.nodes,
+                maintainer: self.maintainer.as_ref(),
+            };
+            let violations = &self.violations;
+            let recorded = |kind| violations.contains_key(&kind);
+            let mut found = Findings::new(&recorded);
+            judge(&mut checks, &view, &mut found);
+            found.into_found()
+        };
+        self.checks = checks;
+        for (kind, detail) in found {
+            self.violation(kind, || detail);
+        }
+    }
+
     /// Runs to the end and reports.
     pub(crate) fn run(mut self) -> (SeedOutcome, Tracer) {
         let cap = self.fault_end + QUIET_CAP_MS;
         while let Some(((at, _), event)) = self.queue.pop_first() {
             self.now = at;
-            if let Some(quiet) = self.quiet_at {
-                if at > quiet + self.bound + 2 * self.config.timing.heartbeat_ms {
+            if let Some(quiet) = self.quiet {
+                if at > quiet.at + self.bound + 2 * self.config.timing.heartbeat_ms {
                     break;
                 }
             }
@@ -335,8 +364,8 @@ impl<'a> Simulation<'a> {
         let outcome = SeedOutcome {
             seed: self.seed,
             violations: self.violations.into_values().map(|(v, _)| v).collect(),
-            convergence_ms: self.converged_after,
-            quiet_at_ms: self.quiet_at,
+            convergence_ms: self.liveness.converged_after(),
+            quiet_at_ms: self.quiet.map(|q| q.at),
             faults: self.fault_counts,
             operators: self.operator_counts,
             network: self.network.stats(),
@@ -384,7 +413,7 @@ impl<'a> Simulation<'a> {
                     return;
                 };
                 if let Some(heartbeat) = sim_node.status_heartbeat(now, &changefeed) {
-                    self.check_match_truthful(node);
+                    self.check_heartbeat(node);
                     self.send_heartbeat(node, heartbeat);
                 }
             }
@@ -717,7 +746,7 @@ impl<'a> Simulation<'a> {
             now + timing.heartbeat_ms,
             Event::NodeHeartbeat { node, incarnation },
         );
-        self.check_match_truthful(node);
+        self.check_heartbeat(node);
         if let Some(sim_node) = self.nodes.get_mut(&node) {
             sim_node.now = now;
             sim_node.delete_closed();
@@ -967,56 +996,38 @@ impl<'a> Simulation<'a> {
                 before.max(checkpoint)
             };
             self.persisted[*mode as usize] = persisted;
-            if persisted < before {
-                self.violation(ViolationKind::CheckpointRegressed, || {
-                    format!("the persisted {mode} checkpoint went from {before} back to {persisted}: a restart would replay ({persisted}, {before}]")
-                });
-            }
             let judged = maintainer_judged(self.maintainer.as_ref(), *mode, &modes);
-            if let Some((progress, span)) = self.world.slowest_of(&judged) {
-                if checkpoint > progress {
-                    let runs_on = self.where_runs(span);
-                    self.violation(ViolationKind::CheckpointAhead, || {
-                        format!(
-                            "the {mode} checkpoint {checkpoint} passed span {} ({runs_on}) at progress {progress}: its data in ({progress}, {checkpoint}] would be skipped after a restart",
-                            short(span)
-                        )
-                    });
-                }
-                if in_fault_phase {
-                    self.metrics
-                        .lag_slowest
-                        .push(progress.saturating_sub(checkpoint));
-                    self.metrics
-                        .lag_now
-                        .push(upstream_ts(now).saturating_sub(checkpoint));
-                }
+            let slowest = self.world.slowest_of(&judged);
+            if let (Some((progress, _)), true) = (slowest, in_fault_phase) {
+                self.metrics
+                    .lag_slowest
+                    .push(progress.saturating_sub(checkpoint));
+                self.metrics
+                    .lag_now
+                    .push(upstream_ts(now).saturating_sub(checkpoint));
             }
+            let step = CheckpointOf {
+                mode: *mode,
+                reported: checkpoint,
+                persisted_before: before,
+                persisted,
+                slowest,
+            };
+            self.run_checks(|checks, view, found| {
+                for check in checks.iter_mut() {
+                    check.after_checkpoint(view, &step, found);
+                }
+            });
         }
-        if self.config.checks == Checks::Full {
-            self.full_checks(report.gate_open);
-        }
+        self.run_checks(|checks, view, found| {
+            for check in checks.iter_mut() {
+                check.after_step(view, report.gate_open, found);
+            }
+        });
         if self.all_nodes_match() {
             self.tracer.mark_all_match();
         }
         self.liveness();
-    }
-
-    fn where_runs(&self, span: DispatcherId) -> String {
-        let nodes: Vec<String> = self
-            .nodes
-            .iter()
-            .filter_map(|(id, n)| {
-                n.dispatchers
-                    .get(&span)
-                    .map(|d| format!("{id} {} at {}", d.state, d.checkpoint))
-            })
-            .collect();
-        if nodes.is_empty() {
-            "on no node".to_string()
-        } else {
-            format!("on {}", nodes.join(", "))
-        }
     }
 
     fn all_nodes_match(&self) -> bool {
@@ -1029,187 +1040,40 @@ impl<'a> Simulation<'a> {
 
     // ---- checks ------------------------------------------------------------------------------
 
-    fn check_match_truthful(&mut self, node: NodeId) {
-        if self.config.checks != Checks::Full {
-            return;
-        }
-        let Some(sim_node) = self.nodes.get(&node) else {
-            return;
-        };
-        let mut found = Vec::new();
-        for mode in sim_node.modes() {
-            if sim_node.verdicts[*mode as usize] != ChecksumState::Match {
-                continue;
+    fn check_heartbeat(&mut self, node: NodeId) {
+        self.run_checks(|checks, view, found| {
+            for check in checks.iter_mut() {
+                check.after_heartbeat(view, node, found);
             }
-            let included = sim_node.included(*mode);
-            match (&sim_node.held[*mode as usize], sim_node.held_version(*mode)) {
-                (Some((version, set)), Some(holds)) if *version == holds => {
-                    if **set != included {
-                        found.push(format!(
-                            "{node} ({mode}) said MATCH against epoch {} seq {}: {}",
-                            holds.epoch,
-                            holds.seq,
-                            describe_difference(&included, set)
-                        ));
-                    }
-                }
-                (_, holds) => found.push(format!(
-                    "{node} ({mode}) said MATCH on {holds:?}, which no update carried"
-                )),
-            }
-        }
-        for detail in found {
-            self.violation(ViolationKind::MatchTruthful, || detail);
-        }
+        });
     }
 
-    fn full_checks(&mut self, gate_open: bool) {
-        let mut found: Vec<(ViolationKind, String)> = Vec::new();
-        for (id, node) in &self.nodes {
-            for mode in node.modes() {
-                let exact = fingerprint_of(&node.included(*mode));
-                let recomputed = node.recompute[*mode as usize].actual_fingerprint();
-                let incremental = node.incremental_fingerprint(*mode);
-                if incremental != Some(recomputed) || recomputed != exact {
-                    found.push((
-                        ViolationKind::Equivalence,
-                        format!("{id} ({mode}): incremental {incremental:?}, recomputed {recomputed}, exact set {exact}"),
-                    ));
-                }
-            }
-        }
-        if let Some(maintainer) = &self.maintainer {
-            for mode in maintainer.modes() {
-                let Some(tracker) = maintainer.side.tracker(*mode) else {
-                    continue;
-                };
-                let nodes: BTreeSet<NodeId> = tracker
-                    .nodes()
-                    .chain(maintainer.sets.committed[*mode as usize].values().copied())
-                    .collect();
-                for node in nodes {
-                    let want = fingerprint_of(&maintainer.committed_set(*mode, node));
-                    let have = tracker.expected(node).unwrap_or_default();
-                    if want != have {
-                        found.push((
-                            ViolationKind::TrackerOracle,
-                            format!("{node} ({mode}): the tracker expects {have}, the deltas make {want}"),
-                        ));
-                    }
-                }
-            }
-            let consistency = gate_open && self.config.gate != GateKind::None;
-            if consistency {
-                let loose = true;
-                let in_flight = maintainer.in_flight_pairs();
-                for (id, node) in &self.nodes {
-                    if !maintainer.members.contains(id) {
-                        continue;
-                    }
-                    // The gate can only know a node's set as of its newest heartbeat that arrived:
-                    // a node whose set changed since is judged once it has told.
-                    if maintainer
-                        .heard
-                        .get(id)
-                        .is_none_or(|heard| *heard < (node.incarnation, node.changes))
-                    {
-                        continue;
-                    }
-                    for mode in node.modes() {
-                        let required = maintainer.side.gates_changefeed(*mode)
-                            && maintainer.requires(*id, *mode);
-                        if !required {
-                            continue;
-                        }
-                        let keep = |x: &DispatcherId| !loose || !in_flight.contains(&(*id, *x));
-                        let actual: BTreeSet<DispatcherId> =
-                            node.included(*mode).into_iter().filter(keep).collect();
-                        let expected: BTreeSet<DispatcherId> = maintainer
-                            .committed_set(*mode, *id)
-                            .into_iter()
-                            .filter(keep)
-                            .collect();
-                        if actual != expected {
-                            found.push((
-                                ViolationKind::GateOpenedOnUnequalSets,
-                                format!(
-                                    "gate open while {id} ({mode}): {}",
-                                    describe_difference(&actual, &expected)
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        for (kind, detail) in found {
-            self.violation(kind, || detail);
-        }
-    }
-
+    /// Finds the quiet point once the faults stopped (from it on nothing is lost or duplicated),
+    /// then judges liveness after every step.
     fn liveness(&mut self) {
         if self.now < self.fault_end {
             return;
         }
-        let Some(quiet) = self.quiet_at else {
+        let Some(quiet) = self.quiet else {
             if self.is_quiet() {
-                self.quiet_at = Some(self.now);
                 self.network.set_lossy_faults(false);
-                self.target = self
+                let target = self
                     .nodes
                     .values()
                     .flat_map(|n| n.dispatchers.values().map(|d| d.checkpoint))
                     .min();
-                let target = self.target;
+                self.quiet = Some(QuietPoint {
+                    at: self.now,
+                    target,
+                });
                 self.tracer.log(self.now, "check", || format!("quiet point: no loss or duplication from here; the checkpoint must reach {target:?}"));
             }
             return;
         };
-        if self.converged_after.is_some() {
-            return;
-        }
-        let not_match = self.first_not_match();
-        let caught_up = self.target.is_none_or(|target| {
-            self.modes
-                .iter()
-                .all(|m| self.last_reported[*m as usize].is_some_and(|c| c >= target))
-        });
-        if not_match.is_none() && caught_up {
-            self.converged_after = Some(self.now - quiet);
-            return;
-        }
-        if self.now - quiet > self.bound {
-            let bound = self.bound;
-            let elapsed = self.now - quiet;
-            match not_match {
-                Some(detail) => self.violation(ViolationKind::LivenessNoMatch, || {
-                    format!("{elapsed} ms after the quiet point (bound {bound} ms): {detail}")
-                }),
-                None => {
-                    let (target, reported) = (self.target, self.last_reported);
-                    let why = self
-                        .maintainer
-                        .as_ref()
-                        .map(|m| m.explain_checkpoint())
-                        .unwrap_or_default();
-                    let seqs: Vec<String> = self
-                        .nodes
-                        .iter()
-                        .map(|(id, n)| {
-                            format!(
-                                "{id} map seq {:?} wm {}",
-                                n.map_seq,
-                                n.watermark(Mode::Default)
-                            )
-                        })
-                        .collect();
-                    self.violation(ViolationKind::LivenessStalled, || {
-                        format!("{elapsed} ms after the quiet point (bound {bound} ms) the checkpoint is {reported:?}, short of {target:?}: {why}; nodes: {}", seqs.join(", "))
-                    })
-                }
-            }
-            self.converged_after = Some(u64::MAX);
-        }
+        let mut liveness = self.liveness;
+        let (reported, modes) = (self.last_reported, self.modes.clone());
+        self.run_checks(|_, view, found| liveness.judge(view, quiet, reported, &modes, found));
+        self.liveness = liveness;
     }
 
     fn what_is_pending(&self) -> String {
@@ -1312,36 +1176,6 @@ impl<'a> Simulation<'a> {
             .iter()
             .map(|(id, node)| (*id, node.dispatchers.keys().copied().collect()))
             .collect()
-    }
-
-    /// A required node that is not MATCH on its latest expected set, described; `None` if all
-    /// are (the gate `None` requires nothing).
-    fn first_not_match(&self) -> Option<String> {
-        let maintainer = self.maintainer.as_ref()?;
-        if self.config.gate == GateKind::None {
-            return None;
-        }
-        for (id, node) in &self.nodes {
-            for mode in node.modes() {
-                let Some(tracker) = maintainer.side.tracker(*mode) else {
-                    continue;
-                };
-                if !maintainer.requires(*id, *mode) {
-                    continue;
-                }
-                let latest = (tracker.epoch(), tracker.seq(*id).unwrap_or(0));
-                let holds = node.held_version(*mode).map(|v| (v.epoch, v.seq));
-                let verdict = node.verdicts[*mode as usize];
-                let on_latest = !maintainer.side.needs_match_on_latest() || holds == Some(latest);
-                if verdict != ChecksumState::Match || !on_latest {
-                    return Some(format!(
-                        "{id} ({mode}) is {verdict} holding {holds:?}, the maintainer's latest is {latest:?}; its set against the expected one: {}",
-                        describe_difference(&node.included(*mode), &maintainer.committed_set(*mode, *id))
-                    ));
-                }
-            }
-        }
-        None
     }
 
     // ---- faults ------------------------------------------------------------------------------
@@ -1794,30 +1628,7 @@ fn describe_heartbeat(heartbeat: &Heartbeat) -> String {
     )
 }
 
-/// How two exact sets differ, for violation details.
-pub fn describe_difference(
-    actual: &BTreeSet<DispatcherId>,
-    expected: &BTreeSet<DispatcherId>,
-) -> String {
-    let missing: Vec<String> = expected
-        .difference(actual)
-        .take(3)
-        .map(|id| short(*id))
-        .collect();
-    let extra: Vec<String> = actual
-        .difference(expected)
-        .take(3)
-        .map(|id| short(*id))
-        .collect();
-    format!(
-        "{} actual vs {} expected, missing [{}], extra [{}]",
-        actual.len(),
-        expected.len(),
-        missing.join(" "),
-        extra.join(" ")
-    )
-}
-
+/// An index drawn with probability proportional to its weight.
 fn pick_weighted(rng: &mut SimRng, weights: &[u64]) -> usize {
     let total: u64 = weights.iter().sum();
     let mut roll = rng.below(total.max(1));

@@ -7,8 +7,8 @@
 //!   checkpoint lags the upstream, the extra lag the gate adds, the maintainer's message rates,
 //!   and how fast the simulator runs at that size (`dcsum simulate --rebalance`).
 
-use crate::config::{Checks, FaultConfig, GateKind, Ordering, Protocol, SimConfig, Timing};
-use crate::invariants::{percentile, ViolationKind};
+use crate::checks::{percentile, ViolationKind};
+use crate::config::{CheckDepth, FaultConfig, GateKind, Ordering, Protocol, SimConfig, Timing};
 use crate::network::NetworkConfig;
 use crate::{run_seed, run_seeds, SeedOutcome, WorkloadConfig};
 use std::fmt::Write as _;
@@ -362,7 +362,7 @@ pub fn rebalance_config(
             rebalance_per_minute: percent_per_minute / 100.0,
         },
         fault_phase_ms: seconds * 1000,
-        checks: Checks::Progress,
+        checks: CheckDepth::Progress,
         ..SimConfig::default()
     }
 }

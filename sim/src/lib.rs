@@ -18,7 +18,8 @@
 //! - `engine` (private): the event loop; [`node`], [`maintainer`]: the two sides;
 //!   [`protocol`]: the protocols under test (ours, the reference's) behind two traits; [`world`]: the truth (the schedule and every
 //!   span's progress); [`network`], [`faults`]: what goes wrong;
-//! - [`invariants`]: every check it names, the liveness bound; [`trace`]: readable traces;
+//! - [`checks`]: every check it names, one type per property over a read-only view of the
+//!   cluster, and the liveness bound; [`trace`]: readable traces;
 //! - [`experiments`]: the verdict table and the rebalance at scale the documentation reports.
 //!
 //! # The property that matters
@@ -26,18 +27,18 @@
 //! ([`world`]); a violation is `checkpoint-ahead`, data a restart would skip. The checkpoint
 //! must also never go back (`checkpoint-regressed`), and once the faults stop every node the gate
 //! requires must return to MATCH and the checkpoint must catch up within a bound derived from
-//! the timings ([`invariants::liveness_bound_ms`]). Set equality when the gate opens is kept as a
+//! the timings ([`checks::liveness_bound_ms`]). Set equality when the gate opens is kept as a
 //! separate diagnostic (`gate-opened-on-unequal-sets`): not by itself data loss.
 //!
 //! # Planted bugs
 //! Every check has a [`PlantedBug`] that must make it fire ([`planted`], its one definition, for
 //! the simulator and `dcsum simulate --plant-bug`); `tests/simulator.rs` runs each.
 
+pub mod checks;
 pub mod config;
 mod engine;
 pub mod experiments;
 pub mod faults;
-pub mod invariants;
 pub mod maintainer;
 pub mod network;
 pub mod node;
@@ -47,15 +48,15 @@ pub mod rng;
 pub mod trace;
 pub mod world;
 
+pub use checks::{Violation, ViolationKind};
 pub use config::{
-    Checks, FaultConfig, GateKind, Ordering, Protocol, SimConfig, Timing, WorkloadConfig,
+    CheckDepth, FaultConfig, GateKind, Ordering, Protocol, SimConfig, Timing, WorkloadConfig,
 };
-pub use invariants::{Violation, ViolationKind};
 pub use network::{NetworkConfig, NetworkStats};
 pub use planted::PlantedBug;
 
+use checks::percentile;
 use faults::FaultKind;
-use invariants::percentile;
 use maintainer::OperatorKind;
 use rayon::prelude::*;
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@
 //! behaviour it breaks lives (a node's lifecycle notice, the gate's intake, the checkpoint step),
 //! and the gate-side tampering, which rewrites what the maintainer's gate is fed, is here.
 
-use crate::invariants::ViolationKind;
+use crate::checks::ViolationKind;
 use dispatcher_checksum::protocol::{ChecksumHeartbeat, ChecksumState, Mode, NodeId};
 use dispatcher_checksum::wire::HeartBeatRequest;
 use std::collections::BTreeMap;

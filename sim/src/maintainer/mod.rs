@@ -242,7 +242,7 @@ impl SimMaintainer {
             ordering: config.ordering,
             gate: config.gate,
             planted_bug: config.planted_bug,
-            full_checks: config.checks == crate::config::Checks::Full,
+            full_checks: config.checks == crate::config::CheckDepth::Full,
             persisted,
             sends_updates: config.protocol.sends_updates(config.gate),
         };
