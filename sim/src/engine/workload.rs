@@ -1,0 +1,186 @@
+//! The workload: the operators the scheduler starts (add, remove, move, split, merge, a table
+//! dropped during an operator) and the rebalance, drawn at every workload tick from the
+//! configuration's rates.
+
+use super::*;
+
+impl Simulation<'_> {
+    pub(super) fn workload_tick(&mut self) {
+        let period = self.config.timing.maintainer_tick_ms;
+        if self.now >= self.fault_end {
+            return;
+        }
+        self.schedule(self.now + period, Event::WorkloadTick);
+        let Some(maintainer) = &self.maintainer else {
+            return;
+        };
+        if !maintainer.bootstrapped() {
+            return;
+        }
+        let seconds = period as f64 / 1000.0;
+        let operators = self.config.workload.operators_per_second * seconds;
+        let moves = self.config.workload.rebalance_per_minute
+            * self.config.dispatchers as f64
+            * self.modes.len() as f64
+            / 60.0
+            * seconds;
+        for _ in 0..self.draw_count(operators) {
+            self.random_operator();
+        }
+        for _ in 0..self.draw_count(moves) {
+            self.random_move();
+        }
+    }
+
+    /// A count with mean `mean`: its whole part, plus one with the fraction's probability.
+    pub(super) fn draw_count(&mut self, mean: f64) -> u64 {
+        let whole = mean.floor();
+        whole as u64 + u64::from(self.workload_rng.chance(mean - whole))
+    }
+
+    /// The changefeed's checkpoint of `mode` as the coordinator persisted it (the highest any
+    /// maintainer reported): where a new table starts.
+    pub(super) fn current_checkpoint(&self, mode: Mode) -> u64 {
+        self.persisted[mode as usize]
+    }
+
+    pub(super) fn random_operator(&mut self) {
+        let mode = *self.workload_rng.pick(&self.modes.clone()).expect("a mode");
+        let count = self.world.count(mode);
+        let target = self.config.dispatchers.max(2);
+        let weights: [u64; 5] = if count < target / 2 {
+            [3, 1, 2, 2, 1]
+        } else if count > target * 2 {
+            [1, 3, 2, 1, 3]
+        } else {
+            [2, 2, 2, 2, 2]
+        };
+        let first = pick_weighted(&mut self.workload_rng, &weights);
+        for offset in 0..OperatorKind::ALL.len() {
+            let kind = OperatorKind::ALL[(first + offset) % OperatorKind::ALL.len()];
+            if self.try_operator(kind, mode) {
+                *self.operator_counts.entry(kind).or_default() += 1;
+                return;
+            }
+        }
+    }
+
+    pub(super) fn try_operator(&mut self, kind: OperatorKind, mode: Mode) -> bool {
+        let now = self.now;
+        let Some(maintainer) = &self.maintainer else {
+            return false;
+        };
+        let stable = maintainer.sample_stable(mode, &mut self.workload_rng);
+        match kind {
+            OperatorKind::Add => {
+                let id = self.workload_rng.dispatcher_id();
+                let checkpoint = self.current_checkpoint(mode);
+                self.world.add(id, mode, checkpoint);
+                if let Some(maintainer) = self.maintainer.as_mut() {
+                    maintainer.add_table(id, mode, checkpoint);
+                }
+                self.tracer.log(now, "user", || {
+                    format!("creates a table: span {} at {checkpoint}", short(id))
+                });
+                true
+            }
+            OperatorKind::Remove => {
+                let Some((id, _)) = stable else {
+                    return false;
+                };
+                self.drop_table(id);
+                true
+            }
+            OperatorKind::Move => {
+                let Some((id, from)) = stable else {
+                    return false;
+                };
+                let Some(dest) = self.other_member(from) else {
+                    return false;
+                };
+                self.with_maintainer(|m, world, tracer| m.start_move(id, dest, world, now, tracer))
+            }
+            OperatorKind::Split => {
+                let Some((id, _)) = stable else {
+                    return false;
+                };
+                let halves = [
+                    self.workload_rng.dispatcher_id(),
+                    self.workload_rng.dispatcher_id(),
+                ];
+                self.with_maintainer(|m, world, tracer| {
+                    m.start_split(id, halves, world, now, tracer)
+                })
+            }
+            OperatorKind::Merge => {
+                let Some((first, node)) = stable else {
+                    return false;
+                };
+                let Some(second) =
+                    maintainer.sample_neighbour(node, mode, first, &mut self.workload_rng)
+                else {
+                    return false;
+                };
+                let merged = self.workload_rng.dispatcher_id();
+                self.with_maintainer(|m, world, tracer| {
+                    m.start_merge([first, second], merged, world, now, tracer)
+                })
+            }
+        }
+    }
+
+    pub(super) fn random_move(&mut self) {
+        let mode = *self.workload_rng.pick(&self.modes.clone()).expect("a mode");
+        if self.try_operator(OperatorKind::Move, mode) {
+            *self.operator_counts.entry(OperatorKind::Move).or_default() += 1;
+        }
+    }
+
+    pub(super) fn other_member(&mut self, from: NodeId) -> Option<NodeId> {
+        let maintainer = self.maintainer.as_ref()?;
+        let others: Vec<NodeId> = maintainer
+            .members
+            .iter()
+            .copied()
+            .filter(|n| *n != from)
+            .collect();
+        self.workload_rng.pick(&others).copied()
+    }
+
+    /// Runs `start` on the maintainer and sends what it produced; whether it produced anything.
+    pub(super) fn with_maintainer(
+        &mut self,
+        start: impl FnOnce(&mut SimMaintainer, &mut World, &mut Tracer) -> Outbox,
+    ) -> bool {
+        let Some(maintainer) = self.maintainer.as_mut() else {
+            return false;
+        };
+        let me = maintainer.me;
+        let outbox = start(maintainer, &mut self.world, &mut self.tracer);
+        let started = !outbox.commands.is_empty();
+        self.send_outbox(me, outbox);
+        started
+    }
+
+    pub(super) fn drop_table(&mut self, id: DispatcherId) {
+        let now = self.now;
+        self.world.remove(id);
+        self.tracer.log(now, "user", || {
+            format!("drops the table of span {}", short(id))
+        });
+        self.with_maintainer(|m, world, tracer| m.drop_table(id, world, now, tracer));
+    }
+}
+
+/// An index drawn with probability proportional to its weight.
+pub(super) fn pick_weighted(rng: &mut SimRng, weights: &[u64]) -> usize {
+    let total: u64 = weights.iter().sum();
+    let mut roll = rng.below(total.max(1));
+    for (index, weight) in weights.iter().enumerate() {
+        if roll < *weight {
+            return index;
+        }
+        roll -= weight;
+    }
+    weights.len() - 1
+}
