@@ -258,9 +258,7 @@ impl SimNode {
 
     fn set_state(&mut self, id: DispatcherId, mode: Mode, state: ComponentState, created: bool) {
         self.changes += 1;
-        let skip = self.planted_bug == PlantedBug::IncrementalMissesWorking
-            && state == ComponentState::Working
-            && !created;
+        let skip = !self.planted_bug.tells_incremental_set(state, created);
         let recompute = &mut self.recompute[mode as usize];
         if created {
             recompute.on_dispatcher_added(id, state);
@@ -774,7 +772,7 @@ impl SimNode {
             statuses,
             complete,
             watermark_always: self.watermark_always,
-            match_on_equal_counts: self.planted_bug == PlantedBug::MatchOnEqualCounts,
+            match_on_equal_counts: self.planted_bug.claims_match_on_equal_counts(),
         });
         for (mode, verdict) in verdicts {
             self.verdicts[mode as usize] = verdict;

@@ -2,13 +2,15 @@
 //! definition, for the simulator, its tests and `dcsum simulate --plant-bug` alike: the name the
 //! command line takes, what the bug does, and the check that must catch it.
 //!
-//! A run carries its bug in [`crate::SimConfig::planted_bug`]; each defect is applied where the
-//! behaviour it breaks lives (a node's lifecycle notice, the gate's intake, the checkpoint step),
-//! and the gate-side tampering, which rewrites what the maintainer's gate is fed, is here.
+//! A run carries its bug in [`crate::SimConfig::planted_bug`]. What each bug does is defined
+//! here and nowhere else: the code under test asks its bug at a few hook points (the methods
+//! under "Hook points" below, whose answer for `None` is the correct behaviour), and the
+//! gate-side tampering, which rewrites what the maintainer's gate is fed, is here too.
 
 use crate::checks::ViolationKind;
 use dispatcher_checksum::protocol::{ChecksumHeartbeat, ChecksumState, Mode, NodeId};
 use dispatcher_checksum::wire::HeartBeatRequest;
+use dispatcher_checksum::ComponentState;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -101,6 +103,66 @@ impl PlantedBug {
     /// to pass (the gate that trusts a MISMATCH needs the watermark a MISMATCH withholds).
     pub const fn needs_watermark_always(self) -> bool {
         matches!(self, PlantedBug::GateTrustsMismatch)
+    }
+}
+
+/// Hook points: where the code under test asks its bug how one behaviour goes. For
+/// [`PlantedBug::None`] each answers with the correct behaviour.
+impl PlantedBug {
+    /// Whether a node resets its verifiers on a bootstrap even when the protocol would not
+    /// (`ResetOnEveryBootstrap`).
+    pub fn resets_on_every_bootstrap(self) -> bool {
+        self == PlantedBug::ResetOnEveryBootstrap
+    }
+
+    /// Whether a node tells its incremental actual set of a lifecycle change to `state`
+    /// (`IncrementalMissesWorking` keeps a Working transition from it).
+    pub fn tells_incremental_set(self, state: ComponentState, created: bool) -> bool {
+        !(self == PlantedBug::IncrementalMissesWorking
+            && state == ComponentState::Working
+            && !created)
+    }
+
+    /// Whether a node says MATCH when its actual count equals the expected count
+    /// (`MatchOnEqualCounts`).
+    pub fn claims_match_on_equal_counts(self) -> bool {
+        self == PlantedBug::MatchOnEqualCounts
+    }
+
+    /// Whether the maintainer's tracker takes a dropped table's ID out of the expected set
+    /// (`TrackerMissesRemove` forgets to).
+    pub fn tracker_drops_removed_tables(self) -> bool {
+        self != PlantedBug::TrackerMissesRemove
+    }
+
+    /// Whether the maintainer resends unacknowledged updates (`NoResend` never does).
+    pub fn resends(self) -> bool {
+        self != PlantedBug::NoResend
+    }
+
+    /// The scheduler's floor as the checkpoint step sees it (`IgnoreFloors` hides it).
+    pub fn floor(self, floor: Option<u64>) -> Option<u64> {
+        if self == PlantedBug::IgnoreFloors {
+            None
+        } else {
+            floor
+        }
+    }
+
+    /// Whether the maintainer's checkpoint and the coordinator's persisted one keep their
+    /// maximum (`NoMonotoneGuard` takes both guards away).
+    pub fn guards_the_checkpoint(self) -> bool {
+        self != PlantedBug::NoMonotoneGuard
+    }
+
+    /// What the coordinator persists when the maintainer reports `reported` over `persisted`:
+    /// the larger (`coordinator/coordinator.go` `saveCheckpointTs`), unless the guard is gone.
+    pub fn persist(self, persisted: u64, reported: u64) -> u64 {
+        if self.guards_the_checkpoint() {
+            persisted.max(reported)
+        } else {
+            reported
+        }
     }
 }
 

@@ -20,7 +20,6 @@ use crate::faults::{self, FaultKind};
 use crate::maintainer::{short, Command, OperatorKind, Outbox, SimMaintainer};
 use crate::network::{Delivery, Network};
 use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, NodeOutput, Reported, SimNode, Step};
-use crate::planted::PlantedBug;
 use crate::rng::SimRng;
 use crate::trace::Tracer;
 use crate::world::{upstream_ts, World, ORIGIN_TS};
@@ -610,11 +609,7 @@ impl<'a> Simulation<'a> {
             self.last_reported[*mode as usize] = Some(checkpoint);
             let before = self.persisted[*mode as usize];
             // The coordinator's guard (the planted bug takes it away with the maintainer's).
-            let persisted = if self.config.planted_bug == PlantedBug::NoMonotoneGuard {
-                checkpoint
-            } else {
-                before.max(checkpoint)
-            };
+            let persisted = self.config.planted_bug.persist(before, checkpoint);
             self.persisted[*mode as usize] = persisted;
             let judged = maintainer_judged(self.maintainer.as_ref(), *mode, &modes);
             let slowest = self.world.slowest_of(&judged);

@@ -1017,7 +1017,7 @@ impl SimMaintainer {
             }
         }
         let time = Duration::from_millis(now);
-        let no_resend = self.planted_bug == PlantedBug::NoResend;
+        let no_resend = !self.planted_bug.resends();
         let mut updates = Vec::new();
         for tracker in self.side.trackers_mut() {
             updates.extend(tracker.flush_dirty(time));
@@ -1074,14 +1074,7 @@ impl SimMaintainer {
     fn floors(&self) -> Vec<(Mode, Option<u64>)> {
         self.modes
             .iter()
-            .map(|mode| {
-                let floor = if self.planted_bug == PlantedBug::IgnoreFloors {
-                    None
-                } else {
-                    self.floor(*mode)
-                };
-                (*mode, floor)
-            })
+            .map(|mode| (*mode, self.planted_bug.floor(self.floor(*mode))))
             .collect()
     }
 

@@ -68,7 +68,7 @@ impl NodeProtocol for OursNode {
 
     fn bootstrap(&mut self, from: MaintainerRef, planted_bug: PlantedBug) -> bool {
         let followed = self.checksums.maintainer_epoch();
-        if planted_bug == PlantedBug::ResetOnEveryBootstrap {
+        if planted_bug.resets_on_every_bootstrap() {
             for mode in Mode::ALL {
                 if let Some(verifier) = self.checksums.verifier_mut(mode) {
                     verifier.reset();
@@ -251,7 +251,7 @@ impl MaintainerProtocol for OursMaintainer {
         reported: &mut [Option<u64>; 2],
     ) -> CheckpointReport {
         let combined_floor = inputs.combined_floor();
-        let no_guard = inputs.planted_bug == PlantedBug::NoMonotoneGuard;
+        let no_guard = !inputs.planted_bug.guards_the_checkpoint();
         let redo = inputs.modes.contains(&Mode::Redo);
         let (decision, candidate) = match inputs.gate {
             GateKind::Plain | GateKind::Explained => {

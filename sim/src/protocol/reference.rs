@@ -97,7 +97,7 @@ impl NodeProtocol for RefNode {
     /// Followed whatever the epoch; the verifiers reset only if the (node, epoch) pair changed.
     fn bootstrap(&mut self, from: MaintainerRef, planted_bug: PlantedBug) -> bool {
         let changed = self.maintainer != Some((from.host, from.epoch));
-        if changed || planted_bug == PlantedBug::ResetOnEveryBootstrap {
+        if changed || planted_bug.resets_on_every_bootstrap() {
             self.default.reset();
             if let Some(redo) = &mut self.redo {
                 redo.reset();
