@@ -67,7 +67,7 @@ const MAX_THREADS: u64 = 1024;
 /// The flags that configure one simulated cluster: `--verdict` runs its own fixed cells and
 /// `--rebalance` its own workload, so either one with any of these would ignore it (a check that
 /// silently does not run what was asked).
-const CLUSTER_FLAGS: [&str; 22] = [
+const CLUSTER_FLAGS: [&str; 23] = [
     "protocol",
     "ordering",
     "gate",
@@ -86,6 +86,7 @@ const CLUSTER_FLAGS: [&str; 22] = [
     "leaves",
     "replacements",
     "drifts",
+    "coordinator_failovers",
     "zombie",
     "operators_per_second",
     "realistic_timing",
@@ -115,7 +116,7 @@ pub struct Args {
     until: Option<ViolationKind>,
     /// With --trace: also write the trace as JSON lines to this file, one event per line with the
     /// stable fields `seed`, `at_ms` (simulated milliseconds), `who` (`maintainer`, `node-N`,
-    /// `network`, `check`) and `text`.
+    /// `network`, `check`, `coordinator`) and `text`.
     #[arg(long, requires = "trace", value_name = "FILE")]
     trace_json: Option<std::path::PathBuf>,
     /// The protocol under test.
@@ -172,6 +173,10 @@ pub struct Args {
     /// Silent drifts per run: a node loses a dispatcher without telling anyone.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
     drifts: u64,
+    /// Coordinator failovers per run: the new coordinator adopts the maintainer's reported
+    /// checkpoint without comparing it with etcd (TiCDC's `finishBootstrap`).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_FAULTS))]
+    coordinator_failovers: u64,
     /// Probability that a failed maintainer lingers as a zombie.
     #[arg(long, default_value_t = 0.05, value_parser = probability)]
     zombie: f64,
@@ -312,6 +317,7 @@ impl Args {
                 replacements: self.replacements as usize,
                 zombie: self.zombie,
                 drifts: self.drifts as usize,
+                coordinator_failovers: self.coordinator_failovers as usize,
             },
             workload: WorkloadConfig {
                 operators_per_second: self.operators_per_second,

@@ -157,6 +157,7 @@ fn subcommands() -> Vec<Subcommand> {
                 "--leaves",
                 "--replacements",
                 "--drifts",
+                "--coordinator-failovers",
                 "--zombie",
                 "--operators-per-second",
                 "--rebalance-per-minute",

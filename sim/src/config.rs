@@ -196,6 +196,8 @@ pub struct FaultConfig {
     pub zombie: f64,
     /// A node silently loses a dispatcher.
     pub drifts: usize,
+    /// The coordinator fails over and adopts the maintainer's reported checkpoint.
+    pub coordinator_failovers: usize,
 }
 
 impl FaultConfig {
@@ -211,6 +213,7 @@ impl FaultConfig {
         replacements: 2,
         zombie: 0.05,
         drifts: 0,
+        coordinator_failovers: 0,
     };
 
     /// No fault.
@@ -224,6 +227,7 @@ impl FaultConfig {
         replacements: 0,
         zombie: 0.0,
         drifts: 0,
+        coordinator_failovers: 0,
     };
 }
 

@@ -27,7 +27,8 @@ pub struct FaultMix {
 
 /// The verdict table's fault mixes: nothing; the network alone (10% loss and duplication, 30%
 /// reordering up to 1 s); plus maintainer failovers, an error restart, a move, a move whose
-/// destination fails and zombies; plus a node restart (under a new ID) and a leave; plus table drops replacing running operators; plus silent drifts; everything.
+/// destination fails and zombies; plus a node restart (under a new ID) and a leave; plus table drops replacing running operators; plus silent drifts; plus coordinator failovers;
+/// everything (without the coordinator failovers, so its seeds stay what they were).
 pub fn fault_mixes() -> Vec<FaultMix> {
     let network = NetworkConfig::default();
     let none = FaultConfig::NONE;
@@ -75,6 +76,14 @@ pub fn fault_mixes() -> Vec<FaultMix> {
             name: "drift",
             network,
             faults: FaultConfig { drifts: 2, ..none },
+        },
+        FaultMix {
+            name: "coordinator",
+            network,
+            faults: FaultConfig {
+                coordinator_failovers: 2,
+                ..none
+            },
         },
         FaultMix {
             name: "all",
@@ -297,8 +306,8 @@ pub fn mix_flags(name: &str) -> String {
     let n = mix.network;
     let f = mix.faults;
     format!(
-        "--loss {} --dup {} --reorder {} --max-delay-ms {} --failovers {} --error-restarts {} --moves {} --move-dest-fails {} --restarts {} --leaves {} --replacements {} --zombie {} --drifts {}",
-        n.loss, n.duplicate, n.reorder, n.max_delay_ms, f.failovers, f.error_restarts, f.moves, f.move_dest_fails, f.restarts, f.leaves, f.replacements, f.zombie, f.drifts
+        "--loss {} --dup {} --reorder {} --max-delay-ms {} --failovers {} --error-restarts {} --moves {} --move-dest-fails {} --restarts {} --leaves {} --replacements {} --zombie {} --drifts {} --coordinator-failovers {}",
+        n.loss, n.duplicate, n.reorder, n.max_delay_ms, f.failovers, f.error_restarts, f.moves, f.move_dest_fails, f.restarts, f.leaves, f.replacements, f.zombie, f.drifts, f.coordinator_failovers
     )
 }
 

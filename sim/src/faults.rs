@@ -43,11 +43,15 @@ pub enum FaultKind {
     /// the checksum exists for. The scheduler notices when the node's next complete status list
     /// leaves it out, and places the span again.
     Drift,
+    /// The coordinator fails over: the new one adopts each maintainer's reported checkpoint
+    /// without comparing it with etcd (`coordinator/controller.go` `finishBootstrap`; see
+    /// [`crate::coordinator`]). The maintainer and the nodes run on.
+    CoordinatorFailover,
 }
 
 impl FaultKind {
     /// Every kind.
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::Failover,
         FaultKind::MaintainerMove,
         FaultKind::Restart,
@@ -56,6 +60,7 @@ impl FaultKind {
         FaultKind::Drift,
         FaultKind::ErrorRestart,
         FaultKind::MoveDestFails,
+        FaultKind::CoordinatorFailover,
     ];
 
     /// The kebab-case name.
@@ -69,6 +74,7 @@ impl FaultKind {
             FaultKind::Drift => "drift",
             FaultKind::ErrorRestart => "error-restart",
             FaultKind::MoveDestFails => "move-dest-fails",
+            FaultKind::CoordinatorFailover => "coordinator-failover",
         }
     }
 
@@ -83,6 +89,7 @@ impl FaultKind {
             FaultKind::Drift => config.drifts,
             FaultKind::ErrorRestart => config.error_restarts,
             FaultKind::MoveDestFails => config.move_dest_fails,
+            FaultKind::CoordinatorFailover => config.coordinator_failovers,
         }
     }
 }

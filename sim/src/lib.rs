@@ -36,6 +36,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod coordinator;
 mod engine;
 pub mod experiments;
 pub mod faults;
@@ -295,7 +296,7 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "faults: loss {} dup {} reorder {} (delays up to {} ms); per run {} failovers, {} error restarts, {} maintainer moves, {} moves whose destination fails, {} restarts (new node ID), {} leaves, {} replacements, zombie probability {}{}",
+            "faults: loss {} dup {} reorder {} (delays up to {} ms); per run {} failovers, {} error restarts, {} maintainer moves, {} moves whose destination fails, {} restarts (new node ID), {} leaves, {} replacements, zombie probability {}{}{}",
             net.loss,
             net.duplicate,
             net.reorder,
@@ -308,6 +309,10 @@ impl fmt::Display for Summary {
             config.faults.leaves,
             config.faults.replacements,
             config.faults.zombie,
+            match config.faults.coordinator_failovers {
+                0 => String::new(),
+                n => format!(", {n} coordinator failovers"),
+            },
             if config.planted_bug == PlantedBug::None {
                 String::new()
             } else {

@@ -154,16 +154,6 @@ impl PlantedBug {
     pub fn guards_the_checkpoint(self) -> bool {
         self != PlantedBug::NoMonotoneGuard
     }
-
-    /// What the coordinator persists when the maintainer reports `reported` over `persisted`:
-    /// the larger (`coordinator/coordinator.go` `saveCheckpointTs`), unless the guard is gone.
-    pub fn persist(self, persisted: u64, reported: u64) -> u64 {
-        if self.guards_the_checkpoint() {
-            persisted.max(reported)
-        } else {
-            reported
-        }
-    }
 }
 
 impl fmt::Display for PlantedBug {

@@ -117,6 +117,38 @@ fn the_reference_protocols_hazards_show_up() {
     );
 }
 
+/// A coordinator failover adopts the maintainer's reported checkpoint without comparing it with
+/// etcd: the reference's internal dips then reach the persisted checkpoint (a replay), and TiCDC
+/// without the checksum has the same hazard; ours never reports a value below one it reported.
+#[test]
+fn a_coordinator_failover_in_a_dip_regresses_the_reference_and_not_ours() {
+    let only_coordinator = FaultConfig {
+        coordinator_failovers: 2,
+        ..FaultConfig::NONE
+    };
+    let run = |protocol, gate| {
+        let config = SimConfig {
+            protocol,
+            gate,
+            ordering: Ordering::Reference,
+            faults: only_coordinator,
+            ..SimConfig::default()
+        };
+        run_seeds(&config, 1, 100, 0)
+    };
+    let baseline = run(Protocol::Reference, GateKind::None);
+    assert!(
+        runs_with(&baseline, ViolationKind::CheckpointRegressed) > 0,
+        "{baseline}"
+    );
+    let ours = run(Protocol::Ours, GateKind::Plain);
+    assert_eq!(
+        runs_with(&ours, ViolationKind::CheckpointRegressed),
+        0,
+        "{ours}"
+    );
+}
+
 /// Without faults, every operator closes the plain gate on its nodes for a while (about 30% of
 /// the time at one operator a second over 4 nodes); the explained gate passes a mismatch made of
 /// in-flight IDs, so it almost never holds; no gate never does.

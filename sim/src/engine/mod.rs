@@ -16,6 +16,7 @@ use crate::checks::{
     ViolationKind,
 };
 use crate::config::{GateKind, SimConfig};
+use crate::coordinator::Coordinator;
 use crate::faults::{self, FaultKind};
 use crate::maintainer::{short, Command, OperatorKind, Outbox, SimMaintainer};
 use crate::network::{Delivery, Network};
@@ -122,8 +123,8 @@ pub(crate) struct Simulation<'a> {
     /// another live node can.
     failed_hosts: BTreeSet<NodeId>,
     next_node: u32,
-    /// Per mode, the highest checkpoint any maintainer reported (what the coordinator persists).
-    persisted: [u64; 2],
+    /// What the coordinator keeps and persists of the maintainers' checkpoints.
+    coordinator: Coordinator,
     last_reported: [Option<u64>; 2],
     changefeed: ChangefeedId,
     reliable_in_flight: usize,
@@ -177,7 +178,7 @@ impl<'a> Simulation<'a> {
             reference_epoch: 1,
             failed_hosts: BTreeSet::new(),
             next_node: config.nodes.max(1) as u32,
-            persisted: [ORIGIN_TS; 2],
+            coordinator: Coordinator::new(ORIGIN_TS),
             last_reported: [Some(ORIGIN_TS), config.redo.then_some(ORIGIN_TS)],
             changefeed: ChangefeedId::new(seed, 0, "simulated", "default"),
             reliable_in_flight: 0,
@@ -507,7 +508,7 @@ impl<'a> Simulation<'a> {
             members,
             self.config,
             self.changefeed.clone(),
-            self.persisted,
+            self.coordinator.status(),
             self.now,
         );
         self.tracer.log(self.now, "maintainer", || {
@@ -607,10 +608,9 @@ impl<'a> Simulation<'a> {
                 }
             }
             self.last_reported[*mode as usize] = Some(checkpoint);
-            let before = self.persisted[*mode as usize];
-            // The coordinator's guard (the planted bug takes it away with the maintainer's).
-            let persisted = self.config.planted_bug.persist(before, checkpoint);
-            self.persisted[*mode as usize] = persisted;
+            let (before, persisted) =
+                self.coordinator
+                    .report(*mode, checkpoint, self.config.planted_bug);
             let judged = maintainer_judged(self.maintainer.as_ref(), *mode, &modes);
             let slowest = self.world.slowest_of(&judged);
             if let (Some((progress, _)), true) = (slowest, in_fault_phase) {

@@ -116,6 +116,24 @@ impl Simulation<'_> {
                 self.node_dies(node, kind);
                 true
             }
+            FaultKind::CoordinatorFailover => {
+                // The new coordinator asks the running maintainer for its status; with none
+                // running it reads etcd, which changes nothing: retried until one runs.
+                let Some(maintainer) = self.maintainer.as_ref().filter(|m| m.bootstrapped()) else {
+                    return false;
+                };
+                let reported = maintainer.reported;
+                let persisted: Vec<u64> = self
+                    .modes
+                    .iter()
+                    .map(|m| self.coordinator.persisted(*m))
+                    .collect();
+                self.coordinator.failover(reported);
+                self.tracer.log(self.now, "coordinator", || {
+                    format!("fails over; adopts the maintainer's checkpoint {reported:?} (etcd holds {persisted:?})")
+                });
+                true
+            }
             FaultKind::Drift => {
                 let nodes: Vec<NodeId> = self.nodes.keys().copied().collect();
                 let Some(node) = self.workload_rng.pick(&nodes).copied() else {

@@ -41,7 +41,7 @@ impl Simulation<'_> {
     /// The changefeed's checkpoint of `mode` as the coordinator persisted it (the highest any
     /// maintainer reported): where a new table starts.
     pub(super) fn current_checkpoint(&self, mode: Mode) -> u64 {
-        self.persisted[mode as usize]
+        self.coordinator.persisted(mode)
     }
 
     pub(super) fn random_operator(&mut self) {
