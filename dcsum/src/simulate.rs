@@ -4,6 +4,7 @@
 //! documentation reports and print them as Markdown.
 
 use dispatcher_checksum_sim::experiments;
+use dispatcher_checksum_sim::network::{Fate, Script};
 use dispatcher_checksum_sim::{
     run_seeds, trace_seed_from, CheckDepth, FaultConfig, GateKind, NetworkConfig, Ordering,
     PlantedBug, Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig,
@@ -119,6 +120,12 @@ pub struct Args {
     /// `network`, `check`, `coordinator`) and `text`.
     #[arg(long, requires = "trace", value_name = "FILE")]
     trace_json: Option<std::path::PathBuf>,
+    /// With --trace: replay the model checker's decisions for the lossy messages sent while loss
+    /// is on, as `dcsum check` prints them (`7:lose,19:delay`: the 8th such message lost, the
+    /// 20th delayed; every other one delivered). The network's loss, duplication and reordering
+    /// rates then no longer apply to them.
+    #[arg(long, requires = "trace", value_name = "DECISIONS", value_parser = decisions)]
+    decisions: Option<Decisions>,
     /// The protocol under test.
     #[arg(long, value_enum, default_value_t = ProtocolArg::Ours)]
     protocol: ProtocolArg,
@@ -275,6 +282,14 @@ fn probability(text: &str) -> Result<f64, String> {
     }
 }
 
+/// The model checker's decisions for the lossy messages, as `--decisions` takes them.
+#[derive(Clone, Debug)]
+pub struct Decisions(Vec<Fate>);
+
+fn decisions(text: &str) -> Result<Decisions, String> {
+    Script::parse(text).map(Decisions)
+}
+
 impl Args {
     fn config(&self) -> Result<SimConfig, Box<dyn Error>> {
         Ok(SimConfig {
@@ -331,6 +346,10 @@ impl Args {
             },
             planted_bug: self.plant_bug.unwrap_or_default(),
             trace: false,
+            script: self
+                .decisions
+                .clone()
+                .map(|Decisions(fates)| Script::new(fates, false)),
         })
     }
 }

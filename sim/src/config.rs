@@ -280,6 +280,9 @@ pub struct SimConfig {
     pub planted_bug: PlantedBug,
     /// Record an event trace (for `dcsum simulate --trace`).
     pub trace: bool,
+    /// The model checker's decisions for the lossy messages (see [`crate::network::Script`]);
+    /// `None` lets the network's rates decide.
+    pub script: Option<crate::network::Script>,
 }
 
 impl Default for SimConfig {
@@ -299,6 +302,7 @@ impl Default for SimConfig {
             checks: CheckDepth::default(),
             planted_bug: PlantedBug::None,
             trace: false,
+            script: None,
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::config::{GateKind, SimConfig};
 use crate::coordinator::Coordinator;
 use crate::faults::{self, FaultKind};
 use crate::maintainer::{short, Command, OperatorKind, Outbox, SimMaintainer};
-use crate::network::{Delivery, Network};
+use crate::network::{Delivery, Network, Script};
 use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, NodeOutput, Reported, SimNode, Step};
 use crate::rng::SimRng;
 use crate::trace::Tracer;
@@ -166,7 +166,7 @@ impl<'a> Simulation<'a> {
             workload_rng: SimRng::new(seed, 0),
             network_rng: SimRng::new(seed, 1),
             node_rng: SimRng::new(seed, 2),
-            network: Network::new(config.network),
+            network: Network::with_script(config.network, config.script.clone()),
             world: World::new(),
             modes,
             nodes: BTreeMap::new(),
@@ -316,9 +316,10 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// Runs to the end and reports.
+    /// Runs to the end (or to a decision the script lacks) and reports.
     pub(crate) fn run(mut self) -> (SeedOutcome, Tracer) {
         let cap = self.fault_end + QUIET_CAP_MS;
+        let mut awaits_decision = None;
         while let Some(((at, _), event)) = self.queue.pop_first() {
             self.now = at;
             if let Some(quiet) = self.quiet {
@@ -334,6 +335,10 @@ impl<'a> Simulation<'a> {
                 break;
             }
             self.dispatch(event);
+            awaits_decision = self.network.script().and_then(Script::wants_decision);
+            if awaits_decision.is_some() {
+                break;
+            }
         }
         let first_violation = self.violations.values().map(|(_, index)| *index).min();
         let outcome = SeedOutcome {
@@ -346,6 +351,7 @@ impl<'a> Simulation<'a> {
             network: self.network.stats(),
             metrics: self.metrics,
             simulated_ms: self.now,
+            awaits_decision,
         };
         let _ = first_violation;
         (outcome, self.tracer)
