@@ -58,6 +58,10 @@ pub struct Args {
     /// Stop after this many seconds (the report then says the search is incomplete).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout_seconds: Option<u64>,
+    /// Also print each counterexample's trace (the simulator's, from the last moment every node
+    /// was MATCH up to the violation).
+    #[arg(long)]
+    traces: bool,
     /// Plant a deliberate bug (the checker must then find a counterexample).
     #[arg(long, value_parser = str::parse::<PlantedBug>)]
     plant_bug: Option<PlantedBug>,
@@ -132,11 +136,22 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     let describe = describe_model(&model, &args.faults);
     let replay_flags = replay_flags(&args);
     let report = check(
-        model,
+        model.clone(),
         threads,
         args.timeout_seconds.map(Duration::from_secs),
     );
     print!("{}", render(&describe, &report, &replay_flags));
+    if args.traces {
+        for found in &report.counterexamples {
+            println!(
+                "\ntrace of {} (seed {}, decisions {}):",
+                found.kind, found.seed, found.decisions
+            );
+            for line in model.replay(found).1 {
+                println!("{line}");
+            }
+        }
+    }
     Ok(if report.counterexamples.is_empty() {
         ExitCode::SUCCESS
     } else {

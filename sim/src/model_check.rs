@@ -35,7 +35,8 @@
 use crate::config::{CheckDepth, SimConfig};
 use crate::network::NetworkConfig;
 use crate::network::{Delivery, Fate, Script};
-use crate::{run_seed, ViolationKind};
+use crate::trace::TraceLine;
+use crate::{run_seed, trace_seed_from, SeedOutcome, ViolationKind};
 use stateright::{Checker, Model, Property};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -91,6 +92,16 @@ impl BoundedModel {
             seeds: seeds.into_iter().collect(),
             budget,
         }
+    }
+
+    /// Replays `found` in the simulator with the event trace on: the run from the last moment
+    /// every node was MATCH up to the violation, in the simulator's trace format.
+    pub fn replay(&self, found: &Counterexample) -> (SeedOutcome, Vec<TraceLine>) {
+        let config = SimConfig {
+            script: Some(Script::new(found.fates.clone(), false)),
+            ..self.config.clone()
+        };
+        trace_seed_from(&config, found.seed, false, Some(found.kind))
     }
 
     fn run(&self, seed: u64, fates: Vec<Fate>) -> RunState {
@@ -202,6 +213,8 @@ pub struct Counterexample {
     pub seed: u64,
     /// The decisions, as `dcsum simulate --decisions` takes them.
     pub decisions: String,
+    /// The decisions, one per message in send order.
+    pub fates: Vec<Fate>,
     /// How many decisions the path holds (its depth).
     pub depth: usize,
 }
@@ -257,6 +270,7 @@ pub fn check(model: BoundedModel, threads: usize, timeout: Option<Duration>) -> 
                 kind,
                 seed: last.seed,
                 decisions: Script::describe(&last.fates),
+                fates: last.fates.clone(),
                 depth: last.fates.len(),
             })
         })
