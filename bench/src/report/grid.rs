@@ -63,7 +63,7 @@ fn dark_text_on(fill: &str) -> bool {
             .and_then(|hex| u8::from_str_radix(hex, 16).ok())
             .map_or(255.0, f64::from)
     };
-    0.299 * channel(1) + 0.587 * channel(3) + 0.114 * channel(5) > 150.0
+    0.299 * channel(1) + 0.587 * channel(3) + 0.114 * channel(5) > 140.0
 }
 
 impl Grid {
@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn text_over_a_fill_is_dark_or_white_by_its_luma() {
-        assert!(dark_text_on("#ffffff") && dark_text_on("#fee08b"));
+        assert!(dark_text_on("#ffffff") && dark_text_on("#fee08b") && dark_text_on("#f46d43"));
         assert!(!dark_text_on("#000000") && !dark_text_on("#b2182b"));
     }
 }
