@@ -421,8 +421,14 @@ fn check_memory(args: &Args) -> Result<(), String> {
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     let config = args.config()?;
     check_memory(&args)?;
-    if args.svg.is_some() && !args.verdict && args.rebalance.is_empty() {
-        return Err("--svg draws the result of --verdict or --rebalance: give one of them".into());
+    if let Some(dir) = &args.svg {
+        if !args.verdict && args.rebalance.is_empty() {
+            return Err(
+                "--svg draws the result of --verdict or --rebalance: give one of them".into(),
+            );
+        }
+        // Before the experiment runs, not after it has taken its minutes.
+        charts::create_dir(dir)?;
     }
     if args.verdict {
         return verdict(&args);

@@ -153,6 +153,14 @@ fn the_rebalance_draws_its_charts_and_links_them_from_the_markdown() {
         error.starts_with("dcsum: --svg") && error.lines().count() == 1,
         "{error}"
     );
+    // A directory that cannot be made is refused before the experiment runs.
+    let file = dir.join("rebalance-lag.svg");
+    let (code, text, error) = dcsum(&["--verdict", "--svg", file.to_str().unwrap()]);
+    assert_eq!((code, text.as_str()), (2, ""), "{error}");
+    assert!(
+        error.starts_with("dcsum: --svg") && error.lines().count() == 1,
+        "{error}"
+    );
 }
 
 #[test]

@@ -19,10 +19,15 @@ pub const REBALANCE_NOT_MATCH: &str = "rebalance-not-match.svg";
 /// The verdict grid's file name.
 pub const VERDICT: &str = "verdict.svg";
 
+/// Creates `dir` if missing (an error names it as the `--svg` flag's value).
+pub fn create_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|error| format!("--svg {}: {error}", dir.display()))
+}
+
 /// Writes `(file name, SVG text)` pairs into `dir` (created if missing); returns the paths, as
 /// `dir` was given, for the Markdown's links.
 pub fn write(dir: &Path, files: &[(&str, String)]) -> Result<Vec<PathBuf>, String> {
-    std::fs::create_dir_all(dir).map_err(|error| format!("--svg {}: {error}", dir.display()))?;
+    create_dir(dir)?;
     files
         .iter()
         .map(|(name, svg)| {
