@@ -367,6 +367,7 @@ impl Args {
                 .decisions
                 .clone()
                 .map(|Decisions(fates)| Script::new(fates, false)),
+            not_match_series: false,
         })
     }
 }

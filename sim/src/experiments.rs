@@ -378,6 +378,7 @@ pub fn rebalance_config(
         },
         fault_phase_ms: seconds * 1000,
         checks: CheckDepth::Progress,
+        not_match_series: true,
         ..SimConfig::default()
     }
 }
@@ -532,6 +533,13 @@ mod tests {
         }
         // Nodes start without an expected set: not all at MATCH at the first step.
         assert!(rows[0].not_match_over_time[0].1 > 0.0);
+        // A sweep keeps every run's metrics: it records no series.
+        let sweep = SimConfig {
+            fault_phase_ms: 5000,
+            ..SimConfig::default()
+        };
+        let outcome = run_seed(&sweep, 1);
+        assert!(!outcome.metrics.lag_now.is_empty() && outcome.metrics.not_match.is_empty());
         // Same seed, same run (but for the wall clock's speed).
         let simulated = |rows: Vec<RebalanceRow>| -> Vec<RebalanceRow> {
             rows.into_iter()
