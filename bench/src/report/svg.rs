@@ -57,7 +57,7 @@ pub struct Chart {
     /// The panels, [`Chart::columns`] to a row (small multiples): they share both axes' ranges,
     /// so their lines compare at a glance, and one legend.
     pub panels: Vec<Panel>,
-    /// Panels per row (at least 1).
+    /// Panels per row (at least 1, at most the panels there are).
     pub columns: usize,
 }
 
@@ -244,7 +244,8 @@ impl Chart {
 
     /// The chart as a standalone SVG document.
     pub fn render(&self) -> String {
-        let columns = self.columns.max(1);
+        // No empty column: a row is as wide as its panels.
+        let columns = self.columns.clamp(1, self.panels.len().max(1));
         let rows = self.panels.len().div_ceil(columns).max(1);
         let (plot_width, plot_height) = if self.panels.len() > 1 {
             MULTI_PLOT
@@ -482,6 +483,17 @@ mod tests {
         };
         let svg = chart.render();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        // Columns beyond the panels add no empty room.
+        let wide = Chart {
+            columns: 5,
+            ..chart.clone()
+        };
+        let three = Chart {
+            columns: 3,
+            ..chart.clone()
+        };
+        assert_eq!(wide.render(), three.render());
+        assert_ne!(svg, three.render());
         for title in ["eager", "reference", "third"] {
             assert!(svg.contains(&format!(">{title}</text>")), "{title}");
         }
