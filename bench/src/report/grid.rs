@@ -56,6 +56,30 @@ const MIN_CELL_WIDTH: f64 = 72.0;
 const SWATCH: f64 = 14.0;
 const LEGEND_ROW: f64 = 22.0;
 
+/// A row label longer than this is set on two lines (the cell is tall enough for two).
+const LABEL_WRAP: f64 = 150.0;
+
+/// `label` as the lines it is set on: one, or two split at the space nearest its middle when it
+/// is wider than [`LABEL_WRAP`] (a space after a comma counts as nearer by four characters: a
+/// clause is not split).
+fn label_lines(label: &str) -> Vec<&str> {
+    if text_width(label, 12.0, false) <= LABEL_WRAP {
+        return vec![label];
+    }
+    let middle = label.len() / 2;
+    let split = label
+        .match_indices(' ')
+        .map(|(at, _)| at)
+        .min_by_key(|&at| {
+            let after_comma = label[..at].ends_with(',');
+            at.abs_diff(middle) + if after_comma { 0 } else { 4 }
+        });
+    match split {
+        Some(at) => vec![&label[..at], &label[at + 1..]],
+        None => vec![label],
+    }
+}
+
 /// Whether dark text reads better than white over `fill` (`#rrggbb`), by its luma.
 fn dark_text_on(fill: &str) -> bool {
     let channel = |at: usize| {
@@ -77,7 +101,8 @@ impl Grid {
                 self.rows
                     .iter()
                     .filter_map(|row| row.get(index))
-                    .map(|text| text_width(text, 12.0, false))
+                    .flat_map(|label| label_lines(label))
+                    .map(|line| text_width(line, 12.0, false))
                     .fold(text_width(header, 12.0, true), f64::max)
                     + 14.0
             })
@@ -143,12 +168,17 @@ impl Grid {
                 // A label is left out under the same one, unless a label left of it changed.
                 let same_group = previous.is_some_and(|above| above[..=index] == row[..=index]);
                 if !same_group {
-                    let _ = writeln!(
-                        svg,
-                        r#"<text x="{:.1}" y="{middle:.1}">{}</text>"#,
-                        left + 4.0,
-                        escape(label)
-                    );
+                    let lines = label_lines(label);
+                    let first_y = middle - 7.0 * (lines.len() - 1) as f64;
+                    for (number, line) in lines.iter().enumerate() {
+                        let _ = writeln!(
+                            svg,
+                            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
+                            left + 4.0,
+                            first_y + 14.0 * number as f64,
+                            escape(line)
+                        );
+                    }
                 }
                 left += column_width;
             }
@@ -284,5 +314,20 @@ mod tests {
     fn text_over_a_fill_is_dark_or_white_by_its_luma() {
         assert!(dark_text_on("#ffffff") && dark_text_on("#fee08b") && dark_text_on("#f46d43"));
         assert!(!dark_text_on("#000000") && !dark_text_on("#b2182b"));
+    }
+
+    #[test]
+    fn a_long_row_label_is_set_on_two_lines_split_near_its_middle() {
+        assert_eq!(label_lines("ours, plain gate"), ["ours, plain gate"]);
+        assert_eq!(
+            label_lines("reference (PR 3782, as intended)"),
+            ["reference (PR 3782,", "as intended)"]
+        );
+        assert_eq!(
+            label_lines("TiCDC without the checksum"),
+            ["TiCDC without", "the checksum"]
+        );
+        let unbroken = "x".repeat(40);
+        assert_eq!(label_lines(&unbroken), [unbroken.as_str()]);
     }
 }

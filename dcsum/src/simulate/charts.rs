@@ -353,7 +353,13 @@ mod tests {
         assert!(worst.tooltip.contains("liveness-stalled 2 (seed 290)"));
         let svg = grid.render();
         assert_eq!(svg.matches("<g><title>").count(), cells.len());
-        assert!(svg.contains(">526</text>") && svg.contains(">TiCDC without the checksum</text>"));
+        assert!(svg.contains(">526</text>"));
+        assert_eq!(
+            grid.rows.last().unwrap(),
+            &["TiCDC without the checksum", "reference"]
+        );
+        // The long label on two lines.
+        assert!(svg.contains(">TiCDC without</text>") && svg.contains(">the checksum</text>"));
     }
 
     #[test]
