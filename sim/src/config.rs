@@ -283,6 +283,9 @@ pub struct SimConfig {
     /// The model checker's decisions for the lossy messages (see [`crate::network::Script`]);
     /// `None` lets the network's rates decide.
     pub script: Option<crate::network::Script>,
+    /// Record the nodes not at MATCH at each step (`RunMetrics::not_match`, for the rebalance's
+    /// charts; off in sweeps, which keep every run's metrics).
+    pub not_match_series: bool,
 }
 
 impl Default for SimConfig {
@@ -303,6 +306,7 @@ impl Default for SimConfig {
             planted_bug: PlantedBug::None,
             trace: false,
             script: None,
+            not_match_series: false,
         }
     }
 }

@@ -78,6 +78,9 @@ pub struct RunMetrics {
     pub lag_slowest: Vec<u64>,
     /// At each fault-phase step: the upstream's now minus the checkpoint (ms).
     pub lag_now: Vec<u64>,
+    /// Beside each `lag_now` sample when `SimConfig::not_match_series` asks for it: the
+    /// simulated time (ms), the nodes running the mode, and of them the nodes not at MATCH.
+    pub not_match: Vec<(u64, u32, u32)>,
     /// Checksum updates the maintainers sent during the fault phase.
     pub updates_sent: u64,
     /// Acks that reached a maintainer during the fault phase.

@@ -626,6 +626,14 @@ impl<'a> Simulation<'a> {
                 self.metrics
                     .lag_now
                     .push(upstream_ts(now).saturating_sub(checkpoint));
+                if self.config.not_match_series {
+                    let running = self.nodes.values().filter(|n| n.modes().contains(mode));
+                    let not_match = running
+                        .clone()
+                        .filter(|n| n.verdicts[*mode as usize] != ChecksumState::Match);
+                    let (running, not_match) = (running.count() as u32, not_match.count() as u32);
+                    self.metrics.not_match.push((now, running, not_match));
+                }
             }
             let step = CheckpointOf {
                 mode: *mode,
