@@ -607,14 +607,8 @@ fn parse_chunk_portable(data: &[u8], included: StateSet, fold: Fold) -> ChunkRes
 
 /// Decimal `HIGH LOW` lines from `data[at..]` on, one at a time with the portable decoder, pushed
 /// into `columns`: where the first line not taken starts, and how many were.
-fn decimal_lines_portable(data: &[u8], mut at: usize, columns: &mut Columns) -> (usize, usize) {
-    let mut count = 0;
-    while let Some((id, next)) = fast::decimal_pair_line(data, at) {
-        columns.push(id);
-        at = next;
-        count += 1;
-    }
-    (at, count)
+fn decimal_lines_portable(data: &[u8], at: usize, columns: &mut Columns) -> (usize, usize) {
+    decoded_lines(data, at, columns, fast::decimal_pair_line)
 }
 
 /// [`parse_chunk`] with the AVX2 UUID decoder; the portable one where no handle exists (never,
@@ -661,6 +655,41 @@ fn parse_chunk_with_avx2(
     parse_chunk_portable(data, included, fold)
 }
 
+/// The lines from `data[at..]` on that `decode` takes (it returns a line's ID and where the
+/// next line starts), pushed into `columns`: where the first line not taken starts, and how many
+/// were. The IDs go to the columns a few dozen at a time: a push per line (a length kept in
+/// memory, a check for a full column, a call on the cold path) kept the loop's own state out of
+/// registers and cost more than a UUID's decode (5.7 against 2.8 ns per line on one Zen 4 core).
+#[inline(always)]
+fn decoded_lines(
+    data: &[u8],
+    mut at: usize,
+    columns: &mut Columns,
+    decode: impl Fn(&[u8], usize) -> Option<(DispatcherId, usize)>,
+) -> (usize, usize) {
+    const DECODED_IDS: usize = 64;
+    let mut decoded = [DispatcherId::new(0, 0); DECODED_IDS];
+    let mut count = 0;
+    loop {
+        let mut filled = 0;
+        while filled < DECODED_IDS {
+            match decode(data, at) {
+                Some((id, next)) => {
+                    decoded[filled] = id;
+                    filled += 1;
+                    at = next;
+                }
+                None => break,
+            }
+        }
+        columns.extend(&decoded[..filled]);
+        count += filled;
+        if filled < DECODED_IDS {
+            return (at, count);
+        }
+    }
+}
+
 /// One chunk (whole lines) parsed and folded: its fingerprint and line count, or its first bad
 /// line. `uuid` decodes a canonical UUID's 36 characters and `decimal_lines` the decimal
 /// `HIGH LOW` lines from a place on (the portable decoders or vector ones); inlined into each
@@ -679,11 +708,11 @@ fn parse_chunk(
     while at < data.len() {
         // One loop per fast form, so that each keeps its ID in registers up to its own push (a
         // shared push went through the stack: a failed store-to-load forward per line).
-        while let Some((id, next)) = fast::uuid_line_with(data, at, &uuid) {
-            columns.push(id);
-            at = next;
-            line += 1;
-        }
+        let (next, count) = decoded_lines(data, at, &mut columns, |data, at| {
+            fast::uuid_line_with(data, at, &uuid)
+        });
+        at = next;
+        line += count;
         let (next, count) = decimal_lines(data, at, &mut columns);
         at = next;
         line += count;
