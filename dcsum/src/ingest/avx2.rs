@@ -469,6 +469,7 @@ mod tests {
     /// start: the vector reader stops at the same place as the portable decoder, with the same
     /// line count and the same IDs.
     #[test]
+    #[cfg(target_arch = "x86_64")]
     fn decimal_lines_agree_with_the_portable_decoder() {
         use super::super::{decimal_lines_portable, Columns, Fold};
         use dispatcher_checksum::StateSet;
