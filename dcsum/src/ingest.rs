@@ -668,8 +668,15 @@ fn decoded_lines(
     decode: impl Fn(&[u8], usize) -> Option<(DispatcherId, usize)>,
 ) -> (usize, usize) {
     const DECODED_IDS: usize = 64;
+    // A line `decode` declines returns before the buffer is set up: a list of other forms pays
+    // one failed decode per line here, nothing more.
+    let Some((id, next)) = decode(data, at) else {
+        return (at, 0);
+    };
+    columns.push(id);
+    at = next;
     let mut decoded = [DispatcherId::new(0, 0); DECODED_IDS];
-    let mut count = 0;
+    let mut count = 1;
     loop {
         let mut filled = 0;
         while filled < DECODED_IDS {

@@ -171,12 +171,90 @@ const LOOK_BEHIND: usize = 32;
 #[inline]
 pub(super) unsafe fn decimal_lines(
     data: &[u8],
+    at: usize,
+    columns: &mut super::Columns,
+) -> (usize, usize) {
+    // The first line through the portable decoder, after a vector look at its bytes: a list
+    // whose lines neither takes (lines with a state, other forms) then costs a few instructions
+    // per line here (the portable decoder converts both columns before it sees a state), not a
+    // batch set up and classified for nothing.
+    // SAFETY: this function's contract.
+    if !unsafe { only_digits_and_blanks(data, at) } {
+        return (at, 0);
+    }
+    let Some((id, next)) = super::fast::decimal_pair_line(data, at) else {
+        return (at, 0);
+    };
+    columns.push(id);
+    // SAFETY: this function's contract.
+    let (at, count) = unsafe { decimal_batches(data, next, columns) };
+    (at, count + 1)
+}
+
+/// False when the line at `data[at..]` ends within 64 bytes and holds a byte other than a digit,
+/// a blank or `\r` before its `\n`: no decimal `HIGH LOW` line. True otherwise (it may be one).
+///
+/// # Safety
+/// The CPU must run AVX2 and BMI2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,popcnt")]
+#[inline]
+unsafe fn only_digits_and_blanks(data: &[u8], at: usize) -> bool {
+    use std::arch::x86_64::*;
+    if data.len() < at.saturating_add(64) {
+        return true;
+    }
+    // SAFETY: `at + 64 <= data.len()`.
+    let (first, second) = unsafe {
+        let p = data.as_ptr().add(at);
+        (
+            _mm256_loadu_si256(p.cast()),
+            _mm256_loadu_si256(p.add(32).cast()),
+        )
+    };
+    let masks = |x| {
+        let digits = _mm256_cmpgt_epi8(
+            _mm256_set1_epi8(-118),
+            _mm256_add_epi8(x, _mm256_set1_epi8(80)),
+        );
+        let others =
+            [b' ', b'\t', b'\r'].map(|byte| _mm256_cmpeq_epi8(x, _mm256_set1_epi8(byte as i8)));
+        let known = _mm256_or_si256(
+            _mm256_or_si256(digits, others[0]),
+            _mm256_or_si256(others[1], others[2]),
+        );
+        let newlines = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'\n' as i8));
+        (
+            _mm256_movemask_epi8(known) as u32 as u64,
+            _mm256_movemask_epi8(newlines) as u32 as u64,
+        )
+    };
+    let (k0, n0) = masks(first);
+    let (k1, n1) = masks(second);
+    let newline = (n0 | n1 << 32).trailing_zeros();
+    _bzhi_u64(!(k0 | k1 << 32), newline) == 0
+}
+
+/// [`decimal_lines`] after its first line: the batches. A function of its own, never inlined, so
+/// that its 25 KB of batch state are set up (and the stack probed) once per run of decimal lines,
+/// not once per line of a list of other forms.
+///
+/// # Safety
+/// The CPU must run AVX2, BMI1, BMI2 and POPCNT (hold an [`Avx2`] handle).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,popcnt")]
+#[inline(never)]
+unsafe fn decimal_batches(
+    data: &[u8],
     mut at: usize,
     columns: &mut super::Columns,
 ) -> (usize, usize) {
     use std::arch::x86_64::*;
     use std::mem::MaybeUninit;
     let mut count = 0;
+    // Blocks per batch: a few at first, doubled while whole batches are taken, up to
+    // `BATCH_BLOCKS` (a list that mixes forms classifies little past its next other line).
+    let mut batch_blocks = 2;
     let mut digit_masks = [0u64; BATCH_BLOCKS + 1];
     let mut known_masks = [0u64; BATCH_BLOCKS + 1];
     // Newline offsets from the batch's start; four more than a batch holds, for the
@@ -224,7 +302,7 @@ pub(super) unsafe fn decimal_lines(
         }
         let base = at;
         // Pass 1: classify.
-        let blocks = (data.len() - base).div_ceil(64).min(BATCH_BLOCKS);
+        let blocks = (data.len() - base).div_ceil(64).min(batch_blocks);
         let mut found = 0;
         for block in 0..blocks {
             let start = base + block * 64;
@@ -331,6 +409,11 @@ pub(super) unsafe fn decimal_lines(
             *id = DispatcherId::new(high as u64, low as u64);
             converted += 1;
         }
+        batch_blocks = if converted == found {
+            (batch_blocks * 2).min(BATCH_BLOCKS)
+        } else {
+            2
+        };
         if converted > 0 {
             columns.extend(&decoded[..converted]);
             count += converted;
