@@ -213,6 +213,55 @@ fn input_strategy() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// A decimal column: random, small, with leading zeros, or 19 to 21 digits around `u64::MAX`.
+fn decimal_column() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => any::<u64>().prop_map(|value| value.to_string()),
+        1 => (0u64..1000).prop_map(|value| value.to_string()),
+        1 => (0usize..20, any::<u32>()).prop_map(|(zeros, value)| format!("{}{value}", "0".repeat(zeros))),
+        1 => (0u64..20).prop_map(|above| (u128::from(u64::MAX) + u128::from(above) - 9).to_string()),
+        1 => (0u64..10).prop_map(|digit| format!("{}{digit}", "9".repeat(20))),
+    ]
+}
+
+/// A long list of mostly `HIGH LOW` lines (the vector reader's batches) with the odd other line,
+/// blanks, tabs, CRLF, and mutations: the readers must stop at the same line with the same word.
+fn decimal_input_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let decimal = (
+        blank(),
+        decimal_column(),
+        proptest::sample::select(vec![" ", "\t", "  ", " \t"]),
+        decimal_column(),
+        blank(),
+    )
+        .prop_map(|(before, high, gap, low, after)| {
+            format!("{before}{high}{gap}{low}{after}").into_bytes()
+        });
+    let line = prop_oneof![
+        30 => decimal,
+        1 => line_strategy(),
+    ];
+    let mutation = prop_oneof![
+        30 => Just(Mutation::None),
+        1 => mutation_strategy(),
+    ];
+    (
+        proptest::collection::vec((line, mutation, any::<bool>()), 0..300),
+        any::<bool>(),
+    )
+        .prop_map(|(lines, final_newline)| {
+            let mut input = Vec::new();
+            let count = lines.len();
+            for (index, (text, mutation, crlf)) in lines.into_iter().enumerate() {
+                input.extend(mutate(text, &mutation));
+                if index + 1 < count || final_newline {
+                    input.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+                }
+            }
+            input
+        })
+}
+
 fn included_strategy() -> impl Strategy<Value = StateSet> {
     prop_oneof![
         Just(StateSet::DEFAULT_INCLUDED),
@@ -337,6 +386,21 @@ proptest! {
         prop_assert!(expected.is_ok(), "{:?}", expected);
         prop_assert_eq!(streaming(&input[..], included, kernel, options), expected.clone());
         prop_assert_eq!(mapped(&input, included, kernel, options), expected);
+    }
+
+    /// Long runs of decimal `HIGH LOW` lines (the vector reader's batched path: lines across
+    /// its batches, blocks and chunks; overflows, 20 and 21 digits, leading zeros, blanks, CRLF,
+    /// the odd other form and mutated byte): buffered and mapped, the simple reader's fingerprint
+    /// or first error.
+    #[test]
+    fn decimal_lists_equal_simple(
+        input in decimal_input_strategy(),
+        included in included_strategy(),
+        options in options_strategy(),
+    ) {
+        let expected = simple(&input, included, None);
+        prop_assert_eq!(streaming(&input[..], included, None, options), expected.clone());
+        prop_assert_eq!(mapped(&input, included, None, options), expected);
     }
 
     /// A read that fails part-way is reported at the line it interrupted, as by the simple
