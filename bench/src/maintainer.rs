@@ -11,8 +11,14 @@
 //!   [`IdStream`]`(`[`FRESH_SEED`]`)`), one call each, to the owners of the [`ROUND`] oldest IDs,
 //!   then removes those oldest IDs, one call each; the adds and the removes are timed apart. The
 //!   fresh IDs join the ring's back. The tracker's size moves between N and N + [`ROUND`] and
-//!   every node keeps its count, however many rounds run; the map never grows in a timed call
-//!   (room for [`ROUND`] more is reserved up front). The removed IDs were added a whole ring ago,
+//!   every node keeps its count, however many rounds run. The map's *size* never outgrows the
+//!   room reserved up front, but its table does grow after enough churn: a removal whose
+//!   neighbourhood has no empty slot leaves a tombstone, which uses up room, and once the room is
+//!   gone `hashbrown` doubles the table inside a timed add (at 1M, after about 10M adds and
+//!   removes; measured in `docs/performance.md`). A long run therefore measures a table twice as
+//!   large, at half the load, in freshly allocated memory without the huge-page advice: this is
+//!   why criterion, which churns that much before its move bench, and the main job, which does
+//!   not, measured the same workload up to 2× apart. The removed IDs were added a whole ring ago,
 //!   so at 1M and more they are out of every cache, as a table drop's would be, and every add
 //!   lands in a random, cold part of the map: neither operation is measured on hot entries.
 //! - *move*: a cursor walks the ring; each call re-homes the ID under it from its owner `k` to

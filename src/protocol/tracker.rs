@@ -342,6 +342,7 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
         self.reserve(listed);
 
         let mut report = ResetReport::default();
+        let mut advised = false;
         let hasher = &self.hasher;
         for (node, ids) in &expected {
             let ids = ids.as_ref();
@@ -357,6 +358,12 @@ impl<S: BuildHasher> ExpectedSetTracker<S> {
                 match owner_entry_hashed(&mut self.owners, hasher, key, hash) {
                     Entry::Vacant(entry) => {
                         entry.insert((key, *node));
+                        if !advised {
+                            // The first entry anchors the table's address; the rest of its
+                            // entries' pages are not touched yet.
+                            advise_huge_pages(&self.owners);
+                            advised = true;
+                        }
                     }
                     Entry::Occupied(entry) if entry.get().1 == *node => {
                         report.duplicates.push((*node, id));
@@ -868,15 +875,29 @@ impl SlotHints {
         })
     }
 
+    /// Prefetches what a probe starting at `hash`'s bucket reads: the control group it loads
+    /// (16 bytes, which may straddle two lines) and the group before it (what a removal reads
+    /// to choose between an empty mark and a tombstone), and the entries of the first
+    /// [`SlotHints::ENTRIES`] buckets (an ID sits past its first bucket when the buckets before it
+    /// are full: about half the time at the table's load, and at a 20-byte stride a neighbour is
+    /// often on the next line down). Without these a quarter of the IDs took a second miss after
+    /// the prefetched one.
     #[inline(always)]
     fn prefetch(self, hash: u64) {
+        const ENTRY: usize = std::mem::size_of::<(PackedId, NodeId)>();
         let position = hash as usize & self.mask;
-        prefetch(self.data_end.wrapping_add(position));
-        prefetch(
-            self.data_end
-                .wrapping_sub((position + 1) * std::mem::size_of::<(PackedId, NodeId)>()),
-        );
+        let control = self.data_end.wrapping_add(position);
+        prefetch(control.wrapping_sub(16));
+        prefetch(control.wrapping_add(15));
+        // Bucket `position`'s entry ends at `data_end - position * ENTRY`; the entries of the next
+        // buckets lie below it, contiguous, so their first and last bytes name every line.
+        let entries_end = self.data_end.wrapping_sub(position * ENTRY);
+        prefetch(entries_end.wrapping_sub(1));
+        prefetch(entries_end.wrapping_sub(Self::ENTRIES * ENTRY));
     }
+
+    /// Buckets whose entries [`SlotHints::prefetch`] covers: 3 × 20 bytes span at most two lines.
+    const ENTRIES: usize = 3;
 }
 
 #[inline(always)]
@@ -960,6 +981,52 @@ impl HashesAhead {
         }
         hash
     }
+}
+
+/// Tables at least this large ask for transparent huge pages ([`advise_huge_pages`]).
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Asks Linux to back the dispatcher table with transparent huge pages (`madvise(MADV_HUGEPAGE)`
+/// over the 2 MiB-aligned part of its allocation), for the pages not yet touched. At a million
+/// entries the table spans 40 MiB: in 4 KiB pages every probe of a cold entry also misses the
+/// TLB (its second-level entries cover 12 MiB on Zen 4), and under a hypervisor's nested paging a
+/// page walk costs several memory accesses of its own; 2 MiB pages take that out of a batched
+/// call's per-ID cost (see `docs/performance.md`). Where the kernel's setting is `madvise` (the
+/// common default) nothing else gives huge pages; with `always` this changes nothing; with
+/// `never` the call is refused, harmlessly. The range comes from the same layout arithmetic as
+/// [`SlotHints`]: advice never changes memory contents, so a wrong guess costs nothing but the
+/// advice.
+fn advise_huge_pages(owners: &HashTable<(PackedId, NodeId)>) {
+    #[cfg(target_os = "linux")]
+    {
+        const MADV_HUGEPAGE: i32 = 14;
+        extern "C" {
+            // The C library std already links on Linux.
+            fn madvise(address: *mut std::ffi::c_void, length: usize, advice: i32) -> i32;
+        }
+        let buckets = owners.num_buckets();
+        let entry = std::mem::size_of::<(PackedId, NodeId)>();
+        if buckets * entry < 2 * HUGE_PAGE {
+            return;
+        }
+        let Some(hints) = SlotHints::of(owners) else {
+            return;
+        };
+        // Entries below `data_end`, control bytes (one per bucket plus a group) above it.
+        let data_end = hints.data_end as usize;
+        let start = (data_end - buckets * entry).next_multiple_of(HUGE_PAGE);
+        let end = (data_end + buckets) / HUGE_PAGE * HUGE_PAGE;
+        if end > start {
+            // SAFETY: `[start, end)` lies inside the table's live allocation; MADV_HUGEPAGE only
+            // changes how not-yet-touched pages are backed, never their contents, and an error
+            // (a kernel without transparent huge pages) leaves everything as it was.
+            unsafe {
+                madvise(start as *mut std::ffi::c_void, end - start, MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = owners;
 }
 
 /// Node → position in the sorted `nodes` vector. Clusters number their nodes densely from a small
@@ -1207,6 +1274,70 @@ mod tests {
             ops in proptest::collection::vec(op(), 1..30)
         ) {
             run([7, 1 << 20, 1 << 31, u32::MAX, 2_000, 5], &ops)?;
+        }
+    }
+
+    /// A reset large enough for huge pages keeps every fingerprint, and on Linux the table's
+    /// 2 MiB-aligned interior is marked for huge pages (`hg` in its mapping's `VmFlags`), which is
+    /// what `madvise(MADV_HUGEPAGE)` records whatever the system's THP setting.
+    #[test]
+    fn a_large_reset_asks_for_huge_pages_and_keeps_the_fingerprints() {
+        let mut tracker = ExpectedSetTracker::new(
+            ChangefeedId::default(),
+            Mode::Default,
+            TrackerConfig::default(),
+        );
+        let nodes: Vec<NodeId> = (0..4).map(NodeId).collect();
+        let lists: Vec<(NodeId, Vec<DispatcherId>)> = nodes
+            .iter()
+            .map(|&node| {
+                let ids = (0..60_000u64)
+                    .map(|i| id(i * 4 + u64::from(node.0)))
+                    .collect();
+                (node, ids)
+            })
+            .collect();
+        tracker.reset_full(1, &nodes, lists.clone(), Duration::ZERO);
+        for (node, ids) in &lists {
+            assert_eq!(
+                tracker.expected(*node),
+                Some(Fingerprint::from_ids(ids.iter().copied()))
+            );
+        }
+        let buckets = tracker.owners.num_buckets();
+        assert!(buckets * std::mem::size_of::<(PackedId, NodeId)>() >= 2 * HUGE_PAGE);
+        #[cfg(target_os = "linux")]
+        {
+            let hints = SlotHints::of(&tracker.owners).expect("a full table has an anchor");
+            // An address inside the advised interior: the middle of the entries.
+            let inside =
+                hints.data_end as usize - buckets / 2 * std::mem::size_of::<(PackedId, NodeId)>();
+            let smaps = std::fs::read_to_string("/proc/self/smaps").expect("procfs");
+            let mut in_mapping = false;
+            let mut flags = None;
+            for line in smaps.lines() {
+                if let Some((range, _)) = line.split_once(' ') {
+                    if let Some((low, high)) = range.split_once('-') {
+                        if let (Ok(low), Ok(high)) = (
+                            usize::from_str_radix(low, 16),
+                            usize::from_str_radix(high, 16),
+                        ) {
+                            in_mapping = (low..high).contains(&inside);
+                            continue;
+                        }
+                    }
+                }
+                if in_mapping {
+                    if let Some(rest) = line.strip_prefix("VmFlags:") {
+                        flags = Some(rest.to_string());
+                    }
+                }
+            }
+            let flags = flags.expect("the table's mapping is listed");
+            assert!(
+                flags.split_whitespace().any(|flag| flag == "hg"),
+                "not advised: {flags}"
+            );
         }
     }
 
