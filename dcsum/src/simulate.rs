@@ -6,7 +6,7 @@
 use dispatcher_checksum_sim::experiments;
 use dispatcher_checksum_sim::{
     run_seeds, trace_seed_from, CheckDepth, FaultConfig, GateKind, NetworkConfig, Ordering,
-    PlantedBug, Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig,
+    PlantedBug, Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig, ZooBug,
 };
 use std::error::Error;
 use std::process::ExitCode;
@@ -67,7 +67,7 @@ const MAX_THREADS: u64 = 1024;
 /// The flags that configure one simulated cluster: `--verdict` runs its own fixed cells and
 /// `--rebalance` its own workload, so either one with any of these would ignore it (a check that
 /// silently does not run what was asked).
-const CLUSTER_FLAGS: [&str; 23] = [
+const CLUSTER_FLAGS: [&str; 24] = [
     "protocol",
     "ordering",
     "gate",
@@ -91,6 +91,7 @@ const CLUSTER_FLAGS: [&str; 23] = [
     "operators_per_second",
     "realistic_timing",
     "plant_bug",
+    "zoo",
 ];
 
 /// `dcsum simulate`'s arguments.
@@ -200,6 +201,10 @@ pub struct Args {
     /// planted bugs (`dispatcher_checksum_sim::PlantedBug`), e.g. no-monotone-guard.
     #[arg(long, value_parser = str::parse::<PlantedBug>)]
     plant_bug: Option<PlantedBug>,
+    /// Run a TiCDC bug's pre-fix rule (`dispatcher_checksum_sim::ZooBug`, docs/zoo.md), e.g.
+    /// 3846-start-at-stored-checkpoint; without it every rule is as fixed on TiCDC master.
+    #[arg(long, value_parser = str::parse::<ZooBug>)]
+    zoo: Option<ZooBug>,
     /// Worker threads (0: one per core; at most 1024).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_THREADS))]
     threads: u64,
@@ -330,6 +335,7 @@ impl Args {
                 CheckDepth::Full
             },
             planted_bug: self.plant_bug.unwrap_or_default(),
+            zoo: self.zoo.unwrap_or_default(),
             trace: false,
         })
     }

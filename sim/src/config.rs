@@ -278,6 +278,8 @@ pub struct SimConfig {
     pub checks: CheckDepth,
     /// A deliberate bug ([`PlantedBug::None`] in a normal run).
     pub planted_bug: PlantedBug,
+    /// A TiCDC bug's pre-fix rule ([`crate::zoo::ZooBug::None`]: every rule as fixed).
+    pub zoo: crate::zoo::ZooBug,
     /// Record an event trace (for `dcsum simulate --trace`).
     pub trace: bool,
 }
@@ -298,6 +300,7 @@ impl Default for SimConfig {
             fault_phase_ms: 60_000,
             checks: CheckDepth::default(),
             planted_bug: PlantedBug::None,
+            zoo: crate::zoo::ZooBug::None,
             trace: false,
         }
     }

@@ -48,6 +48,7 @@ pub mod protocol;
 pub mod rng;
 pub mod trace;
 pub mod world;
+pub mod zoo;
 
 pub use checks::{Violation, ViolationKind};
 pub use config::{
@@ -55,6 +56,7 @@ pub use config::{
 };
 pub use network::{NetworkConfig, NetworkStats};
 pub use planted::PlantedBug;
+pub use zoo::ZooBug;
 
 use checks::percentile;
 use faults::FaultKind;
