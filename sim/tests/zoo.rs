@@ -2,7 +2,9 @@
 //! and the fixed rule (the default) passes the same seeds.
 
 use dispatcher_checksum_sim::config::FaultConfig;
-use dispatcher_checksum_sim::{run_seed, run_seeds, Ordering, Protocol, SimConfig, ZooBug};
+use dispatcher_checksum_sim::{
+    run_seed, run_seeds, GateKind, Ordering, Protocol, SimConfig, ViolationKind, ZooBug,
+};
 
 /// Caught under `bug` in the first `seeds` seeds, as its check; the fixed rule clean of that
 /// check over the same seeds. Returns the first seed that catches it.
@@ -32,6 +34,7 @@ fn zoo_3846_a_create_at_the_stored_checkpoint_starts_below_the_persisted_one() {
         let config = SimConfig {
             protocol,
             ordering: Ordering::Reference,
+            faults: FaultConfig::NONE,
             ..SimConfig::default()
         };
         let seed = caught_and_fixed(&config, ZooBug::StartAtStoredCheckpoint, 20);
@@ -71,9 +74,52 @@ fn zoo_4703_the_committed_checkpoint_takes_the_sentinel_before_the_guard() {
     };
     let summary = run_seeds(&ours, 1, 30, 0);
     assert_eq!(
-        summary
-            .violations_of(dispatcher_checksum_sim::ViolationKind::CheckpointSentinel)
-            .0,
+        summary.violations_of(ViolationKind::CheckpointSentinel).0,
+        0,
+        "{summary}"
+    );
+}
+
+/// #2943 / PR #2945: the pre-fix acceptance (seq and checkpoint both not lower) keeps a stale,
+/// higher watermark over a new dispatcher's lower one while its add finishes: the checkpoint
+/// passes the new span. The reference without the checksum, and with PR 3782's gate (the
+/// gate's MATCH is paired with the stale kept watermark).
+#[test]
+fn zoo_2943_a_watermark_needing_a_higher_checkpoint_passes_a_new_span() {
+    for gate in [GateKind::None, GateKind::Plain] {
+        let config = SimConfig {
+            protocol: Protocol::Reference,
+            ordering: Ordering::Reference,
+            gate,
+            faults: FaultConfig::NONE,
+            ..SimConfig::default()
+        };
+        caught_and_fixed(&config, ZooBug::WatermarkNeedsHigherCheckpoint, 40);
+    }
+}
+
+/// #3045 / PR #3044: a move or split floors the checkpoint only once its origin's stop was
+/// seen, and scheduling spans do not bound it: the checkpoint passes the moving span. Caught
+/// without the checksum; PR 3782's gate (reference ordering: the origin is MISMATCH until the
+/// move finishes) holds it in these seeds.
+#[test]
+fn zoo_3045_a_floor_after_the_origin_stop_passes_a_moving_span() {
+    let reference = SimConfig {
+        protocol: Protocol::Reference,
+        ordering: Ordering::Reference,
+        gate: GateKind::None,
+        faults: FaultConfig::NONE,
+        ..SimConfig::default()
+    };
+    caught_and_fixed(&reference, ZooBug::FloorAfterOriginStop, 20);
+    let with_gate = SimConfig {
+        zoo: ZooBug::FloorAfterOriginStop,
+        gate: GateKind::Plain,
+        ..reference
+    };
+    let summary = run_seeds(&with_gate, 1, 20, 0);
+    assert_eq!(
+        summary.violations_of(ViolationKind::CheckpointAhead).0,
         0,
         "{summary}"
     );

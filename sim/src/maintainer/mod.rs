@@ -1053,8 +1053,12 @@ impl SimMaintainer {
     /// The scheduler's floor for `mode`: the stored checkpoint of every in-flight add, move and
     /// split span, and of every absent or scheduling span.
     pub fn floor(&self, mode: Mode) -> Option<u64> {
-        let operators = self.operators.floor(mode, &self.spans);
-        let spans = self.spans.lowest_non_replicating(mode);
+        let operators = self.operators.floor(mode, &self.spans, self.zoo);
+        let spans = if self.zoo.scheduling_spans_hold_floor() {
+            self.spans.lowest_non_replicating(mode)
+        } else {
+            self.spans.lowest_absent(mode)
+        };
         operators.into_iter().chain(spans).min()
     }
 

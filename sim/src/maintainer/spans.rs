@@ -111,6 +111,17 @@ impl SpanBook {
         &self.absent
     }
 
+    /// The lowest stored checkpoint of an absent span of `mode` (TiCDC before #3044:
+    /// `GetMinCheckpointTsForAbsentSpans`, scheduling spans left out).
+    pub fn lowest_absent(&self, mode: Mode) -> Option<u64> {
+        self.absent
+            .iter()
+            .filter_map(|id| self.spans.get(id))
+            .filter(|v| v.mode == mode)
+            .map(|v| v.checkpoint)
+            .min()
+    }
+
     /// The spans bound to `node`.
     pub fn on_node(&self, node: NodeId) -> Option<&BTreeSet<DispatcherId>> {
         self.by_node.get(&node)
