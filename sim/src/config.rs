@@ -99,8 +99,9 @@ pub enum CheckDepth {
     /// Everything, with exact sets, at every maintainer period (small clusters).
     #[default]
     Full,
-    /// The checkpoint properties only (checkpoint-ahead, checkpoint-regressed, liveness), which
-    /// cost O(log n) per checkpoint step: the scale experiment.
+    /// The checkpoint properties only (checkpoint-ahead, checkpoint-regressed,
+    /// checkpoint-sentinel, liveness), which cost O(log n) per checkpoint step: the scale
+    /// experiment.
     Progress,
 }
 
