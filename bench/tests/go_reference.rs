@@ -127,7 +127,7 @@ fn the_go_rows_reach_the_heartbeat_and_maintainer_tables() {
         "{performance}"
     );
     let chart = summary::heartbeat_chart(&results);
-    assert!(chart
+    assert!(chart.panels[0]
         .series
         .iter()
         .any(|s| s.name == "Go reference, sync.Map" && s.dashed));

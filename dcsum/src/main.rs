@@ -5,6 +5,7 @@ use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod check;
 mod decode;
 mod diff;
 mod fingerprint;
@@ -30,6 +31,9 @@ enum Command {
     Kernels(kernels::Args),
     /// Run the deterministic fault-injection simulator over many seeds.
     Simulate(simulate::Args),
+    /// Check every placement of a few message faults exhaustively (a bounded model checker over
+    /// the simulator's state machines).
+    Check(check::Args),
     /// Decode a wire message and print it as JSON.
     Decode(decode::Args),
     /// Name the dispatchers that differ between two ID lists, through the difference sketch.
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         Some(Command::Fingerprint(args)) => fingerprint::run(args),
         Some(Command::Kernels(args)) => kernels::run(args),
         Some(Command::Simulate(args)) => simulate::run(args),
+        Some(Command::Check(args)) => check::run(args),
         Some(Command::Decode(args)) => decode::run(args),
         Some(Command::Diff(args)) => diff::run(args),
     };

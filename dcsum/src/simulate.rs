@@ -1,14 +1,19 @@
 //! `dcsum simulate`: the fault-injection simulator over many seeds (see `dispatcher_checksum_sim`).
 //! Prints the summary and exits 1 on any violation; `--trace SEED` prints one run's event trace
 //! up to its first violation instead; `--verdict` and `--rebalance` run the experiments the
-//! documentation reports and print them as Markdown.
+//! documentation reports and print them as Markdown, with `--svg DIR` also as pictures
+//! ([`charts`]) the Markdown links.
 
+mod charts;
+
+use dispatcher_checksum_sim::network::{Fate, Script};
 use dispatcher_checksum_sim::{experiments, zoo};
 use dispatcher_checksum_sim::{
     run_seeds, trace_seed_from, CheckDepth, FaultConfig, GateKind, NetworkConfig, Ordering,
     PlantedBug, Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig, ZooBug,
 };
 use std::error::Error;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -120,6 +125,12 @@ pub struct Args {
     /// `network`, `check`, `coordinator`) and `text`.
     #[arg(long, requires = "trace", value_name = "FILE")]
     trace_json: Option<std::path::PathBuf>,
+    /// With --trace: replay the model checker's decisions for the lossy messages sent while loss
+    /// is on, as `dcsum check` prints them (`7:lose,19:delay`: the 8th such message lost, the
+    /// 20th delayed; every other one delivered). The network's loss, duplication and reordering
+    /// rates then no longer apply to them.
+    #[arg(long, requires = "trace", value_name = "DECISIONS", value_parser = decisions)]
+    decisions: Option<Decisions>,
     /// The protocol under test.
     #[arg(long, value_enum, default_value_t = ProtocolArg::Ours)]
     protocol: ProtocolArg,
@@ -222,6 +233,12 @@ pub struct Args {
     /// (3% when not given) for --fault-seconds, each gate beside the run without it.
     #[arg(long, value_delimiter = ',', value_parser = size, conflicts_with_all = ["trace", "seeds", "threads"], conflicts_with_all = CLUSTER_FLAGS)]
     rebalance: Vec<(usize, usize)>,
+    /// With --verdict or --rebalance: also draw the result as SVG in this directory (created if
+    /// missing): `verdict.svg`, or `rebalance-lag.svg` and `rebalance-not-match.svg`; the
+    /// Markdown links them by this path (`--svg reports` for the README, which is assembled at
+    /// the repository's root).
+    #[arg(long, value_name = "DIR")]
+    svg: Option<PathBuf>,
 }
 
 fn size(text: &str) -> Result<(usize, usize), String> {
@@ -285,7 +302,22 @@ fn probability(text: &str) -> Result<f64, String> {
     }
 }
 
+/// The model checker's decisions for the lossy messages, as `--decisions` takes them.
+#[derive(Clone, Debug)]
+pub struct Decisions(Vec<Fate>);
+
+fn decisions(text: &str) -> Result<Decisions, String> {
+    Script::parse(text).map(Decisions)
+}
+
 impl Args {
+    /// ` --svg DIR` when given, for the command the Markdown names as its regenerator.
+    fn svg_flag(&self) -> String {
+        self.svg
+            .as_ref()
+            .map_or_else(String::new, |dir| format!(" --svg {}", dir.display()))
+    }
+
     fn config(&self) -> Result<SimConfig, Box<dyn Error>> {
         Ok(SimConfig {
             nodes: self.nodes as usize,
@@ -342,6 +374,11 @@ impl Args {
             planted_bug: self.plant_bug.unwrap_or_default(),
             zoo: self.zoo.unwrap_or_default(),
             trace: false,
+            script: self
+                .decisions
+                .clone()
+                .map(|Decisions(fates)| Script::new(fates, false)),
+            not_match_series: false,
         })
     }
 }
@@ -398,6 +435,15 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     check_memory(&args)?;
     if args.zoo_table {
         return zoo_table(&args);
+    }
+    if let Some(dir) = &args.svg {
+        if !args.verdict && args.rebalance.is_empty() {
+            return Err(
+                "--svg draws the result of --verdict or --rebalance: give one of them".into(),
+            );
+        }
+        // Before the experiment runs, not after it has taken its minutes.
+        charts::create_dir(dir)?;
     }
     if args.verdict {
         return verdict(&args);
@@ -506,13 +552,26 @@ fn verdict(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
     });
     println!("## The verdict: both protocols under faults\n");
     println!(
-        "Each cell: {} seeds from {} (`cargo run --release -- simulate --verdict --seed {} --seeds {}`, {:.0} s here); 4 nodes, 32 dispatchers, 1 operator a second for 60 s; what each violation kind means, and the fidelity table every reference rule comes from: [docs/simulator.md](docs/simulator.md). The reference rows model the pull request's evident intent: as written at its head (ece3f130) a maintainer bootstrap unlocks a mutex twice, a fatal error in Go, and nodes never dispatch the checksum update (finding 0). The eager rows of the reference are a what-if (TiCDC changes expected sets in `PostFinish`). *Internal dips*: runs in which the maintainer's in-memory checkpoint went down, an observation (TiCDC's coordinator persists only a larger value); `checkpoint-regressed` judges the persisted checkpoint.\n",
+        "Each cell: {} seeds from {} (`cargo run --release -- simulate --verdict --seed {} --seeds {}{}`, {:.0} s here); 4 nodes, 32 dispatchers, 1 operator a second for 60 s; what each violation kind means, and the fidelity table every reference rule comes from: [docs/simulator.md](docs/simulator.md). The reference rows model the pull request's evident intent: as written at its head (ece3f130) a maintainer bootstrap unlocks a mutex twice, a fatal error in Go, and nodes never dispatch the checksum update (finding 0). The eager rows of the reference are a what-if (TiCDC changes expected sets in `PostFinish`). *Internal dips*: runs in which the maintainer's in-memory checkpoint went down, an observation (TiCDC's coordinator persists only a larger value); `checkpoint-regressed` judges the persisted checkpoint.\n",
         args.seeds,
         args.seed,
         args.seed,
         args.seeds,
+        args.svg_flag(),
         started.elapsed().as_secs_f64()
     );
+    if let Some(dir) = &args.svg {
+        let grid = charts::verdict_grid(&cells, args.seed).render();
+        for path in charts::write(dir, &[(charts::VERDICT, grid)])? {
+            println!(
+                "{}\n",
+                charts::markdown_image(
+                    "the verdict: a row per protocol and ordering, a column per fault mix, each cell coloured by its worst violation kind",
+                    &path
+                )
+            );
+        }
+    }
     print!("{}", experiments::verdict_matrix(&cells));
     println!(
         "\nA cell names each violation kind with the runs it affected and the first seed that replays it: `dcsum simulate --trace SEED --until KIND` with the row's `--protocol`, `--ordering` and `--gate` and the column's flags:\n"
@@ -550,14 +609,36 @@ fn rebalance(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
     }
     println!("## The cost of the gate at scale\n");
     println!(
-        "A rebalance moving {percent}% of the dispatchers per minute for {} s, seed {} (`cargo run --release -- simulate --rebalance {} --fault-seconds {} --seed {}`); the reference's timings (heartbeat 200 ms with a complete status list every 50th, flush 100 ms, resend 1 s); each gate beside a run without it on the same workload. *held*: checkpoint steps the gate held; *lag*: the checkpoint behind the upstream; *extra lag*: over the run without the gate.\n",
+        "A rebalance moving {percent}% of the dispatchers per minute for {} s, seed {} (`cargo run --release -- simulate --rebalance {} --fault-seconds {} --seed {}{}`); the reference's timings (heartbeat 200 ms with a complete status list every 50th, flush 100 ms, resend 1 s); each gate beside a run without it on the same workload. *held*: checkpoint steps the gate held; *lag*: the checkpoint behind the upstream; *extra lag*: over the run without the gate.\n",
         args.fault_seconds,
         args.seed,
         args.rebalance.iter().map(|(d, n)| format!("{d}/{n}")).collect::<Vec<_>>().join(","),
         args.fault_seconds,
-        args.seed
+        args.seed,
+        args.svg_flag()
     );
     print!("{}", experiments::rebalance_table(&rows));
+    if let Some(dir) = &args.svg {
+        let files = [
+            (
+                charts::REBALANCE_LAG,
+                charts::rebalance_lag(&rows, percent).render(),
+            ),
+            (
+                charts::REBALANCE_NOT_MATCH,
+                charts::rebalance_not_match(&rows, percent).render(),
+            ),
+        ];
+        let paths = charts::write(dir, &files)?;
+        let alts = [
+            "the checkpoint's lag over time: each gate beside the run without it",
+            "the fraction of the nodes not at MATCH over time",
+        ];
+        println!();
+        for (alt, path) in alts.iter().zip(&paths) {
+            println!("{}\n", charts::markdown_image(alt, path));
+        }
+    }
     let violations: usize = rows.iter().map(|r| r.violations).sum();
     Ok(if violations == 0 {
         ExitCode::SUCCESS

@@ -110,3 +110,83 @@ fn the_trace_is_also_written_as_json_lines() {
         assert!(event["at_ms"].is_u64() && event["who"].is_string() && event["text"].is_string());
     }
 }
+
+#[test]
+fn the_rebalance_draws_its_charts_and_links_them_from_the_markdown() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rebalance-svg");
+    std::fs::remove_dir_all(&dir).ok();
+    let (code, text, error) = dcsum(&[
+        "--rebalance",
+        "200/4",
+        "--fault-seconds",
+        "5",
+        "--svg",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}{error}");
+    for name in ["rebalance-lag.svg", "rebalance-not-match.svg"] {
+        let path = dir.join(name);
+        let svg = std::fs::read_to_string(&path).expect("the chart is written");
+        assert!(
+            svg.starts_with("<svg") && svg.ends_with("</svg>\n"),
+            "{svg}"
+        );
+        // A panel per ordering, with a line for each run (or one for identical runs).
+        assert!(svg.contains("200 dispatchers, 4 nodes: eager"), "{svg}");
+        assert!(svg.contains("200 dispatchers, 4 nodes: reference"), "{svg}");
+        assert!(svg.matches("<polyline").count() >= 2, "{svg}");
+        assert!(
+            text.contains(&format!("]({})", path.display())),
+            "no link to {name}: {text}"
+        );
+    }
+    let lag = std::fs::read_to_string(dir.join("rebalance-lag.svg")).unwrap();
+    assert_eq!(lag.matches("<polyline").count(), 6);
+    for gate in ["no gate (baseline)", "plain gate", "explained gate"] {
+        assert!(lag.contains(&format!(">{gate}</text>")), "{gate}");
+    }
+
+    // Without an experiment there is nothing to draw.
+    let (code, _, error) = dcsum(&["--seeds", "1", "--svg", dir.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        error.starts_with("dcsum: --svg") && error.lines().count() == 1,
+        "{error}"
+    );
+    // A directory that cannot be made is refused before the experiment runs.
+    let file = dir.join("rebalance-lag.svg");
+    let (code, text, error) = dcsum(&["--verdict", "--svg", file.to_str().unwrap()]);
+    assert_eq!((code, text.as_str()), (2, ""), "{error}");
+    assert!(
+        error.starts_with("dcsum: --svg") && error.lines().count() == 1,
+        "{error}"
+    );
+}
+
+#[test]
+fn the_verdict_draws_its_grid() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verdict-svg");
+    std::fs::remove_dir_all(&dir).ok();
+    let (code, text, error) = dcsum(&["--verdict", "--seeds", "1", "--svg", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}{error}");
+    let path = dir.join("verdict.svg");
+    let svg = std::fs::read_to_string(&path).expect("the grid is written");
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+    // A cell per row of the Markdown matrix and fault mix.
+    let header = text
+        .lines()
+        .find(|line| line.starts_with("| protocol | ordering |"))
+        .expect("the matrix");
+    let separators = header.matches(" | ").count();
+    let mixes = separators - 1;
+    let rows = text
+        .lines()
+        .filter(|line| {
+            line.starts_with("| ") && *line != header && line.matches(" | ").count() == separators
+        })
+        .count();
+    assert!(rows >= 7 && mixes >= 7, "{text}");
+    assert_eq!(svg.matches("<g><title>").count(), rows * mixes);
+    assert!(svg.contains(">no violation</text>"));
+    assert!(text.contains(&format!("]({})", path.display())), "{text}");
+}

@@ -283,6 +283,12 @@ pub struct SimConfig {
     pub zoo: crate::zoo::ZooBug,
     /// Record an event trace (for `dcsum simulate --trace`).
     pub trace: bool,
+    /// The model checker's decisions for the lossy messages (see [`crate::network::Script`]);
+    /// `None` lets the network's rates decide.
+    pub script: Option<crate::network::Script>,
+    /// Record the nodes not at MATCH at each step (`RunMetrics::not_match`, for the rebalance's
+    /// charts; off in sweeps, which keep every run's metrics).
+    pub not_match_series: bool,
 }
 
 impl Default for SimConfig {
@@ -303,6 +309,8 @@ impl Default for SimConfig {
             planted_bug: PlantedBug::None,
             zoo: crate::zoo::ZooBug::None,
             trace: false,
+            script: None,
+            not_match_series: false,
         }
     }
 }

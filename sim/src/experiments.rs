@@ -338,6 +338,12 @@ pub struct RebalanceRow {
     pub speed: f64,
     /// Whether the run had any violation.
     pub violations: usize,
+    /// The checkpoint's lag behind the upstream at each fault-phase checkpoint step:
+    /// (simulated ms, lag ms).
+    pub lag_over_time: Vec<(u64, u64)>,
+    /// The fraction of the nodes not at MATCH at each fault-phase checkpoint step:
+    /// (simulated ms, fraction).
+    pub not_match_over_time: Vec<(u64, f64)>,
 }
 
 /// The rebalance experiment's configuration: `nodes` nodes, `dispatchers` dispatchers, the
@@ -372,6 +378,7 @@ pub fn rebalance_config(
         },
         fault_phase_ms: seconds * 1000,
         checks: CheckDepth::Progress,
+        not_match_series: true,
         ..SimConfig::default()
     }
 }
@@ -417,6 +424,7 @@ pub fn rebalance(
                 }
                 None => Vec::new(),
             };
+            let metrics = &outcome.metrics;
             let pick = |values: &[u64]| [50, 99, 100].map(|p| percentile(values, p).unwrap_or(0));
             let fault_seconds = seconds as f64;
             let row = RebalanceRow {
@@ -432,6 +440,19 @@ pub fn rebalance(
                 moves: outcome.operators.values().sum(),
                 speed: outcome.simulated_ms as f64 / 1000.0 / wall,
                 violations: outcome.violations.len(),
+                lag_over_time: metrics
+                    .not_match
+                    .iter()
+                    .zip(&metrics.lag_now)
+                    .map(|(&(at, _, _), &lag)| (at, lag))
+                    .collect(),
+                not_match_over_time: metrics
+                    .not_match
+                    .iter()
+                    .map(|&(at, running, not_match)| {
+                        (at, f64::from(not_match) / f64::from(running.max(1)))
+                    })
+                    .collect(),
             };
             progress(&row);
             rows.push(row);
@@ -479,4 +500,55 @@ pub fn rebalance_table(rows: &[RebalanceRow]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rebalance_row_carries_its_time_series() {
+        let rows = rebalance(4, 200, 3.0, 5, 1, |_| {});
+        assert_eq!(rows.len(), 6);
+        for row in &rows {
+            let times: Vec<u64> = row.lag_over_time.iter().map(|p| p.0).collect();
+            assert!(!times.is_empty());
+            assert!(times.windows(2).all(|w| w[0] < w[1]) && times[times.len() - 1] < 5000);
+            assert_eq!(
+                row.not_match_over_time
+                    .iter()
+                    .map(|p| p.0)
+                    .collect::<Vec<_>>(),
+                times
+            );
+            assert!(row
+                .not_match_over_time
+                .iter()
+                .all(|(_, fraction)| (0.0..=1.0).contains(fraction)));
+            // The series is the one the table's percentiles summarise.
+            assert_eq!(
+                row.lag_over_time.iter().map(|p| p.1).max(),
+                Some(row.lag[2])
+            );
+        }
+        // Nodes start without an expected set: not all at MATCH at the first step.
+        assert!(rows[0].not_match_over_time[0].1 > 0.0);
+        // A sweep keeps every run's metrics: it records no series.
+        let sweep = SimConfig {
+            fault_phase_ms: 5000,
+            ..SimConfig::default()
+        };
+        let outcome = run_seed(&sweep, 1);
+        assert!(!outcome.metrics.lag_now.is_empty() && outcome.metrics.not_match.is_empty());
+        // Same seed, same run (but for the wall clock's speed).
+        let simulated = |rows: Vec<RebalanceRow>| -> Vec<RebalanceRow> {
+            rows.into_iter()
+                .map(|row| RebalanceRow { speed: 0.0, ..row })
+                .collect()
+        };
+        assert_eq!(
+            simulated(rows),
+            simulated(rebalance(4, 200, 3.0, 5, 1, |_| {}))
+        );
+    }
 }

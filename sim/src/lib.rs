@@ -18,6 +18,8 @@
 //! - `engine` (private): the event loop; [`node`], [`maintainer`]: the two sides;
 //!   [`protocol`]: the protocols under test (ours, the reference's) behind two traits; [`world`]: the truth (the schedule and every
 //!   span's progress); [`network`], [`faults`]: what goes wrong;
+//! - [`model_check`]: the same runs checked exhaustively with `stateright`, within a bound of
+//!   message faults per path;
 //! - [`checks`]: every check it names, one type per property over a read-only view of the
 //!   cluster, and the liveness bound; [`trace`]: readable traces;
 //! - [`experiments`]: the verdict table and the rebalance at scale the documentation reports.
@@ -41,6 +43,7 @@ mod engine;
 pub mod experiments;
 pub mod faults;
 pub mod maintainer;
+pub mod model_check;
 pub mod network;
 pub mod node;
 pub mod planted;
@@ -77,6 +80,9 @@ pub struct RunMetrics {
     pub lag_slowest: Vec<u64>,
     /// At each fault-phase step: the upstream's now minus the checkpoint (ms).
     pub lag_now: Vec<u64>,
+    /// Beside each `lag_now` sample when `SimConfig::not_match_series` asks for it: the
+    /// simulated time (ms), the nodes running the mode, and of them the nodes not at MATCH.
+    pub not_match: Vec<(u64, u32, u32)>,
     /// Checksum updates the maintainers sent during the fault phase.
     pub updates_sent: u64,
     /// Acks that reached a maintainer during the fault phase.
@@ -112,6 +118,9 @@ pub struct SeedOutcome {
     pub metrics: RunMetrics,
     /// Simulated time at the end.
     pub simulated_ms: u64,
+    /// Under the model checker: the run stopped because a message (of this kind) needs its
+    /// decision (the network's script ran out); always `None` otherwise.
+    pub awaits_decision: Option<network::Delivery>,
 }
 
 impl SeedOutcome {

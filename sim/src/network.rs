@@ -11,6 +11,11 @@
 //!
 //! [`Network::set_lossy_faults`] turns loss and duplication off at the quiet point; reordering
 //! stays on, so the liveness bound is tested with delays still varying.
+//!
+//! Under the model checker ([`crate::model_check`]) a [`Script`] replaces the rates: the fate of
+//! each message sent while loss is on is the checker's decision, in send order (a reliable one
+//! can only be delivered or delayed), and the network asks for the next decision when the
+//! script runs out.
 
 use crate::rng::SimRng;
 
@@ -59,12 +64,122 @@ impl Default for NetworkConfig {
 }
 
 /// Whether a message may be lost or duplicated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Delivery {
     /// May be dropped, duplicated, delayed, reordered.
     Lossy,
     /// Only delayed and reordered.
     Reliable,
+}
+
+/// What becomes of one lossy message, as the model checker decides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fate {
+    /// Delivered once, within the usual delay.
+    Deliver,
+    /// Dropped.
+    Lose,
+    /// Delivered twice: once within the usual delay, once after the longest delay.
+    Duplicate,
+    /// Delivered once, after the longest delay (so after what is sent meanwhile).
+    Delay,
+}
+
+impl Fate {
+    /// Every fate, `Deliver` first.
+    pub const ALL: [Fate; 4] = [Fate::Deliver, Fate::Lose, Fate::Duplicate, Fate::Delay];
+
+    /// The lower-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Fate::Deliver => "deliver",
+            Fate::Lose => "lose",
+            Fate::Duplicate => "dup",
+            Fate::Delay => "delay",
+        }
+    }
+}
+
+/// The model checker's decisions for the messages of a run sent while loss is on, in send order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Script {
+    /// The fate of the first messages sent while loss is on.
+    pub fates: Vec<Fate>,
+    /// Whether the network asks for a decision once the fates run out (otherwise it delivers).
+    pub open: bool,
+    taken: usize,
+    wants_decision: Option<Delivery>,
+}
+
+impl Script {
+    /// A script of `fates`, asking for more when `open`.
+    pub fn new(fates: Vec<Fate>, open: bool) -> Script {
+        Script {
+            fates,
+            open,
+            taken: 0,
+            wants_decision: None,
+        }
+    }
+
+    /// The kind of the first message that found no decision while the script was open.
+    pub fn wants_decision(&self) -> Option<Delivery> {
+        self.wants_decision
+    }
+
+    /// The fates a message of `delivery` can have: a reliable one is never lost or duplicated.
+    pub fn fates_of(delivery: Delivery) -> &'static [Fate] {
+        match delivery {
+            Delivery::Lossy => &Fate::ALL,
+            Delivery::Reliable => &[Fate::Deliver, Fate::Delay],
+        }
+    }
+
+    /// `7:lose,19:delay`: the decisions other than `deliver`, by message index.
+    pub fn describe(fates: &[Fate]) -> String {
+        let parts: Vec<String> = fates
+            .iter()
+            .enumerate()
+            .filter(|(_, fate)| **fate != Fate::Deliver)
+            .map(|(index, fate)| format!("{index}:{}", fate.name()))
+            .collect();
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(",")
+        }
+    }
+
+    /// Parses [`Script::describe`]'s form back into fates (`none` is no decision).
+    pub fn parse(text: &str) -> Result<Vec<Fate>, String> {
+        let mut fates = Vec::new();
+        if text.trim() == "none" {
+            return Ok(fates);
+        }
+        for part in text.split(',') {
+            let (index, name) = part.trim().split_once(':').ok_or_else(|| {
+                format!("bad decision {part:?}: expected INDEX:FATE, e.g. 7:lose")
+            })?;
+            let index: usize = index
+                .parse()
+                .ok()
+                .filter(|i| *i < 1_000_000)
+                .ok_or_else(|| {
+                    format!("bad message index {index:?} in {part:?}: expected 0..1000000")
+                })?;
+            let fate = Fate::ALL
+                .into_iter()
+                .find(|f| f.name() == name)
+                .ok_or_else(|| {
+                    format!("bad fate {name:?} in {part:?}: expected lose, dup or delay")
+                })?;
+            if fates.len() <= index {
+                fates.resize(index + 1, Fate::Deliver);
+            }
+            fates[index] = fate;
+        }
+        Ok(fates)
+    }
 }
 
 /// What the network did, for the summary.
@@ -98,6 +213,7 @@ pub struct Network {
     config: NetworkConfig,
     lossy_faults: bool,
     stats: NetworkStats,
+    script: Option<Script>,
 }
 
 impl Network {
@@ -107,7 +223,22 @@ impl Network {
             config,
             lossy_faults: true,
             stats: NetworkStats::default(),
+            script: None,
         }
+    }
+
+    /// A network whose lossy messages' fates, while loss is on, `script` decides (the model
+    /// checker's; the rates apply without one).
+    pub fn with_script(config: NetworkConfig, script: Option<Script>) -> Network {
+        Network {
+            script,
+            ..Network::new(config)
+        }
+    }
+
+    /// The script, if the model checker drives the network.
+    pub fn script(&self) -> Option<&Script> {
+        self.script.as_ref()
     }
 
     /// The configuration.
@@ -129,6 +260,35 @@ impl Network {
     pub fn arrivals(&mut self, now: u64, delivery: Delivery, rng: &mut SimRng) -> Arrivals {
         self.stats.sent += 1;
         let faulty = delivery == Delivery::Lossy && self.lossy_faults;
+        if let (true, Some(script)) = (self.lossy_faults, self.script.as_mut()) {
+            let fate = match script.fates.get(script.taken) {
+                Some(fate) if Script::fates_of(delivery).contains(fate) => *fate,
+                Some(_) => Fate::Deliver,
+                None => {
+                    if script.open && script.wants_decision.is_none() {
+                        script.wants_decision = Some(delivery);
+                    }
+                    Fate::Deliver
+                }
+            };
+            script.taken += 1;
+            let late = now + self.config.worst_delay_ms();
+            return match fate {
+                Fate::Deliver => Arrivals([Some(now + self.delay(rng)), None]),
+                Fate::Lose => {
+                    self.stats.lost += 1;
+                    Arrivals::default()
+                }
+                Fate::Duplicate => {
+                    self.stats.duplicated += 1;
+                    Arrivals([Some(now + self.delay(rng)), Some(late)])
+                }
+                Fate::Delay => {
+                    self.stats.delayed += 1;
+                    Arrivals([Some(late), None])
+                }
+            };
+        }
         if faulty && rng.chance(self.config.loss) {
             self.stats.lost += 1;
             return Arrivals::default();

@@ -2,7 +2,7 @@
 //! charts), `kernels.md` (the evidence the automatic choice's thresholds cite), the SVG charts,
 //! and `headline.json` (everything, machine-readable).
 
-use super::svg::{Chart, Series};
+use super::svg::{Chart, Panel, Series};
 use crate::measure::{format_count, format_seconds, Measurement};
 use crate::rows::{HeadlineResults, KernelRow};
 use dispatcher_checksum::Kernel;
@@ -895,10 +895,12 @@ pub fn heartbeat_chart(results: &HeadlineResults) -> Chart {
         title: "Per-heartbeat verification cost".into(),
         x_label: "dispatchers on the node".into(),
         y_label: "time per heartbeat".into(),
+        x_log: true,
         y_log: true,
         x_format: size_format,
         y_format: seconds_format,
-        series,
+        panels: vec![Panel::untitled(series)],
+        columns: 1,
     }
 }
 
@@ -930,10 +932,12 @@ pub fn kernel_chart(results: &HeadlineResults, form: &str) -> Chart {
         title: format!("Kernel throughput, {form} input"),
         x_label: "IDs per call".into(),
         y_label: "GB/s of input".into(),
+        x_log: true,
         y_log: false,
         x_format: size_format,
         y_format: gigabytes_format,
-        series,
+        panels: vec![Panel::untitled(series)],
+        columns: 1,
     }
 }
 

@@ -19,7 +19,7 @@ use crate::config::{GateKind, SimConfig};
 use crate::coordinator::Coordinator;
 use crate::faults::{self, FaultKind};
 use crate::maintainer::{short, Command, OperatorKind, Outbox, SimMaintainer};
-use crate::network::{Delivery, Network};
+use crate::network::{Delivery, Network, Script};
 use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef, NodeOutput, Reported, SimNode, Step};
 use crate::rng::SimRng;
 use crate::trace::Tracer;
@@ -166,7 +166,7 @@ impl<'a> Simulation<'a> {
             workload_rng: SimRng::new(seed, 0),
             network_rng: SimRng::new(seed, 1),
             node_rng: SimRng::new(seed, 2),
-            network: Network::new(config.network),
+            network: Network::with_script(config.network, config.script.clone()),
             world: World::new(),
             modes,
             nodes: BTreeMap::new(),
@@ -317,9 +317,10 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// Runs to the end and reports.
+    /// Runs to the end (or to a decision the script lacks) and reports.
     pub(crate) fn run(mut self) -> (SeedOutcome, Tracer) {
         let cap = self.fault_end + QUIET_CAP_MS;
+        let mut awaits_decision = None;
         while let Some(((at, _), event)) = self.queue.pop_first() {
             self.now = at;
             if let Some(quiet) = self.quiet {
@@ -335,6 +336,10 @@ impl<'a> Simulation<'a> {
                 break;
             }
             self.dispatch(event);
+            awaits_decision = self.network.script().and_then(Script::wants_decision);
+            if awaits_decision.is_some() {
+                break;
+            }
         }
         let first_violation = self.violations.values().map(|(_, index)| *index).min();
         let outcome = SeedOutcome {
@@ -347,6 +352,7 @@ impl<'a> Simulation<'a> {
             network: self.network.stats(),
             metrics: self.metrics,
             simulated_ms: self.now,
+            awaits_decision,
         };
         let _ = first_violation;
         (outcome, self.tracer)
@@ -621,6 +627,14 @@ impl<'a> Simulation<'a> {
                 self.metrics
                     .lag_now
                     .push(upstream_ts(now).saturating_sub(checkpoint));
+                if self.config.not_match_series {
+                    let running = self.nodes.values().filter(|n| n.modes().contains(mode));
+                    let not_match = running
+                        .clone()
+                        .filter(|n| n.verdicts[*mode as usize] != ChecksumState::Match);
+                    let (running, not_match) = (running.count() as u32, not_match.count() as u32);
+                    self.metrics.not_match.push((now, running, not_match));
+                }
             }
             let step = CheckpointOf {
                 mode: *mode,
