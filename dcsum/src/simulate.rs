@@ -6,11 +6,11 @@
 
 mod charts;
 
-use dispatcher_checksum_sim::experiments;
 use dispatcher_checksum_sim::network::{Fate, Script};
+use dispatcher_checksum_sim::{experiments, zoo};
 use dispatcher_checksum_sim::{
     run_seeds, trace_seed_from, CheckDepth, FaultConfig, GateKind, NetworkConfig, Ordering,
-    PlantedBug, Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig,
+    PlantedBug, Protocol, SimConfig, Timing, ViolationKind, WorkloadConfig, ZooBug,
 };
 use std::error::Error;
 use std::path::PathBuf;
@@ -72,7 +72,7 @@ const MAX_THREADS: u64 = 1024;
 /// The flags that configure one simulated cluster: `--verdict` runs its own fixed cells and
 /// `--rebalance` its own workload, so either one with any of these would ignore it (a check that
 /// silently does not run what was asked).
-const CLUSTER_FLAGS: [&str; 23] = [
+const CLUSTER_FLAGS: [&str; 24] = [
     "protocol",
     "ordering",
     "gate",
@@ -96,6 +96,7 @@ const CLUSTER_FLAGS: [&str; 23] = [
     "operators_per_second",
     "realistic_timing",
     "plant_bug",
+    "zoo",
 ];
 
 /// `dcsum simulate`'s arguments.
@@ -211,9 +212,18 @@ pub struct Args {
     /// planted bugs (`dispatcher_checksum_sim::PlantedBug`), e.g. no-monotone-guard.
     #[arg(long, value_parser = str::parse::<PlantedBug>)]
     plant_bug: Option<PlantedBug>,
+    /// Run a TiCDC bug's pre-fix rule (`dispatcher_checksum_sim::ZooBug`, docs/zoo.md), e.g.
+    /// 3846-start-at-stored-checkpoint; without it every rule is as fixed on TiCDC master.
+    #[arg(long, value_parser = str::parse::<ZooBug>)]
+    zoo: Option<ZooBug>,
     /// Worker threads (0: one per core; at most 1024).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_THREADS))]
     threads: u64,
+    /// Run the bug zoo's prevention table instead (docs/zoo.md: each TiCDC bug's pre-fix rule
+    /// under no checksum, PR 3782's gate, our plain and our explained gate; --seeds seeds per
+    /// cell from --seed) and print it as Markdown.
+    #[arg(long, conflicts_with_all = ["trace", "rebalance", "verdict"], conflicts_with_all = CLUSTER_FLAGS)]
+    zoo_table: bool,
     /// Run the verdict table instead (protocol × gate × ordering × fault mix, --seeds seeds
     /// each from --seed) and print it as Markdown.
     #[arg(long, conflicts_with_all = ["trace", "rebalance"], conflicts_with_all = CLUSTER_FLAGS)]
@@ -362,6 +372,7 @@ impl Args {
                 CheckDepth::Full
             },
             planted_bug: self.plant_bug.unwrap_or_default(),
+            zoo: self.zoo.unwrap_or_default(),
             trace: false,
             script: self
                 .decisions
@@ -422,6 +433,9 @@ fn check_memory(args: &Args) -> Result<(), String> {
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     let config = args.config()?;
     check_memory(&args)?;
+    if args.zoo_table {
+        return zoo_table(&args);
+    }
     if let Some(dir) = &args.svg {
         if !args.verdict && args.rebalance.is_empty() {
             return Err(
@@ -492,6 +506,33 @@ fn write_trace_json(
         writeln!(out, "{event}")?;
     }
     out.flush()
+}
+
+fn zoo_table(args: &Args) -> Result<ExitCode, Box<dyn Error>> {
+    eprintln!(
+        "dcsum simulate --zoo-table: {} seeds per cell from seed {}; each cell prints here as it finishes",
+        args.seeds, args.seed
+    );
+    let started = Instant::now();
+    let table = zoo::prevention_table(
+        args.seed,
+        args.seeds,
+        args.threads as usize,
+        |row, column, cell| {
+            eprintln!("{row} / {column}: {cell}");
+        },
+    );
+    println!("## Does the dispatcher-set checksum prevent the damage? The bug zoo\n");
+    println!(
+        "Each row: a TiCDC bug's pre-fix rule (docs/zoo.md; the baseline row: every rule as fixed), 4 nodes and 32 dispatchers, 1 operator a second for 60 s, under the network faults only (10% loss and duplication, 30% reordering up to 1 s), so the no-checksum column's damage is the bug's; the #4703 row: 2 nodes, 1 dispatcher (a changefeed that empties) under the default fault mix; findings 1 and 5: the mixes of their replays in docs/zoo.md section E. Each cell: {} seeds from {} (`cargo run --release -- simulate --zoo-table --seed {} --seeds {}`, {:.0} s here); **DAMAGE** names the row's check, the runs it fired in and the first seed (replay: `dcsum simulate --trace SEED --until KIND --zoo NAME` with the column's `--protocol`, `--gate` and `--ordering`); *also* lists the other user-visible violations. n/r: the rule has no place in our protocol (why, in the cell); the run shows our fixed behaviour.\n",
+        args.seeds,
+        args.seed,
+        args.seed,
+        args.seeds,
+        started.elapsed().as_secs_f64()
+    );
+    print!("{table}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn verdict(args: &Args) -> Result<ExitCode, Box<dyn Error>> {

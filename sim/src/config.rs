@@ -99,8 +99,9 @@ pub enum CheckDepth {
     /// Everything, with exact sets, at every maintainer period (small clusters).
     #[default]
     Full,
-    /// The checkpoint properties only (checkpoint-ahead, checkpoint-regressed, liveness), which
-    /// cost O(log n) per checkpoint step: the scale experiment.
+    /// The checkpoint properties only (checkpoint-ahead, checkpoint-regressed,
+    /// checkpoint-sentinel, liveness), which cost O(log n) per checkpoint step: the scale
+    /// experiment.
     Progress,
 }
 
@@ -278,6 +279,8 @@ pub struct SimConfig {
     pub checks: CheckDepth,
     /// A deliberate bug ([`PlantedBug::None`] in a normal run).
     pub planted_bug: PlantedBug,
+    /// A TiCDC bug's pre-fix rule ([`crate::zoo::ZooBug::None`]: every rule as fixed).
+    pub zoo: crate::zoo::ZooBug,
     /// Record an event trace (for `dcsum simulate --trace`).
     pub trace: bool,
     /// The model checker's decisions for the lossy messages (see [`crate::network::Script`]);
@@ -304,6 +307,7 @@ impl Default for SimConfig {
             fault_phase_ms: 60_000,
             checks: CheckDepth::default(),
             planted_bug: PlantedBug::None,
+            zoo: crate::zoo::ZooBug::None,
             trace: false,
             script: None,
             not_match_series: false,

@@ -51,6 +51,7 @@ pub mod protocol;
 pub mod rng;
 pub mod trace;
 pub mod world;
+pub mod zoo;
 
 pub use checks::{Violation, ViolationKind};
 pub use config::{
@@ -58,6 +59,7 @@ pub use config::{
 };
 pub use network::{NetworkConfig, NetworkStats};
 pub use planted::PlantedBug;
+pub use zoo::ZooBug;
 
 use checks::percentile;
 use faults::FaultKind;

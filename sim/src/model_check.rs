@@ -172,6 +172,9 @@ pub fn property_name(kind: ViolationKind) -> &'static str {
     names!(
         CheckpointAhead,
         CheckpointRegressed,
+        CheckpointSentinel,
+        StartBelowPersisted,
+        TwoWorking,
         LivenessNoMatch,
         LivenessStalled,
         LivenessNeverQuiet,
@@ -194,6 +197,9 @@ fn never(kind: ViolationKind) -> fn(&BoundedModel, &RunState) -> bool {
     conditions!(
         CheckpointAhead,
         CheckpointRegressed,
+        CheckpointSentinel,
+        StartBelowPersisted,
+        TwoWorking,
         LivenessNoMatch,
         LivenessStalled,
         LivenessNeverQuiet,

@@ -61,6 +61,11 @@ pub struct Dispatcher {
     pub closing: bool,
     /// Closed: the next periodic heartbeat reports it Stopped and deletes it.
     pub closed: bool,
+    /// The checkpoint it was created at (what `start-below-persisted` judges).
+    pub start_ts: u64,
+    /// When it was created (simulated ms), to judge its start against the persisted checkpoint
+    /// of that moment.
+    pub created_at: u64,
 }
 
 /// A node-side merge in progress.
@@ -306,12 +311,15 @@ impl SimNode {
             return output;
         }
         self.map_seq[mode as usize] += 1;
+        let checkpoint = self.planted_bug.start_ts(checkpoint);
         let dispatcher = Dispatcher {
             mode,
             state: ComponentState::Initializing,
             checkpoint,
             closing: false,
             closed: false,
+            start_ts: checkpoint,
+            created_at: self.now,
         };
         self.dispatchers.insert(id, dispatcher);
         self.set_state(id, mode, ComponentState::Initializing, true);
@@ -352,6 +360,15 @@ impl SimNode {
             }
         }
         match self.dispatchers.get_mut(&id) {
+            Some(_) if !self.planted_bug.closes_on_remove() => {
+                self.pending_statuses.push(TableSpanStatus::new(
+                    id,
+                    ComponentState::Stopped,
+                    0,
+                    mode,
+                ));
+                output.status_flush = self.claim_flush();
+            }
             Some(dispatcher) if !dispatcher.closing => {
                 dispatcher.closing = true;
                 let delay = rng.inclusive(timing.close_ms.0, timing.close_ms.1);
@@ -427,6 +444,8 @@ impl SimNode {
                 checkpoint: start,
                 closing: false,
                 closed: false,
+                start_ts: start,
+                created_at: self.now,
             },
         );
         self.set_state(merged, mode, ComponentState::Preparing, true);

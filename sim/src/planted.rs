@@ -47,11 +47,20 @@ pub enum PlantedBug {
     /// Nodes reset their verifiers on every bootstrap, even from the maintainer they follow:
     /// `liveness-no-match`.
     ResetOnEveryBootstrap,
+    /// A round the gate holds is reported as the `u64::MAX` "nothing contributed" minimum
+    /// instead of being skipped (the shape of TiCDC #4703): `checkpoint-sentinel`.
+    ReportsSentinelWhenHeld,
+    /// Nodes start a created dispatcher at ts 0, whatever the Create's start ts:
+    /// `start-below-persisted`.
+    CreateIgnoresStartTs,
+    /// Nodes answer a Remove with Stopped at once and keep the dispatcher running, so a move
+    /// creates the span on its destination while the origin still runs it: `two-working`.
+    StopsWithoutClosing,
 }
 
 impl PlantedBug {
     /// Every planted bug, in the order above (without `None`).
-    pub const ALL: [PlantedBug; 9] = [
+    pub const ALL: [PlantedBug; 12] = [
         PlantedBug::GateKeepsMaxWatermarkWithinStateSeq,
         PlantedBug::GateTrustsMismatch,
         PlantedBug::IgnoreFloors,
@@ -61,6 +70,9 @@ impl PlantedBug {
         PlantedBug::TrackerMissesRemove,
         PlantedBug::NoResend,
         PlantedBug::ResetOnEveryBootstrap,
+        PlantedBug::ReportsSentinelWhenHeld,
+        PlantedBug::CreateIgnoresStartTs,
+        PlantedBug::StopsWithoutClosing,
     ];
 
     /// The kebab-case name `--plant-bug` takes.
@@ -78,6 +90,9 @@ impl PlantedBug {
             PlantedBug::TrackerMissesRemove => "tracker-misses-remove",
             PlantedBug::NoResend => "no-resend",
             PlantedBug::ResetOnEveryBootstrap => "reset-on-every-bootstrap",
+            PlantedBug::ReportsSentinelWhenHeld => "reports-sentinel-when-held",
+            PlantedBug::CreateIgnoresStartTs => "create-ignores-start-ts",
+            PlantedBug::StopsWithoutClosing => "stops-without-closing",
         }
     }
 
@@ -96,6 +111,9 @@ impl PlantedBug {
             PlantedBug::NoResend | PlantedBug::ResetOnEveryBootstrap => {
                 ViolationKind::LivenessNoMatch
             }
+            PlantedBug::ReportsSentinelWhenHeld => ViolationKind::CheckpointSentinel,
+            PlantedBug::CreateIgnoresStartTs => ViolationKind::StartBelowPersisted,
+            PlantedBug::StopsWithoutClosing => ViolationKind::TwoWorking,
         })
     }
 
@@ -153,6 +171,32 @@ impl PlantedBug {
     /// maximum (`NoMonotoneGuard` takes both guards away).
     pub fn guards_the_checkpoint(self) -> bool {
         self != PlantedBug::NoMonotoneGuard
+    }
+
+    /// What the maintainer reports of a round: `held` (by the gate) rounds report `u64::MAX`
+    /// under `ReportsSentinelWhenHeld`; otherwise `checkpoint` as computed.
+    pub fn reported_checkpoint(self, held: bool, checkpoint: Option<u64>) -> Option<u64> {
+        if self == PlantedBug::ReportsSentinelWhenHeld && held {
+            Some(u64::MAX)
+        } else {
+            checkpoint
+        }
+    }
+
+    /// The ts a node starts a created dispatcher at, given the Create's `start_ts`
+    /// (`CreateIgnoresStartTs` starts at 0).
+    pub fn start_ts(self, start_ts: u64) -> u64 {
+        if self == PlantedBug::CreateIgnoresStartTs {
+            0
+        } else {
+            start_ts
+        }
+    }
+
+    /// Whether a node closes a dispatcher it is told to remove (`StopsWithoutClosing` reports
+    /// it Stopped and keeps it running).
+    pub fn closes_on_remove(self) -> bool {
+        self != PlantedBug::StopsWithoutClosing
     }
 }
 

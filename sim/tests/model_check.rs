@@ -136,8 +136,24 @@ fn every_planted_bug_is_found_by_its_check() {
             2,
             2,
         ),
+        (
+            PlantedBug::ReportsSentinelWhenHeld,
+            Ordering::Reference,
+            "none",
+            1,
+            1,
+        ),
+        (
+            PlantedBug::CreateIgnoresStartTs,
+            Ordering::Reference,
+            "none",
+            1,
+            1,
+        ),
     ];
-    assert_eq!(cases.len(), PlantedBug::ALL.len());
+    // `StopsWithoutClosing` (two-working) is found at seed 1 over 2 s without faults, but the
+    // search takes minutes: the simulator's planted-bug test covers it within CI time.
+    assert_eq!(cases.len() + 1, PlantedBug::ALL.len());
     for (bug, ordering, faults, seconds, seed) in cases {
         let config = SimConfig {
             planted_bug: bug,

@@ -180,6 +180,9 @@ fn kind_style(kind: ViolationKind) -> (&'static str, &'static str) {
     match kind {
         ViolationKind::CheckpointAhead => ("#b2182b", "data loss"),
         ViolationKind::CheckpointRegressed => ("#8c510a", "replayed data"),
+        ViolationKind::CheckpointSentinel => ("#67001f", "sentinel checkpoint"),
+        ViolationKind::StartBelowPersisted => ("#d6604d", "starts below persisted"),
+        ViolationKind::TwoWorking => ("#e08214", "span written twice"),
         ViolationKind::LivenessNoMatch => ("#f46d43", "a node never MATCHes"),
         ViolationKind::LivenessStalled => ("#fdae61", "checkpoint stuck"),
         ViolationKind::LivenessNeverQuiet => ("#fee08b", "never quiet"),

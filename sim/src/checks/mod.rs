@@ -11,6 +11,9 @@
 //! |---|---|---|
 //! | `checkpoint-ahead` | the maintainer's checkpoint passed a scheduled span's progress | data: a restart from the checkpoint skips that span's data |
 //! | `checkpoint-regressed` | the persisted checkpoint (the coordinator's, what a restart resumes from) went backwards; the maintainer's internal dips are counted apart, as an observation ([`crate::RunMetrics::internal_dips`]) | time: a restart replays what lies between |
+//! | `checkpoint-sentinel` | the reported or persisted checkpoint was the `u64::MAX` sentinel ("nothing contributed" committed; TiCDC #4703) | data and time: dispatchers created later start at it and never advance; a restart resumes from it |
+//! | `start-below-persisted` | a dispatcher was created at a start ts below the persisted checkpoint of its mode at that moment (TiCDC #3846) | data: a restart before it catches up resumes above what it wrote |
+//! | `two-working` | one span had Working dispatchers on two live nodes at once (TiCDC #4077) | data: the span is written twice downstream; an operator never finishes |
 //! | `liveness-no-match` | after the faults stopped, a node the gate requires was not MATCH on its latest expected set within the bound | time: the checkpoint is held |
 //! | `liveness-stalled` | after the faults stopped, the checkpoint did not reach where the slowest dispatcher was at the quiet point within the bound | time |
 //! | `liveness-never-quiet` | the operators never finished after the faults stopped | time |
@@ -24,11 +27,14 @@
 
 pub mod checkpoint_ahead;
 pub mod checkpoint_regressed;
+pub mod checkpoint_sentinel;
 pub mod equivalence;
 pub mod gate_consistency;
 pub mod liveness;
 pub mod match_truthful;
+pub mod start_below_persisted;
 pub mod tracker_oracle;
+pub mod two_working;
 
 use crate::config::{CheckDepth, SimConfig, Timing};
 use crate::maintainer::{short, SimMaintainer};
@@ -46,6 +52,12 @@ pub enum ViolationKind {
     CheckpointAhead,
     /// The persisted checkpoint went backwards.
     CheckpointRegressed,
+    /// The reported or persisted checkpoint was the `u64::MAX` sentinel.
+    CheckpointSentinel,
+    /// A dispatcher was created below the persisted checkpoint of its mode.
+    StartBelowPersisted,
+    /// One span had two Working dispatchers at once.
+    TwoWorking,
     /// A required node did not return to MATCH within the bound after the faults stopped.
     LivenessNoMatch,
     /// The checkpoint did not catch up within the bound after the faults stopped.
@@ -64,9 +76,12 @@ pub enum ViolationKind {
 
 impl ViolationKind {
     /// Every kind, in report order.
-    pub const ALL: [ViolationKind; 9] = [
+    pub const ALL: [ViolationKind; 12] = [
         ViolationKind::CheckpointAhead,
         ViolationKind::CheckpointRegressed,
+        ViolationKind::CheckpointSentinel,
+        ViolationKind::StartBelowPersisted,
+        ViolationKind::TwoWorking,
         ViolationKind::LivenessNoMatch,
         ViolationKind::LivenessStalled,
         ViolationKind::LivenessNeverQuiet,
@@ -81,6 +96,9 @@ impl ViolationKind {
         match self {
             ViolationKind::CheckpointAhead => "checkpoint-ahead",
             ViolationKind::CheckpointRegressed => "checkpoint-regressed",
+            ViolationKind::CheckpointSentinel => "checkpoint-sentinel",
+            ViolationKind::StartBelowPersisted => "start-below-persisted",
+            ViolationKind::TwoWorking => "two-working",
             ViolationKind::LivenessNoMatch => "liveness-no-match",
             ViolationKind::LivenessStalled => "liveness-stalled",
             ViolationKind::LivenessNeverQuiet => "liveness-never-quiet",
@@ -140,6 +158,9 @@ pub struct ClusterView<'a> {
     pub nodes: &'a BTreeMap<NodeId, SimNode>,
     /// The current maintainer, if any.
     pub maintainer: Option<&'a SimMaintainer>,
+    /// The coordinator's persisted checkpoint per mode (indexed by `Mode as usize`): what a
+    /// restart resumes from.
+    pub persisted: [u64; 2],
 }
 
 impl ClusterView<'_> {
@@ -239,8 +260,14 @@ pub fn checks_for(depth: CheckDepth) -> Vec<Box<dyn Check>> {
     let mut checks: Vec<Box<dyn Check>> = vec![
         Box::new(checkpoint_regressed::CheckpointRegressed),
         Box::new(checkpoint_ahead::CheckpointAhead),
+        Box::new(checkpoint_sentinel::CheckpointSentinel),
     ];
     if depth == CheckDepth::Full {
+        // Both read every dispatcher of every node at each step: O(n), not for the scale runs.
+        checks.push(Box::new(
+            start_below_persisted::StartBelowPersisted::default(),
+        ));
+        checks.push(Box::new(two_working::TwoWorking));
         checks.push(Box::new(equivalence::Equivalence));
         checks.push(Box::new(tracker_oracle::TrackerOracle));
         checks.push(Box::new(gate_consistency::GateConsistency));
@@ -336,6 +363,7 @@ pub(crate) mod testing {
             config: CONFIG.get_or_init(SimConfig::default),
             nodes,
             maintainer,
+            persisted: [0; 2],
         }
     }
 

@@ -303,6 +303,7 @@ impl<'a> Simulation<'a> {
                 config: self.config,
                 nodes: &self.nodes,
                 maintainer: self.maintainer.as_ref(),
+                persisted: [Mode::Default, Mode::Redo].map(|m| self.coordinator.persisted(m)),
             };
             let violations = &self.violations;
             let recorded = |kind| violations.contains_key(&kind);

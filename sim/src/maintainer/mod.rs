@@ -184,6 +184,7 @@ pub struct SimMaintainer {
     ordering: Ordering,
     gate: GateKind,
     planted_bug: PlantedBug,
+    zoo: crate::zoo::ZooBug,
     full_checks: bool,
     persisted: [u64; 2],
     /// Nodes whose bootstrap is unanswered, with when it was last sent: resent every
@@ -229,7 +230,7 @@ impl SimMaintainer {
                 responses: BTreeMap::new(),
             },
             members,
-            spans: spans::SpanBook::default(),
+            spans: spans::SpanBook::new(persisted, config.zoo.clamps_start_to_committed()),
             side,
             sets: ExpectedSets::new(config.planted_bug),
             reported: [Some(persisted[0]), config.redo.then_some(persisted[1])],
@@ -242,6 +243,7 @@ impl SimMaintainer {
             ordering: config.ordering,
             gate: config.gate,
             planted_bug: config.planted_bug,
+            zoo: config.zoo,
             full_checks: config.checks == crate::config::CheckDepth::Full,
             persisted,
             sends_updates: config.protocol.sends_updates(config.gate),
@@ -1051,8 +1053,12 @@ impl SimMaintainer {
     /// The scheduler's floor for `mode`: the stored checkpoint of every in-flight add, move and
     /// split span, and of every absent or scheduling span.
     pub fn floor(&self, mode: Mode) -> Option<u64> {
-        let operators = self.operators.floor(mode, &self.spans);
-        let spans = self.spans.lowest_non_replicating(mode);
+        let operators = self.operators.floor(mode, &self.spans, self.zoo);
+        let spans = if self.zoo.scheduling_spans_hold_floor() {
+            self.spans.lowest_non_replicating(mode)
+        } else {
+            self.spans.lowest_absent(mode)
+        };
         operators.into_iter().chain(spans).min()
     }
 
@@ -1108,7 +1114,23 @@ impl SimMaintainer {
             gate: self.gate,
             planted_bug: self.planted_bug,
         };
-        self.side.checkpoint_step(&inputs, &mut self.reported)
+        let mut report = self.side.checkpoint_step(&inputs, &mut self.reported);
+        for checkpoint in &mut report.checkpoint {
+            *checkpoint = self.planted_bug.reported_checkpoint(
+                report.held_by_gate,
+                self.zoo.reported_checkpoint(*checkpoint),
+            );
+        }
+        // `maintainer/maintainer.go` `calCheckpointTs` (since #4548): every computed checkpoint
+        // advances the committed value the Creates are clamped to.
+        for mode in &self.modes {
+            if let Some(computed) = report.checkpoint[*mode as usize] {
+                let committed = self.spans.committed(*mode);
+                self.spans
+                    .set_committed(*mode, self.zoo.advance_committed(committed, computed));
+            }
+        }
+        report
     }
 }
 

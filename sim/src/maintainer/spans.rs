@@ -51,9 +51,46 @@ pub struct SpanBook {
     position: HashMap<DispatcherId, usize>,
     non_replicating: [BTreeSet<(u64, DispatcherId)>; 2],
     bound: BTreeMap<(NodeId, Mode), usize>,
+    /// Per mode, the maintainer's committed checkpoint every Create is clamped to (TiCDC
+    /// #4548: `maintainer/span/span_controller.go` `maintainerCommittedCheckpointTs`, bound to
+    /// every span), and whether the clamp applies (not under the zoo bug #3846).
+    committed: [u64; 2],
+    clamps: bool,
 }
 
 impl SpanBook {
+    /// A book whose Creates start no lower than `committed` (per mode) when `clamps`.
+    pub fn new(committed: [u64; 2], clamps: bool) -> SpanBook {
+        SpanBook {
+            committed,
+            clamps,
+            ..SpanBook::default()
+        }
+    }
+
+    /// The start ts of a Create for span `id`: its stored checkpoint, raised to the committed
+    /// checkpoint of its mode (`maintainer/replica/replication_span.go`
+    /// `NewAddDispatcherMessage` since #4548; the stored one alone before).
+    pub fn start_ts(&self, id: &DispatcherId) -> u64 {
+        self.spans.get(id).map_or(0, |v| {
+            if self.clamps {
+                v.checkpoint.max(self.committed[v.mode as usize])
+            } else {
+                v.checkpoint
+            }
+        })
+    }
+
+    /// The committed checkpoint of `mode`.
+    pub fn committed(&self, mode: Mode) -> u64 {
+        self.committed[mode as usize]
+    }
+
+    /// Sets the committed checkpoint of `mode` (the maintainer advances it each round).
+    pub fn set_committed(&mut self, mode: Mode, committed: u64) {
+        self.committed[mode as usize] = committed;
+    }
+
     /// The view of span `id`.
     pub fn get(&self, id: &DispatcherId) -> Option<&SpanView> {
         self.spans.get(id)
@@ -72,6 +109,17 @@ impl SpanBook {
     /// The absent spans, in ID order.
     pub fn absent(&self) -> &BTreeSet<DispatcherId> {
         &self.absent
+    }
+
+    /// The lowest stored checkpoint of an absent span of `mode` (TiCDC before #3044:
+    /// `GetMinCheckpointTsForAbsentSpans`, scheduling spans left out).
+    pub fn lowest_absent(&self, mode: Mode) -> Option<u64> {
+        self.absent
+            .iter()
+            .filter_map(|id| self.spans.get(id))
+            .filter(|v| v.mode == mode)
+            .map(|v| v.checkpoint)
+            .min()
     }
 
     /// The spans bound to `node`.
@@ -245,5 +293,18 @@ mod tests {
         book.set(a, None);
         assert!(book.absent().is_empty());
         assert_eq!(book.lowest_non_replicating(Mode::Default), None);
+    }
+
+    #[test]
+    fn a_create_starts_at_the_stored_checkpoint_raised_to_the_committed_one() {
+        let id = DispatcherId::new(0, 1);
+        let mut clamped = SpanBook::new([100, 0], true);
+        clamped.add_table(id, Mode::Default, 80);
+        assert_eq!(clamped.start_ts(&id), 100);
+        clamped.set_committed(Mode::Default, 70);
+        assert_eq!(clamped.start_ts(&id), 80);
+        let mut stale = SpanBook::new([100, 0], false);
+        stale.add_table(id, Mode::Default, 80);
+        assert_eq!(stale.start_ts(&id), 80, "#3846's pre-fix rule");
     }
 }

@@ -29,6 +29,7 @@ use crate::config::{GateKind, SimConfig};
 use crate::maintainer::CheckpointReport;
 use crate::node::{Heartbeat, HeartbeatBody, MaintainerRef};
 use crate::planted::{self, PlantedBug};
+use crate::zoo::ZooBug;
 use dispatcher_checksum::protocol::{
     ActualSet, ChangefeedId, ChecksumAck, ChecksumState, ChecksumUpdate, DispatcherSetVerifier,
     ExpectedChecksum, ExpectedSetTracker, IncrementalActualSet, Mode, NodeId, TrackerConfig,
@@ -193,6 +194,7 @@ impl NodeProtocol for RefNode {
 pub struct RefGate {
     states: BTreeMap<(NodeId, Mode), (ChecksumState, u64)>,
     watermarks: BTreeMap<(NodeId, Mode), Watermark>,
+    zoo: ZooBug,
 }
 
 /// Why the reference gate holds.
@@ -238,17 +240,21 @@ impl RefGate {
         }
     }
 
-    /// The `Watermark.seq` rule: a higher seq replaces, an equal seq only with a higher
-    /// checkpoint.
+    /// The `Watermark.seq` rule (`maintainer/maintainer.go` `onHeartbeatRequest`, since
+    /// #2945): a higher seq replaces, an equal seq only with a higher checkpoint; the zoo's
+    /// #2943 takes the pre-fix rule ([`ZooBug::accepts_watermark`]).
     pub fn observe_watermark(&mut self, node: NodeId, mode: Mode, watermark: Watermark) {
         match self.watermarks.get_mut(&(node, mode)) {
             None => {
                 self.watermarks.insert((node, mode), watermark);
             }
             Some(kept)
-                if watermark.seq > kept.seq
-                    || (watermark.seq == kept.seq
-                        && watermark.checkpoint_ts > kept.checkpoint_ts) =>
+                if self.zoo.accepts_watermark(
+                    kept.seq,
+                    kept.checkpoint_ts,
+                    watermark.seq,
+                    watermark.checkpoint_ts,
+                ) =>
             {
                 *kept = watermark;
             }
@@ -317,7 +323,10 @@ impl RefMaintainer {
                     ExpectedSetTracker::new(changefeed.clone(), Mode::Redo, tracker_config)
                 }),
             ]),
-            gate: RefGate::new(),
+            gate: RefGate {
+                zoo: config.zoo,
+                ..RefGate::new()
+            },
         }
     }
 

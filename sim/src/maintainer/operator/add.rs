@@ -99,7 +99,7 @@ impl Operator for AddOperator {
             node: self.dest,
             id,
             mode: self.common.mode,
-            start_ts: spans.get(&id).map_or(0, |v| v.checkpoint),
+            start_ts: spans.start_ts(&id),
         }
     }
 

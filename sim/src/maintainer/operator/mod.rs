@@ -37,6 +37,7 @@ use crate::config::Ordering;
 use crate::protocol::MaintainerProtocol;
 use crate::trace::Tracer;
 use crate::world::World;
+use crate::zoo::ZooBug;
 use dispatcher_checksum::protocol::{Mode, NodeId};
 use dispatcher_checksum::{ComponentState, DispatcherId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -423,11 +424,16 @@ impl Operators {
         commands
     }
 
-    /// The lowest stored checkpoint of a span of `mode` an operator holds the floor for.
-    pub fn floor(&self, mode: Mode, spans: &SpanBook) -> Option<u64> {
+    /// The lowest stored checkpoint of a span of `mode` an operator holds the floor for (under
+    /// `zoo` #3045, a move or split only once its origin stopped).
+    pub fn floor(&self, mode: Mode, spans: &SpanBook, zoo: ZooBug) -> Option<u64> {
         self.operators
             .values()
-            .filter(|op| op.holds_floor() && op.common().mode == mode)
+            .filter(|op| {
+                op.holds_floor()
+                    && op.common().mode == mode
+                    && zoo.operator_holds_floor(op.kind(), op.shape().0 == Phase::RemoveOrigin)
+            })
             .filter_map(|op| spans.get(&op.common().span).map(|v| v.checkpoint))
             .min()
     }
@@ -630,7 +636,8 @@ pub(crate) mod testing {
         }
 
         pub fn floor(&self) -> Option<u64> {
-            self.operators.floor(Mode::Default, &self.spans)
+            self.operators
+                .floor(Mode::Default, &self.spans, ZooBug::None)
         }
 
         /// Whether the expected sets (the oracle, fed what the tracker is fed) put `id` on `node`.

@@ -140,7 +140,7 @@ impl Operator for MoveOperator {
                 node: self.dest,
                 id,
                 mode,
-                start_ts: spans.get(&id).map_or(0, |v| v.checkpoint),
+                start_ts: spans.start_ts(&id),
             },
             _ => Command::Remove {
                 node: self.origin,

@@ -1,0 +1,170 @@
+//! `start-below-persisted`: a dispatcher is never created at a start ts below the checkpoint the
+//! coordinator had persisted for its mode at that moment. Below it, the span replays data a
+//! restart would not replay, and a restart before it catches up resumes above what it wrote:
+//! TiCDC issue #3846, fixed by PR #4548 (`maintainer/replica/replication_span.go`
+//! `NewAddDispatcherMessage` clamps the start ts to the maintainer's committed checkpoint).
+//!
+//! The persisted checkpoint changes only at a checkpoint step; the check keeps the value each
+//! step replaced, so a dispatcher seen later is judged against the value of the moment it was
+//! created. A creation in the same millisecond as a step is judged against the lower value,
+//! so a violation is never claimed that the order of two events could undo. Only dispatchers of
+//! spans the current maintainer schedules are judged (with no maintainer, judging waits): a
+//! Create that arrives after its table was dropped (its operator, and the operator's floor,
+//! gone) starts a dispatcher nothing resumes after a restart.
+
+use super::{Check, CheckpointOf, ClusterView, Findings, ViolationKind};
+use crate::maintainer::short;
+use dispatcher_checksum::protocol::NodeId;
+use dispatcher_checksum::DispatcherId;
+use std::collections::BTreeSet;
+
+/// No dispatcher starts below the persisted checkpoint of its mode at its creation.
+#[derive(Clone, Debug, Default)]
+pub struct StartBelowPersisted {
+    /// Per mode: every change of the persisted checkpoint, as (when, the value before).
+    changes: [Vec<(u64, u64)>; 2],
+    /// The dispatchers already judged: (node, span, created at).
+    judged: BTreeSet<(NodeId, DispatcherId, u64)>,
+}
+
+impl StartBelowPersisted {
+    /// The persisted checkpoint of mode `index` at `at`: the value before the first change at
+    /// or after `at`, or the current one.
+    fn persisted_at(&self, index: usize, at: u64, now: u64) -> u64 {
+        self.changes[index]
+            .iter()
+            .find(|(changed, _)| *changed >= at)
+            .map_or(now, |(_, before)| *before)
+    }
+
+    fn judge(&mut self, view: &ClusterView<'_>, node: NodeId, found: &mut Findings<'_>) {
+        let (Some(sim_node), Some(maintainer)) = (view.nodes.get(&node), view.maintainer) else {
+            return;
+        };
+        for (id, dispatcher) in &sim_node.dispatchers {
+            if !self.judged.insert((node, *id, dispatcher.created_at)) {
+                continue;
+            }
+            if maintainer.spans.get(id).is_none() {
+                // A late Create of a span that is gone (its table dropped, or split or merged
+                // away) after its operator, and the operator's floor, ended: nothing of it is
+                // resumed after a restart.
+                continue;
+            }
+            let (mode, start) = (dispatcher.mode, dispatcher.start_ts);
+            let index = mode as usize;
+            let persisted = self.persisted_at(index, dispatcher.created_at, view.persisted[index]);
+            if start < persisted {
+                found.report(ViolationKind::StartBelowPersisted, || {
+                    format!(
+                        "{node} created {mode} span {} at {start}, below the persisted checkpoint {persisted} (at {:.3}s): a restart before it passes {persisted} resumes above what it wrote",
+                        short(*id),
+                        dispatcher.created_at as f64 / 1000.0
+                    )
+                });
+            }
+        }
+    }
+}
+
+impl Check for StartBelowPersisted {
+    fn kind(&self) -> ViolationKind {
+        ViolationKind::StartBelowPersisted
+    }
+
+    fn after_checkpoint(
+        &mut self,
+        view: &ClusterView<'_>,
+        checkpoint: &CheckpointOf,
+        _found: &mut Findings<'_>,
+    ) {
+        if checkpoint.persisted != checkpoint.persisted_before {
+            self.changes[checkpoint.mode as usize].push((view.now, checkpoint.persisted_before));
+        }
+    }
+
+    fn after_step(&mut self, view: &ClusterView<'_>, _gate_open: bool, found: &mut Findings<'_>) {
+        for node in view.nodes.keys() {
+            self.judge(view, *node, found);
+        }
+    }
+
+    fn after_heartbeat(&mut self, view: &ClusterView<'_>, node: NodeId, found: &mut Findings<'_>) {
+        self.judge(view, node, found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{maintainer_of, node_running, step, view_of};
+    use super::*;
+    use crate::config::Protocol;
+    use crate::node::SimNode;
+    use dispatcher_checksum::protocol::Mode;
+    use std::collections::BTreeMap;
+
+    /// What `check` finds of `node`'s dispatchers with the persisted checkpoint at
+    /// `persisted`, under a maintainer that schedules them when `scheduled`.
+    fn judge_at(
+        check: &mut StartBelowPersisted,
+        node: &SimNode,
+        persisted: u64,
+        scheduled: bool,
+    ) -> Option<String> {
+        let nodes: BTreeMap<NodeId, _> = [(node.id, node.clone())].into_iter().collect();
+        let mut maintainer = maintainer_of(&[NodeId(0), node.id], Protocol::Ours);
+        if scheduled {
+            for (id, dispatcher) in &node.dispatchers {
+                maintainer
+                    .spans
+                    .add_table(*id, dispatcher.mode, dispatcher.start_ts);
+            }
+        }
+        let recorded = |_| false;
+        let mut found = Findings::new(&recorded);
+        let mut view = view_of(1_000, &nodes, Some(&maintainer));
+        view.persisted = [persisted; 2];
+        check.after_heartbeat(&view, node.id, &mut found);
+        found.into_found().into_iter().next().map(|(_, d)| d)
+    }
+
+    #[test]
+    fn a_start_below_the_persisted_value_of_its_moment_is_a_violation() {
+        // Dispatchers created at time 0 and start 0.
+        let node = node_running(2);
+        let mut check = StartBelowPersisted::default();
+        assert_eq!(
+            judge_at(&mut check, &node, 0, true),
+            None,
+            "at the persisted value"
+        );
+        let mut check = StartBelowPersisted::default();
+        let below = judge_at(&mut check, &node, 10, true);
+        assert!(below.unwrap().contains("below the persisted checkpoint 10"));
+        let mut check = StartBelowPersisted::default();
+        let gone = judge_at(&mut check, &node, 10, false);
+        assert_eq!(gone, None, "a span nobody schedules any more");
+    }
+
+    #[test]
+    fn a_later_rise_of_the_persisted_value_does_not_count_and_each_dispatcher_is_judged_once() {
+        let node = node_running(1);
+        let mut check = StartBelowPersisted::default();
+        // The persisted value rose from 0 to 50 at 500 ms, after the creation at 0 ms.
+        let nodes = BTreeMap::new();
+        let recorded = |_| false;
+        let mut found = Findings::new(&recorded);
+        check.after_checkpoint(
+            &view_of(500, &nodes, None),
+            &step(0, 50, 50, None),
+            &mut found,
+        );
+        assert_eq!(judge_at(&mut check, &node, 50, true), None);
+        assert_eq!(
+            check.persisted_at(Mode::Default as usize, 500, 50),
+            0,
+            "a tie takes the lower value"
+        );
+        assert_eq!(check.persisted_at(Mode::Default as usize, 501, 50), 50);
+    }
+}
