@@ -7,6 +7,7 @@
 use crate::simulate::{GateArg, OrderingArg, ProtocolArg};
 use dispatcher_checksum_sim::experiments::fault_mixes;
 use dispatcher_checksum_sim::model_check::{check, BoundedModel, CheckReport};
+use dispatcher_checksum_sim::zoo::ZooBug;
 use dispatcher_checksum_sim::{
     GateKind, Ordering, PlantedBug, Protocol, SimConfig, WorkloadConfig,
 };
@@ -62,6 +63,10 @@ pub struct Args {
     /// was MATCH up to the violation).
     #[arg(long)]
     traces: bool,
+    /// Run a TiCDC bug's pre-fix rule (the bug zoo, docs/zoo.md), e.g.
+    /// 2943-watermark-needs-higher-checkpoint.
+    #[arg(long, value_parser = str::parse::<ZooBug>)]
+    zoo: Option<ZooBug>,
     /// Plant a deliberate bug (the checker must then find a counterexample).
     #[arg(long, value_parser = str::parse::<PlantedBug>)]
     plant_bug: Option<PlantedBug>,
@@ -116,6 +121,7 @@ impl Args {
             },
             fault_phase_ms: self.fault_seconds * 1000,
             planted_bug: self.plant_bug.unwrap_or_default(),
+            zoo: self.zoo.unwrap_or_default(),
             ..SimConfig::default()
         };
         BoundedModel::new(
@@ -172,6 +178,9 @@ fn describe_model(model: &BoundedModel, faults: &str) -> String {
         match config.planted_bug {
             PlantedBug::None => String::new(),
             bug => format!("; PLANTED BUG {bug}"),
+        } + &match config.zoo {
+            ZooBug::None => String::new(),
+            bug => format!("; ZOO {}", bug.name()),
         }
     )
 }
@@ -203,7 +212,11 @@ fn replay_flags(args: &Args) -> String {
         f.coordinator_failovers,
         args.plant_bug
             .map(|bug| format!(" --plant-bug {bug}"))
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            + &args
+                .zoo
+                .map(|bug| format!(" --zoo {}", bug.name()))
+                .unwrap_or_default(),
     )
 }
 
