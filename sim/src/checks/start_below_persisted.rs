@@ -51,6 +51,12 @@ impl StartBelowPersisted {
                 // resumed after a restart.
                 continue;
             }
+            if maintainer.operator_creates_elsewhere(id, node) {
+                // A resent Create that crossed its operator's end and the next operator (a split
+                // or a move elsewhere) arrives late: a stray dispatcher the scheduler removes,
+                // replaying data it already has, not a start the scheduler chose.
+                continue;
+            }
             let (mode, start) = (dispatcher.mode, dispatcher.start_ts);
             let index = mode as usize;
             let persisted = self.persisted_at(index, dispatcher.created_at, view.persisted[index]);

@@ -1097,6 +1097,16 @@ impl SimMaintainer {
         }
     }
 
+    /// Whether an operator runs on span `id` that creates no dispatcher of it on `node` (a
+    /// split, a remove, a move or add elsewhere): a Create of `id` arriving at `node` then is a
+    /// stale command (a resend that crossed the operator's end), whose stray dispatcher the
+    /// scheduler removes.
+    pub fn operator_creates_elsewhere(&self, id: &DispatcherId, node: NodeId) -> bool {
+        self.operators
+            .on_span(id)
+            .is_some_and(|op| op.shape().2 != Some(node))
+    }
+
     /// Whether the gate requires `node`'s verdict of `mode`.
     pub fn requires(&self, node: NodeId, mode: Mode) -> bool {
         self.side.requires(node, mode, &self.gate_inputs(&[]))
