@@ -141,6 +141,8 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
     );
     let describe = describe_model(&model, &args.faults);
     let replay_flags = replay_flags(&args);
+    // Said up front: a larger bound searches for minutes before the report.
+    eprintln!("dcsum check: searching {describe}");
     let report = check(
         model.clone(),
         threads,

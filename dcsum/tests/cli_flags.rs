@@ -198,6 +198,22 @@ fn subcommands() -> Vec<Subcommand> {
             long_when_valid: true,
         },
         Subcommand {
+            prefix: strings(&["check", "--seeds", "1", "--budget", "0", "--threads", "1"]),
+            flags: &[
+                "--seed",
+                "--seeds",
+                "--budget",
+                "--nodes",
+                "--dispatchers",
+                "--fault-seconds",
+                "--operators-per-second",
+                "--threads",
+                "--timeout-seconds",
+            ],
+            budget: Duration::from_secs(5),
+            long_when_valid: true,
+        },
+        Subcommand {
             prefix: strings(&["kernels", "--json"]),
             flags: &["--sizes"],
             budget: Duration::from_secs(30),

@@ -333,6 +333,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn decisions_print_and_parse_back_and_bad_ones_say_why() {
+        let fates = vec![
+            Fate::Deliver,
+            Fate::Lose,
+            Fate::Deliver,
+            Fate::Delay,
+            Fate::Duplicate,
+        ];
+        let text = Script::describe(&fates);
+        assert_eq!(text, "1:lose,3:delay,4:dup");
+        assert_eq!(Script::parse(&text), Ok(fates));
+        assert_eq!(Script::describe(&[Fate::Deliver]), "none");
+        assert_eq!(Script::parse("none"), Ok(Vec::new()));
+        for bad in ["", "7", "7:drop", "x:lose", "1000000:lose", "-1:lose"] {
+            let error = Script::parse(bad).unwrap_err();
+            assert!(error.starts_with("bad "), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
     fn a_perfect_network_delivers_once_within_the_base_delay() {
         let mut rng = SimRng::new(3, 0);
         let mut network = Network::new(NetworkConfig::PERFECT);
