@@ -8,9 +8,7 @@ use crate::simulate::{GateArg, OrderingArg, ProtocolArg};
 use dispatcher_checksum_sim::experiments::fault_mixes;
 use dispatcher_checksum_sim::model_check::{check, BoundedModel, CheckReport};
 use dispatcher_checksum_sim::zoo::ZooBug;
-use dispatcher_checksum_sim::{
-    GateKind, Ordering, PlantedBug, Protocol, SimConfig, WorkloadConfig,
-};
+use dispatcher_checksum_sim::{PlantedBug, SimConfig, WorkloadConfig};
 use std::error::Error;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -100,20 +98,9 @@ impl Args {
         let config = SimConfig {
             nodes: self.nodes as usize,
             dispatchers: self.dispatchers as usize,
-            protocol: match self.protocol {
-                ProtocolArg::Ours => Protocol::Ours,
-                ProtocolArg::Reference => Protocol::Reference,
-            },
-            ordering: match self.ordering {
-                OrderingArg::Eager => Ordering::Eager,
-                OrderingArg::Reference => Ordering::Reference,
-            },
-            gate: match self.gate {
-                GateArg::Plain => GateKind::Plain,
-                GateArg::Explained => GateKind::Explained,
-                GateArg::None => GateKind::None,
-                GateArg::Contract => GateKind::Contract,
-            },
+            protocol: self.protocol.into(),
+            ordering: self.ordering.into(),
+            gate: self.gate.into(),
             faults: mix.faults,
             workload: WorkloadConfig {
                 operators_per_second: self.operators_per_second,

@@ -48,6 +48,35 @@ pub enum GateArg {
     Contract,
 }
 
+impl From<ProtocolArg> for Protocol {
+    fn from(arg: ProtocolArg) -> Protocol {
+        match arg {
+            ProtocolArg::Ours => Protocol::Ours,
+            ProtocolArg::Reference => Protocol::Reference,
+        }
+    }
+}
+
+impl From<OrderingArg> for Ordering {
+    fn from(arg: OrderingArg) -> Ordering {
+        match arg {
+            OrderingArg::Eager => Ordering::Eager,
+            OrderingArg::Reference => Ordering::Reference,
+        }
+    }
+}
+
+impl From<GateArg> for GateKind {
+    fn from(arg: GateArg) -> GateKind {
+        match arg {
+            GateArg::Plain => GateKind::Plain,
+            GateArg::Explained => GateKind::Explained,
+            GateArg::None => GateKind::None,
+            GateArg::Contract => GateKind::Contract,
+        }
+    }
+}
+
 /// Seeds one invocation may run: every run's outcome is kept for the summary's percentiles (a few
 /// KB each), so a larger sweep is split into invocations with `--seed`.
 const MAX_SEEDS: u64 = 1_000_000;
@@ -323,20 +352,9 @@ impl Args {
             nodes: self.nodes as usize,
             dispatchers: self.dispatchers as usize,
             redo: self.redo,
-            protocol: match self.protocol {
-                ProtocolArg::Ours => Protocol::Ours,
-                ProtocolArg::Reference => Protocol::Reference,
-            },
-            ordering: match self.ordering {
-                OrderingArg::Eager => Ordering::Eager,
-                OrderingArg::Reference => Ordering::Reference,
-            },
-            gate: match self.gate {
-                GateArg::Plain => GateKind::Plain,
-                GateArg::Explained => GateKind::Explained,
-                GateArg::None => GateKind::None,
-                GateArg::Contract => GateKind::Contract,
-            },
+            protocol: self.protocol.into(),
+            ordering: self.ordering.into(),
+            gate: self.gate.into(),
             timing: if self.realistic_timing {
                 Timing::realistic()
             } else {

@@ -155,34 +155,10 @@ impl Model for BoundedModel {
     fn properties(&self) -> Vec<Property<Self>> {
         ViolationKind::ALL
             .iter()
-            .map(|kind| Property::always(property_name(*kind), never(*kind)))
+            // Named as the simulator names the check: `checkpoint-ahead`...
+            .map(|kind| Property::always(kind.name(), never(*kind)))
             .collect()
     }
-}
-
-/// The property of `kind`: `never checkpoint-ahead`...
-pub fn property_name(kind: ViolationKind) -> &'static str {
-    macro_rules! names {
-        ($($kind:ident),*) => {
-            match kind {
-                $(ViolationKind::$kind => concat!("never ", stringify!($kind)),)*
-            }
-        };
-    }
-    names!(
-        CheckpointAhead,
-        CheckpointRegressed,
-        CheckpointSentinel,
-        StartBelowPersisted,
-        TwoWorking,
-        LivenessNoMatch,
-        LivenessStalled,
-        LivenessNeverQuiet,
-        GateOpenedOnUnequalSets,
-        Equivalence,
-        TrackerOracle,
-        MatchTruthful
-    )
 }
 
 /// The condition "no violation of `kind`" as the function pointer `stateright` takes.
@@ -268,9 +244,7 @@ pub fn check(model: BoundedModel, threads: usize, timeout: Option<Duration>) -> 
         .discoveries()
         .into_iter()
         .filter_map(|(name, path)| {
-            let kind = ViolationKind::ALL
-                .into_iter()
-                .find(|k| property_name(*k) == name)?;
+            let kind = ViolationKind::ALL.into_iter().find(|k| k.name() == name)?;
             let last = path.last_state();
             Some(Counterexample {
                 kind,
