@@ -12,28 +12,43 @@
 //! Create that arrives after its table was dropped (its operator, and the operator's floor,
 //! gone) starts a dispatcher nothing resumes after a restart.
 
-use super::{Check, CheckpointOf, ClusterView, Findings, ViolationKind};
+use super::{node_stamp, Check, CheckpointOf, ClusterView, Findings, NodeStamp, ViolationKind};
 use crate::maintainer::short;
 use dispatcher_checksum::protocol::NodeId;
 use dispatcher_checksum::DispatcherId;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// No dispatcher starts below the persisted checkpoint of its mode at its creation.
+///
+/// Each dispatcher is judged once, when first seen. A node is read again only when its stamp
+/// moved since its last judgment, and then only its dispatchers created since that judgment's
+/// moment: reading every dispatcher at every heartbeat dominated large simulations.
 #[derive(Clone, Debug, Default)]
 pub struct StartBelowPersisted {
     /// Per mode: every change of the persisted checkpoint, as (when, the value before).
     changes: [Vec<(u64, u64)>; 2],
-    /// The dispatchers already judged: (node, span, created at).
-    judged: BTreeSet<(NodeId, DispatcherId, u64)>,
+    /// Per node: its last judgment.
+    judged: BTreeMap<NodeId, Judgment>,
+}
+
+/// What a node's last judgment covered: every dispatcher created before `at`, and those created
+/// at `at` named in `at_moment` (one created in the same millisecond may come after it).
+#[derive(Clone, Debug, Default)]
+struct Judgment {
+    stamp: NodeStamp,
+    at: u64,
+    at_moment: Vec<DispatcherId>,
 }
 
 impl StartBelowPersisted {
     /// The persisted checkpoint of mode `index` at `at`: the value before the first change at
     /// or after `at`, or the current one.
     fn persisted_at(&self, index: usize, at: u64, now: u64) -> u64 {
-        self.changes[index]
-            .iter()
-            .find(|(changed, _)| *changed >= at)
+        // The changes are pushed in time order.
+        let changes = &self.changes[index];
+        let first_at_or_after = changes.partition_point(|(changed, _)| *changed < at);
+        changes
+            .get(first_at_or_after)
             .map_or(now, |(_, before)| *before)
     }
 
@@ -41,8 +56,25 @@ impl StartBelowPersisted {
         let (Some(sim_node), Some(maintainer)) = (view.nodes.get(&node), view.maintainer) else {
             return;
         };
+        let stamp = node_stamp(sim_node);
+        if self
+            .judged
+            .get(&node)
+            .is_some_and(|last| last.stamp == stamp)
+        {
+            return;
+        }
+        let last = self.judged.remove(&node);
+        let mut at_moment = Vec::new();
         for (id, dispatcher) in &sim_node.dispatchers {
-            if !self.judged.insert((node, *id, dispatcher.created_at)) {
+            let created = dispatcher.created_at;
+            if created == view.now {
+                at_moment.push(*id);
+            }
+            let judged_before = last.as_ref().is_some_and(|last| {
+                created < last.at || (created == last.at && last.at_moment.contains(id))
+            });
+            if judged_before {
                 continue;
             }
             if maintainer.spans.get(id).is_none() {
@@ -70,6 +102,14 @@ impl StartBelowPersisted {
                 });
             }
         }
+        self.judged.insert(
+            node,
+            Judgment {
+                stamp,
+                at: view.now,
+                at_moment,
+            },
+        );
     }
 }
 
@@ -172,5 +212,25 @@ mod tests {
             "a tie takes the lower value"
         );
         assert_eq!(check.persisted_at(Mode::Default as usize, 501, 50), 50);
+    }
+
+    #[test]
+    fn a_node_is_read_again_only_for_what_it_created_since_its_last_judgment() {
+        let mut node = node_running(1);
+        let mut check = StartBelowPersisted::default();
+        assert_eq!(judge_at(&mut check, &node, 0, true), None);
+        // A dispatcher created in the judgment's millisecond, after it, at start 5.
+        node.now = 1_000;
+        let timing = crate::config::SimConfig::default().timing;
+        let mut rng = crate::rng::SimRng::new(1, 0);
+        let late = DispatcherId::new(7 << 48, 7);
+        node.create(late, Mode::Default, 5, &timing, &mut rng);
+        let found = judge_at(&mut check, &node, 10, true).expect("the new dispatcher");
+        assert!(
+            found.contains(&format!("span {} at 5,", short(late))),
+            "{found}"
+        );
+        // Nothing changed on the node: nothing is judged again, whatever the persisted value.
+        assert_eq!(judge_at(&mut check, &node, 20, true), None);
     }
 }
