@@ -280,7 +280,7 @@ pub fn checks_for(depth: CheckDepth) -> Vec<Box<dyn Check>> {
             start_below_persisted::StartBelowPersisted::default(),
         ));
         checks.push(Box::new(two_working::TwoWorking::default()));
-        checks.push(Box::new(equivalence::Equivalence));
+        checks.push(Box::new(equivalence::Equivalence::default()));
         checks.push(Box::new(tracker_oracle::TrackerOracle));
         checks.push(Box::new(gate_consistency::GateConsistency));
         checks.push(Box::new(match_truthful::MatchTruthful));
