@@ -141,7 +141,10 @@ impl Simulation<'_> {
     /// between 2 and that many (`split.Splitter.Split` may return fewer: #4077; more panicked
     /// before #4078 and is not drawn); per new span, whether the basic scheduler races the
     /// split's callback for it (even odds: the maintainer's schedulers run concurrently). Drawn
-    /// the same under either rule, so the two runs of a seed share their workload.
+    /// the same under either rule, so the two runs of a seed share their workload. Under the
+    /// model checker, where the race matters (fewer spans than planned, and a rule whose
+    /// callback then runs), each span's race is its decision instead ([`crate::network::Network::interleaving`]:
+    /// `delay`, the callback's push delayed past the basic scheduler's check, is the race).
     fn draw_split_plan(&mut self, members: &[NodeId]) -> (Vec<DispatcherId>, Option<SplitPlan>) {
         let rng = &mut self.workload_rng;
         let planned = rng.inclusive(2, 3);
@@ -150,9 +153,16 @@ impl Simulation<'_> {
             .collect();
         let actual = rng.inclusive(2, planned);
         let new_spans: Vec<DispatcherId> = (0..actual).map(|_| rng.dispatcher_id()).collect();
-        let races = (0..actual)
+        let mut races: Vec<Option<u64>> = (0..actual)
             .map(|_| rng.chance(0.5).then(|| rng.next_u64()))
             .collect();
+        if actual < planned && self.config.zoo.split_post_finish_places(false) {
+            for race in &mut races {
+                if let Some(out_of_order) = self.network.interleaving() {
+                    *race = out_of_order.then(|| race.unwrap_or(0));
+                }
+            }
+        }
         (new_spans, Some(SplitPlan { targets, races }))
     }
 
