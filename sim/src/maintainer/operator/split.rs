@@ -129,8 +129,10 @@ impl SplitOperator {
     }
 }
 
-/// The node the basic scheduler places an absent span of `mode` on: one with the fewest spans
-/// bound to it (as [`crate::maintainer::SimMaintainer::least_loaded`]), `draw` breaking ties.
+/// The node the basic scheduler places an absent span of `mode` on (TiCDC
+/// `pkg/scheduler/basic.go` `BasicSchedule`: the top of a min-heap of task counts per node): one
+/// with the fewest spans bound to it, as the simulator's basic scheduler counts them
+/// ([`crate::maintainer::SimMaintainer::least_loaded`]), `draw` breaking ties.
 fn least_loaded(ctx: &Context<'_>, mode: Mode, draw: u64) -> Option<NodeId> {
     let load = |node: &NodeId| ctx.spans.bound_spans(*node, mode);
     let low = ctx.members.iter().map(load).min()?;
