@@ -65,6 +65,10 @@ pub struct Args {
     /// 2943-watermark-needs-higher-checkpoint.
     #[arg(long, value_parser = str::parse::<ZooBug>)]
     zoo: Option<ZooBug>,
+    /// Make every split a balance split with a plan (the path of zoo bug #4077, which implies
+    /// it): runs its fixed rule on the same workload.
+    #[arg(long)]
+    split_plans: bool,
     /// Plant a deliberate bug (the checker must then find a counterexample).
     #[arg(long, value_parser = str::parse::<PlantedBug>)]
     plant_bug: Option<PlantedBug>,
@@ -105,6 +109,7 @@ impl Args {
             workload: WorkloadConfig {
                 operators_per_second: self.operators_per_second,
                 rebalance_per_minute: 0.0,
+                split_plans: self.split_plans,
             },
             fault_phase_ms: self.fault_seconds * 1000,
             planted_bug: self.plant_bug.unwrap_or_default(),
@@ -205,7 +210,8 @@ fn replay_flags(args: &Args) -> String {
             + &args
                 .zoo
                 .map(|bug| format!(" --zoo {}", bug.name()))
-                .unwrap_or_default(),
+                .unwrap_or_default()
+            + if args.split_plans { " --split-plans" } else { "" },
     )
 }
 

@@ -190,3 +190,52 @@ fn the_verdict_draws_its_grid() {
     assert!(svg.contains(">no violation</text>"));
     assert!(text.contains(&format!("]({})", path.display())), "{text}");
 }
+
+/// `--zoo 4077-...` brings its balance splits with it; `--split-plans` alone runs the fixed rule
+/// on the same workload; the trace shows the race and the two Working dispatchers.
+#[test]
+fn the_4077_zoo_bug_runs_on_balance_splits_and_its_fixed_rule_is_clean() {
+    let network_only = [
+        "--seeds",
+        "3",
+        "--failovers",
+        "0",
+        "--error-restarts",
+        "0",
+        "--moves",
+        "0",
+        "--move-dest-fails",
+        "0",
+        "--restarts",
+        "0",
+        "--leaves",
+        "0",
+        "--replacements",
+        "0",
+        "--zombie",
+        "0",
+        "--protocol",
+        "reference",
+        "--ordering",
+        "reference",
+        "--gate",
+        "none",
+    ];
+    let zoo = ["--zoo", "4077-split-postfinish-on-count-mismatch"];
+    let (code, text, _) = dcsum(&[&network_only[..], &zoo[..]].concat());
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("two-working:"), "{text}");
+    let (code, text, _) = dcsum(&[&network_only[..], &["--split-plans"][..]].concat());
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("violations: none"), "{text}");
+    let (_, trace, _) = dcsum(
+        &[
+            &network_only[2..],
+            &zoo[..],
+            &["--trace", "1", "--until", "two-working"][..],
+        ]
+        .concat(),
+    );
+    assert!(trace.contains("both pass AddOperator's check"), "{trace}");
+    assert!(trace.contains("VIOLATION two-working"), "{trace}");
+}

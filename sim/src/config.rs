@@ -239,6 +239,12 @@ pub struct WorkloadConfig {
     pub operators_per_second: f64,
     /// Of the dispatchers, the fraction a rebalance moves per minute (on top of the operators).
     pub rebalance_per_minute: f64,
+    /// Every split is a balance split (TiCDC `maintainer/scheduler/balance_splits.go`
+    /// `Execute`): planned for 2 or 3 target nodes, one per new span, while the splitter returns
+    /// between 2 and that many spans, and the basic scheduler may race the split's `postFinish`
+    /// for a new span left absent (zoo bug #4077). Off: a split makes two halves, placed as any
+    /// absent span. The zoo bug #4077 turns it on ([`SimConfig::splits_with_plans`]).
+    pub split_plans: bool,
 }
 
 impl Default for WorkloadConfig {
@@ -246,6 +252,7 @@ impl Default for WorkloadConfig {
         WorkloadConfig {
             operators_per_second: 1.0,
             rebalance_per_minute: 0.0,
+            split_plans: false,
         }
     }
 }
@@ -320,6 +327,12 @@ impl SimConfig {
     /// [`crate::checks::liveness_bound_ms`]).
     pub fn liveness_bound_ms(&self) -> u64 {
         crate::checks::liveness_bound_ms(&self.timing, &self.network)
+    }
+
+    /// Whether splits are balance splits with a plan ([`WorkloadConfig::split_plans`], or a zoo
+    /// bug reached only through them).
+    pub fn splits_with_plans(&self) -> bool {
+        self.workload.split_plans || self.zoo.needs_split_plans()
     }
 
     /// A one-line description of what is simulated.

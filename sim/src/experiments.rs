@@ -375,6 +375,7 @@ pub fn rebalance_config(
         workload: WorkloadConfig {
             operators_per_second: 0.0,
             rebalance_per_minute: percent_per_minute / 100.0,
+            split_plans: false,
         },
         fault_phase_ms: seconds * 1000,
         checks: CheckDepth::Progress,

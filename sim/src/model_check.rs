@@ -9,7 +9,9 @@
 //! the seed's hands: every message sent while the faults are on is, at the checker's choice,
 //! delivered or delayed past what is sent meanwhile (reordered), and a lossy one (a checksum
 //! update, an ack, a heartbeat with its statuses) also lost or duplicated; at most `budget` of
-//! them are not simply delivered. The [`stateright::Model`] below has one action per decision; a state is
+//! them are not simply delivered. Under zoo bug #4077 the script also decides its `AddOperator`
+//! race, an interleaving counted like a message fault
+//! ([`crate::network::Network::interleaving`]). The [`stateright::Model`] below has one action per decision; a state is
 //! the run so far, replayed from its seed by the simulator's own engine (no second copy of the
 //! protocol), and stops at the next lossy message that needs a decision. Breadth-first search
 //! makes a discovery the shortest decision sequence that shows it.

@@ -15,7 +15,9 @@
 //! Under the model checker ([`crate::model_check`]) a [`Script`] replaces the rates: the fate of
 //! each message sent while loss is on is the checker's decision, in send order (a reliable one
 //! can only be delivered or delayed), and the network asks for the next decision when the
-//! script runs out.
+//! script runs out. The same script decides one choice that is not a message, in send order with
+//! them: how two concurrent steps of the maintainer interleave ([`Network::interleaving`], zoo
+//! bug #4077's `AddOperator` race).
 
 use crate::rng::SimRng;
 
@@ -63,13 +65,18 @@ impl Default for NetworkConfig {
     }
 }
 
-/// Whether a message may be lost or duplicated.
+/// Whether a message may be lost or duplicated, or (not a message) which way two concurrent
+/// steps interleave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Delivery {
     /// May be dropped, duplicated, delayed, reordered.
     Lossy,
     /// Only delayed and reordered.
     Reliable,
+    /// Two concurrent steps of the maintainer: in order (`deliver`), or the first delayed until
+    /// the second has checked what it checks (`delay`): zoo bug #4077's `AddOperator` race,
+    /// [`Network::interleaving`].
+    Interleaving,
 }
 
 /// What becomes of one lossy message, as the model checker decides it.
@@ -127,11 +134,12 @@ impl Script {
         self.wants_decision
     }
 
-    /// The fates a message of `delivery` can have: a reliable one is never lost or duplicated.
+    /// The fates a message of `delivery` can have: a reliable one is never lost or duplicated,
+    /// an interleaving is in order or not.
     pub fn fates_of(delivery: Delivery) -> &'static [Fate] {
         match delivery {
             Delivery::Lossy => &Fate::ALL,
-            Delivery::Reliable => &[Fate::Deliver, Fate::Delay],
+            Delivery::Reliable | Delivery::Interleaving => &[Fate::Deliver, Fate::Delay],
         }
     }
 
@@ -256,22 +264,36 @@ impl Network {
         self.lossy_faults
     }
 
+    /// The script's next decision, for `delivery`, if a script decides now (while loss is on).
+    fn scripted(&mut self, delivery: Delivery) -> Option<Fate> {
+        let script = self.script.as_mut().filter(|_| self.lossy_faults)?;
+        let fate = match script.fates.get(script.taken) {
+            Some(fate) if Script::fates_of(delivery).contains(fate) => *fate,
+            Some(_) => Fate::Deliver,
+            None => {
+                if script.open && script.wants_decision.is_none() {
+                    script.wants_decision = Some(delivery);
+                }
+                Fate::Deliver
+            }
+        };
+        script.taken += 1;
+        Some(fate)
+    }
+
+    /// Under the model checker, whether two concurrent steps interleave out of order (its
+    /// decision, in send order with the messages: `delay` is out of order); `None` without a
+    /// script, when the caller draws it.
+    pub fn interleaving(&mut self) -> Option<bool> {
+        self.scripted(Delivery::Interleaving)
+            .map(|fate| fate == Fate::Delay)
+    }
+
     /// The arrival times of a message sent at `now`: none (lost), one, or two (duplicated).
     pub fn arrivals(&mut self, now: u64, delivery: Delivery, rng: &mut SimRng) -> Arrivals {
         self.stats.sent += 1;
         let faulty = delivery == Delivery::Lossy && self.lossy_faults;
-        if let (true, Some(script)) = (self.lossy_faults, self.script.as_mut()) {
-            let fate = match script.fates.get(script.taken) {
-                Some(fate) if Script::fates_of(delivery).contains(fate) => *fate,
-                Some(_) => Fate::Deliver,
-                None => {
-                    if script.open && script.wants_decision.is_none() {
-                        script.wants_decision = Some(delivery);
-                    }
-                    Fate::Deliver
-                }
-            };
-            script.taken += 1;
+        if let Some(fate) = self.scripted(delivery) {
             let late = now + self.config.worst_delay_ms();
             return match fate {
                 Fate::Deliver => Arrivals([Some(now + self.delay(rng)), None]),
@@ -331,6 +353,33 @@ impl Arrivals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interleaving_is_the_scripts_decision_in_send_order_and_drawn_without_one() {
+        let mut free = Network::new(NetworkConfig::PERFECT);
+        assert_eq!(free.interleaving(), None, "no script: the caller draws it");
+        let script = Script::new(vec![Fate::Deliver, Fate::Delay, Fate::Lose], true);
+        let mut network = Network::with_script(NetworkConfig::PERFECT, Some(script));
+        let mut rng = SimRng::new(1, 0);
+        assert_eq!(
+            network
+                .arrivals(0, Delivery::Lossy, &mut rng)
+                .times()
+                .count(),
+            1
+        );
+        assert_eq!(network.interleaving(), Some(true), "delay: out of order");
+        assert_eq!(
+            network.interleaving(),
+            Some(false),
+            "a fate an interleaving cannot have is in order"
+        );
+        assert_eq!(network.interleaving(), Some(false));
+        assert_eq!(
+            network.script().and_then(Script::wants_decision),
+            Some(Delivery::Interleaving)
+        );
+    }
 
     #[test]
     fn decisions_print_and_parse_back_and_bad_ones_say_why() {

@@ -11,13 +11,13 @@
 //! checksum pull request's findings 1 and 5) under no checksum, PR 3782's gate and our gates
 //! (`dcsum simulate --zoo-table`). The bugs are scheduler or maintainer rules; our protocol
 //! shares the scheduler (operators, floors, start ts), so #3045 and #3846 combine with ours
-//! as they are; #2943 lives in the reference's watermark store and #4703 in a committed value
-//! our library never lets reach `u64::MAX` ([`ZooBug::not_in_ours`]). #4077 (a split whose span
-//! count differs from its plan) is not modelled: it needs the split-balance path (planned
-//! targets, an actual count, a racy `AddOperator`), docs/zoo.md section D.
+//! as they are, and so does #4077 (a split whose span count differs from its plan: the
+//! split-balance path, [`crate::config::WorkloadConfig::split_plans`]); #2943 lives in the
+//! reference's watermark store and #4703 in a committed value our library never lets reach
+//! `u64::MAX` ([`ZooBug::not_in_ours`]).
 
 use crate::checks::ViolationKind;
-use crate::config::{FaultConfig, GateKind, Ordering, Protocol, SimConfig};
+use crate::config::{FaultConfig, GateKind, Ordering, Protocol, SimConfig, WorkloadConfig};
 use crate::maintainer::OperatorKind;
 use crate::{run_seeds, Summary};
 use std::fmt;
@@ -56,15 +56,25 @@ pub enum ZooBug {
     /// (`maintainer/maintainer.go` `calCheckpointTs` at `32e1ab58`). Fixed (`bc3ab6b1`):
     /// `calculateNewCheckpointTs` skips a round whose result is `u64::MAX`.
     CommittedTakesSentinel,
+    /// #4077, before PR #4078: a balance split planned for `k` target nodes whose splitter
+    /// returned `m < k` spans still ran its `postFinish` (an add operator per new span to its
+    /// planned node) although `ReplaceReplicaSet` had left the new spans absent for the basic
+    /// scheduler (`maintainer/operator/operator_split.go` `PostFinish` at `df1a8fdf`); the basic
+    /// scheduler's add and the callback's can both pass `AddOperator`'s existence check, and the
+    /// one pushed first runs on outside the controller's map. Fixed (`806ef320`): the callback
+    /// runs only when `ReplaceReplicaSet` placed the new spans on their targets (`m == k`).
+    /// (`m > k` indexed past the plan, a panic before the fix: not drawn.)
+    SplitPostFinishOnCountMismatch,
 }
 
 impl ZooBug {
     /// Every zoo bug that is modelled, in issue order (without `None`).
-    pub const ALL: [ZooBug; 4] = [
+    pub const ALL: [ZooBug; 5] = [
         ZooBug::WatermarkNeedsHigherCheckpoint,
         ZooBug::FloorAfterOriginStop,
         ZooBug::StartAtStoredCheckpoint,
         ZooBug::CommittedTakesSentinel,
+        ZooBug::SplitPostFinishOnCountMismatch,
     ];
 
     /// The kebab-case name `--zoo` takes.
@@ -75,6 +85,7 @@ impl ZooBug {
             ZooBug::FloorAfterOriginStop => "3045-floor-after-origin-stop",
             ZooBug::StartAtStoredCheckpoint => "3846-start-at-stored-checkpoint",
             ZooBug::CommittedTakesSentinel => "4703-committed-takes-sentinel",
+            ZooBug::SplitPostFinishOnCountMismatch => "4077-split-postfinish-on-count-mismatch",
         }
     }
 
@@ -86,6 +97,7 @@ impl ZooBug {
             ZooBug::FloorAfterOriginStop => "pingcap/ticdc#3045 (fix PR #3044)",
             ZooBug::StartAtStoredCheckpoint => "pingcap/ticdc#3846 (fix PR #4548)",
             ZooBug::CommittedTakesSentinel => "pingcap/ticdc#4703 (fix PR #4709)",
+            ZooBug::SplitPostFinishOnCountMismatch => "pingcap/ticdc#4077 (fix PR #4078)",
         }
     }
 
@@ -112,7 +124,14 @@ impl ZooBug {
             }
             ZooBug::StartAtStoredCheckpoint => Some(ViolationKind::StartBelowPersisted),
             ZooBug::CommittedTakesSentinel => Some(ViolationKind::CheckpointSentinel),
+            ZooBug::SplitPostFinishOnCountMismatch => Some(ViolationKind::TwoWorking),
         }
+    }
+
+    /// Whether a run under this bug needs the split-balance workload (splits with a plan):
+    /// #4077's rule is reached only through it.
+    pub const fn needs_split_plans(self) -> bool {
+        matches!(self, ZooBug::SplitPostFinishOnCountMismatch)
     }
 }
 
@@ -145,6 +164,15 @@ impl ZooBug {
     /// Whether a Create's start ts is clamped to the committed checkpoint (#4548).
     pub fn clamps_start_to_committed(self) -> bool {
         self != ZooBug::StartAtStoredCheckpoint
+    }
+
+    /// Whether a finished balance split runs its `postFinish` (an add operator per new span to
+    /// its planned node); `on_targets`: `ReplaceReplicaSet` placed the new spans on the planned
+    /// nodes (as many spans as targets), otherwise it left them absent for the basic scheduler.
+    /// Since #4078 only then (`maintainer/operator/operator_split.go` `PostFinish`); before it,
+    /// whenever the split has a plan.
+    pub fn split_post_finish_places(self, on_targets: bool) -> bool {
+        on_targets || self == ZooBug::SplitPostFinishOnCountMismatch
     }
 
     /// What a round that computed `computed` reports: since #4709 a `u64::MAX` result ("nothing
@@ -290,10 +318,26 @@ pub fn rows() -> Vec<Row> {
         };
         rows.push(Row {
             name: format!("{} `{}`", bug.issue(), bug.name()),
-            config,
+            config: config.clone(),
             target: bug.caught_by(),
             ours_note: bug.not_in_ours(),
         });
+        if bug.needs_split_plans() {
+            // Its fixed rule on the same workload (the baseline row has no balance splits).
+            rows.push(Row {
+                name: format!("{}'s workload, every rule fixed", bug.issue()),
+                config: SimConfig {
+                    zoo: ZooBug::None,
+                    workload: WorkloadConfig {
+                        split_plans: true,
+                        ..config.workload
+                    },
+                    ..config
+                },
+                target: bug.caught_by(),
+                ours_note: None,
+            });
+        }
     }
     rows.push(Row {
         name: "finding 1: a table dropped during its move".to_string(),

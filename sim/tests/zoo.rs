@@ -1,7 +1,7 @@
 //! The bug zoo (docs/zoo.md): each TiCDC bug's pre-fix rule is caught by its check at a seed,
 //! and the fixed rule (the default) passes the same seeds.
 
-use dispatcher_checksum_sim::config::FaultConfig;
+use dispatcher_checksum_sim::config::{FaultConfig, WorkloadConfig};
 use dispatcher_checksum_sim::{
     run_seed, run_seeds, GateKind, Ordering, Protocol, SimConfig, ViolationKind, ZooBug,
 };
@@ -123,4 +123,62 @@ fn zoo_3045_a_floor_after_the_origin_stop_passes_a_moving_span() {
         0,
         "{summary}"
     );
+}
+
+/// #4077 / PR #4078: a balance split whose splitter returned fewer spans than planned still
+/// ran its callback: the basic scheduler and the callback both added a new span, the
+/// callback's add (pushed first) runs on outside the controller's map, never finishes and keeps
+/// creating the span on its node: two Working dispatchers for one span, and a workload that
+/// never becomes quiet. Its floor is not counted (TiCDC reads the map), so the checkpoint is
+/// not held by it. The fixed rule leaves such spans to the basic scheduler alone. The
+/// reference without the checksum and with PR 3782's gate, and ours (the scheduler is shared).
+#[test]
+fn zoo_4077_a_split_whose_count_differs_from_its_plan_places_a_span_twice() {
+    let bug = ZooBug::SplitPostFinishOnCountMismatch;
+    for (protocol, gate) in [
+        (Protocol::Reference, GateKind::None),
+        (Protocol::Reference, GateKind::Plain),
+        (Protocol::Ours, GateKind::Plain),
+    ] {
+        let config = SimConfig {
+            protocol,
+            ordering: Ordering::Reference,
+            gate,
+            faults: FaultConfig::NONE,
+            workload: WorkloadConfig {
+                split_plans: true,
+                ..WorkloadConfig::default()
+            },
+            ..SimConfig::default()
+        };
+        let seed = caught_and_fixed(&config, bug, 10);
+        let outcome = run_seed(
+            &SimConfig {
+                zoo: bug,
+                ..config.clone()
+            },
+            seed,
+        );
+        assert!(outcome
+            .violations
+            .iter()
+            .any(|v| v.detail.contains("two Working dispatchers")));
+        let buggy = run_seeds(
+            &SimConfig {
+                zoo: bug,
+                ..config.clone()
+            },
+            1,
+            10,
+            0,
+        );
+        assert!(
+            buggy.violations_of(ViolationKind::LivenessNeverQuiet).0 > 0,
+            "{buggy}"
+        );
+        let fixed = run_seeds(&config, 1, 10, 0);
+        for kind in ViolationKind::ALL {
+            assert_eq!(fixed.violations_of(kind).0, 0, "{kind}: {fixed}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use super::{operator_basics, Common, Context, Next, Operator, Phase};
 use crate::maintainer::expected::SetChange;
 use crate::maintainer::spans::{SpanBook, SpanStatus};
 use crate::maintainer::{short, Command, OperatorKind};
-use dispatcher_checksum::protocol::NodeId;
+use dispatcher_checksum::protocol::{Mode, NodeId};
 use dispatcher_checksum::{ComponentState, DispatcherId};
 
 /// Places an absent span on `dest`.
@@ -17,6 +17,15 @@ pub struct AddOperator {
 }
 
 impl AddOperator {
+    /// An add of span `id` of `mode` to `dest`, whatever the span's state (a split's callback
+    /// adds a span it just created; a racing push skips the checks).
+    pub fn new(mode: Mode, id: DispatcherId, dest: NodeId, now: u64) -> Self {
+        AddOperator {
+            common: Common::new(mode, id, now),
+            dest,
+        }
+    }
+
     /// An add of span `id` to `dest`, if the span is absent.
     pub fn plan(spans: &SpanBook, id: DispatcherId, dest: NodeId, now: u64) -> Option<Self> {
         let view = spans.get(&id)?;
@@ -95,11 +104,18 @@ impl Operator for AddOperator {
 
     fn command(&self, spans: &SpanBook) -> Command {
         let id = self.common.span;
+        // A span no longer in the book is resent only by an orphan (zoo bug #4077), which
+        // still holds its replica: TiCDC's `NewAddDispatcherMessage` clamps that replica's
+        // last checkpoint to the committed one, here the committed one alone.
+        let start_ts = match spans.get(&id) {
+            Some(_) => spans.start_ts(&id),
+            None => spans.committed(self.common.mode),
+        };
         Command::Create {
             node: self.dest,
             id,
             mode: self.common.mode,
-            start_ts: spans.start_ts(&id),
+            start_ts,
         }
     }
 

@@ -140,6 +140,8 @@ pub struct Context<'a> {
     pub world: &'a mut World,
     /// The trace.
     pub tracer: &'a mut Tracer,
+    /// The zoo bug whose rules the operators follow.
+    pub zoo: ZooBug,
 }
 
 impl Context<'_> {
@@ -249,6 +251,10 @@ pub trait Operator: fmt::Debug {
     /// Its span bookkeeping once finished (the controller makes its change, if the ordering
     /// says so).
     fn post_finish(&mut self, ctx: &mut Context<'_>);
+    /// The add operators its `PostFinish` asks for (a balance split's callback), taken once.
+    fn placements(&mut self) -> Vec<split::Placement> {
+        Vec::new()
+    }
     /// It ends without its change: the span is absent (a start-time change is undone).
     fn finish_as_absent(&mut self, ctx: &mut Context<'_>);
     /// A merge gives up; other kinds never return [`Next::Abort`] and end as absent.
@@ -275,6 +281,15 @@ impl Clone for Box<dyn Operator> {
 }
 
 /// The operators in flight, each keyed by a number, and which span each occupies.
+///
+/// As TiCDC's controller (`maintainer/operator/operator_controller.go`) keeps a map by span
+/// beside its running queue, an operator is *mapped* while `span_op` names it for its span.
+/// Every operator is mapped for its whole life, except one that a later push for its span
+/// replaced in the map (`pushOperator` overwrites the entry; zoo bug #4077's race, the only
+/// way here): such an *orphan* still runs and resends its command (`pollQueueingOperator` ->
+/// `Schedule`), but no status reaches it (`UpdateOperatorStatus` looks it up in the map), no
+/// node loss (`OnNodeRemoved` and `GetAllOperators` read the map), its floor does not count
+/// (`GetMinCheckpointTs` reads `GetAllOperators`), and so it never finishes.
 #[derive(Clone, Debug, Default)]
 pub struct Operators {
     operators: BTreeMap<u64, Box<dyn Operator>>,
@@ -294,6 +309,17 @@ impl Operators {
             .get(id)
             .and_then(|op| self.operators.get(op))
             .map(|op| op.as_ref())
+    }
+
+    /// Whether an orphan (an operator a later push replaced in the map) still sends commands
+    /// for span `id` to `node`.
+    pub fn orphan_involves(&self, id: &DispatcherId, node: NodeId) -> bool {
+        self.operators.iter().any(|(key, op)| {
+            let (_, origin, dest) = op.shape();
+            op.common().span == *id
+                && !self.mapped(*key, op.as_ref())
+                && (origin == Some(node) || dest == Some(node))
+        })
     }
 
     /// How many are in flight.
@@ -327,16 +353,26 @@ impl Operators {
             .join(", ")
     }
 
-    /// Starts `operator` unless one of its spans is occupied; its first command.
-    pub fn start(
-        &mut self,
-        mut operator: Box<dyn Operator>,
-        ctx: &mut Context<'_>,
-    ) -> Option<Command> {
+    /// Starts `operator` unless one of its spans is occupied (TiCDC `AddOperator`'s existence
+    /// check); its first command.
+    pub fn start(&mut self, operator: Box<dyn Operator>, ctx: &mut Context<'_>) -> Option<Command> {
         let span = operator.common().span;
         if self.occupies(&span) || operator.sources().iter().any(|s| self.occupies(s)) {
             return None;
         }
+        Some(self.push(operator, ctx))
+    }
+
+    /// Whether the operator keyed `op` is the one the map names for its span (not an orphan).
+    fn mapped(&self, op: u64, operator: &dyn Operator) -> bool {
+        self.span_op.get(&operator.common().span) == Some(&op)
+    }
+
+    /// Pushes `operator` without the existence check (`operator_controller.go`
+    /// `pushOperator`): it takes its spans' entries in the map, replacing any operator there,
+    /// which runs on as an orphan. Its first command.
+    fn push(&mut self, mut operator: Box<dyn Operator>, ctx: &mut Context<'_>) -> Command {
+        let span = operator.common().span;
         let id = self.next;
         self.next += 1;
         self.span_op.insert(span, id);
@@ -347,7 +383,38 @@ impl Operators {
         let mode = operator.common().mode;
         ctx.change_at(Moment::Start, mode, &operator.change());
         self.operators.insert(id, operator);
-        Some(command)
+        command
+    }
+
+    /// The adds a finished split's callback asks for (`balance_splits.go` `Execute`: its
+    /// `AddOperator` of an `AddDispatcherOperator` to the planned node). When the basic
+    /// scheduler raced it for the span (`basic.go` `schedule` -> `AddOperator`), both passed
+    /// the existence check and the basic scheduler's add was pushed last: it replaces the
+    /// callback's in the map, and the callback's runs on as an orphan.
+    fn place(
+        &mut self,
+        placement: split::Placement,
+        ctx: &mut Context<'_>,
+        commands: &mut Vec<Command>,
+    ) {
+        let split::Placement {
+            span,
+            mode,
+            target,
+            racing,
+        } = placement;
+        let callback = add::AddOperator::new(mode, span, target, ctx.now);
+        commands.extend(self.start(Box::new(callback), ctx));
+        if let Some(dest) = racing {
+            ctx.log(|| {
+                format!(
+                    "the basic scheduler's add of {} to {dest} and the split's to {target} both pass AddOperator's check; the later replaces the earlier in the map",
+                    short(span)
+                )
+            });
+            let basic = add::AddOperator::new(mode, span, dest, ctx.now);
+            commands.push(self.push(Box::new(basic), ctx));
+        }
     }
 
     /// A status of span `id` (its state and checkpoint) from `from` in a heartbeat made at
@@ -384,7 +451,13 @@ impl Operators {
         ctx: &mut Context<'_>,
         commands: &mut Vec<Command>,
     ) {
-        let keys: Vec<u64> = self.operators.keys().copied().collect();
+        // The mapped ones only: TiCDC's `OnNodeRemoved` reads the map (`GetAllOperators`).
+        let keys: Vec<u64> = self
+            .operators
+            .iter()
+            .filter(|(op, operator)| self.mapped(**op, operator.as_ref()))
+            .map(|(op, _)| *op)
+            .collect();
         for op in keys {
             let Some(operator) = self.operators.get_mut(&op) else {
                 continue;
@@ -424,11 +497,14 @@ impl Operators {
         commands
     }
 
-    /// The lowest stored checkpoint of a span of `mode` an operator holds the floor for (under
-    /// `zoo` #3045, a move or split only once its origin stopped).
+    /// The lowest stored checkpoint of a span of `mode` a mapped operator holds the floor for
+    /// (TiCDC `operator_controller.go` `GetMinCheckpointTs` over `GetAllOperators`, the map;
+    /// under `zoo` #3045, a move or split only once its origin stopped).
     pub fn floor(&self, mode: Mode, spans: &SpanBook, zoo: ZooBug) -> Option<u64> {
         self.operators
-            .values()
+            .iter()
+            .filter(|(key, op)| self.mapped(**key, op.as_ref()))
+            .map(|(_, op)| op)
             .filter(|op| {
                 op.holds_floor()
                     && op.common().mode == mode
@@ -468,19 +544,23 @@ impl Operators {
         let Some(mut operator) = self.operators.remove(&op) else {
             return;
         };
-        self.span_op.remove(&operator.common().span);
-        for source in operator.sources() {
-            self.span_op.remove(source);
+        // `finalizeOperator` deletes the map's entry only if it is still this operator's.
+        for span in std::iter::once(&operator.common().span).chain(operator.sources()) {
+            if self.span_op.get(span) == Some(&op) {
+                self.span_op.remove(span);
+            }
         }
         let (kind, mode, span) = (
             operator.kind(),
             operator.common().mode,
             operator.common().span,
         );
+        let mut placements = Vec::new();
         match next {
             Next::Finish => {
                 operator.post_finish(ctx);
                 ctx.change_at(Moment::PostFinish, mode, &operator.change());
+                placements = operator.placements();
             }
             Next::Absent => operator.finish_as_absent(ctx),
             Next::Abort { node_lost } => operator.abort(node_lost, ctx),
@@ -499,6 +579,9 @@ impl Operators {
                 ctx.log(|| format!("{} into {} aborted", kind.name(), short(span)))
             }
             _ => {}
+        }
+        for placement in placements {
+            self.place(placement, ctx, commands);
         }
     }
 }
@@ -522,6 +605,7 @@ pub(crate) mod testing {
         pub operators: Operators,
         pub ordering: Ordering,
         pub now: u64,
+        pub zoo: ZooBug,
         next_id: u64,
     }
 
@@ -536,6 +620,7 @@ pub(crate) mod testing {
                 members: &$h.members,
                 world: &mut $h.world,
                 tracer: &mut $h.tracer,
+                zoo: $h.zoo,
             };
             $body
         }};
@@ -559,6 +644,7 @@ pub(crate) mod testing {
                 operators: Operators::default(),
                 ordering,
                 now: 0,
+                zoo: ZooBug::None,
                 next_id: 0,
             }
         }
