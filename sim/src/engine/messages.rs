@@ -41,11 +41,6 @@ pub(super) enum ToMaintainer {
 impl Simulation<'_> {
     pub(super) fn send_to_node(&mut self, node: NodeId, from: MaintainerRef, body: ToNode) {
         let reliable = !matches!(body, ToNode::Update(..));
-        let delivery = if reliable {
-            Delivery::Reliable
-        } else {
-            Delivery::Lossy
-        };
         if let ToNode::Update(update, _) = &body {
             if self.now < self.fault_end {
                 self.metrics.updates_sent += 1;
@@ -57,6 +52,22 @@ impl Simulation<'_> {
                 )
             });
         }
+        self.send(reliable, || Event::ToNode {
+            node,
+            from,
+            body: body.clone(),
+            reliable,
+        });
+    }
+
+    /// Schedules one message's event at every arrival the network draws for it (none when lost,
+    /// two when duplicated); a reliable one counts as in flight until it arrives.
+    fn send(&mut self, reliable: bool, event: impl Fn() -> Event) {
+        let delivery = if reliable {
+            Delivery::Reliable
+        } else {
+            Delivery::Lossy
+        };
         for at in self
             .network
             .arrivals(self.now, delivery, &mut self.network_rng)
@@ -65,15 +76,7 @@ impl Simulation<'_> {
             if reliable {
                 self.reliable_in_flight += 1;
             }
-            self.schedule(
-                at,
-                Event::ToNode {
-                    node,
-                    from,
-                    body: body.clone(),
-                    reliable,
-                },
-            );
+            self.schedule(at, event());
         }
     }
 
@@ -100,29 +103,12 @@ impl Simulation<'_> {
         body: ToMaintainer,
     ) {
         let reliable = matches!(body, ToMaintainer::BootstrapResponse { .. });
-        let delivery = if reliable {
-            Delivery::Reliable
-        } else {
-            Delivery::Lossy
-        };
-        for at in self
-            .network
-            .arrivals(self.now, delivery, &mut self.network_rng)
-            .times()
-        {
-            if reliable {
-                self.reliable_in_flight += 1;
-            }
-            self.schedule(
-                at,
-                Event::ToMaintainer {
-                    instance,
-                    by_host,
-                    body: body.clone(),
-                    reliable,
-                },
-            );
-        }
+        self.send(reliable, || Event::ToMaintainer {
+            instance,
+            by_host,
+            body: body.clone(),
+            reliable,
+        });
     }
 
     pub(super) fn send_outbox(&mut self, from: MaintainerRef, outbox: Outbox) {
