@@ -13,9 +13,9 @@
 //! - the masks stay on the accumulating instructions (`accumulate_under`, inline assembly):
 //!   written with intrinsics, LLVM moved them onto zero-masking loads, one more operation per
 //!   vector (0.45 to 0.53 at 1K);
-//! - each block's lookup runs while the block before it accumulates (0.53 to 0.63 at 1K): the
-//!   chain from the state load to the masks is long, and the block's masked operations waiting
-//!   on it filled the scheduler;
+//! - each block's lookup runs while the block before it accumulates (0.53 to 0.63 at 1K; the
+//!   likely reason: the chain from the state load to the masks is long, and the block's masked
+//!   operations waiting on it filled the scheduler, while more accumulators changed nothing);
 //! - one prefetch per 4 KiB page of IDs, two pages ahead (`PREFETCH_AHEAD_IDS`): 0.89 to
 //!   1.11-1.15 at 16M, where `avx2` reads 1.00-1.05.
 //!
@@ -120,9 +120,9 @@ const MASKED_BLOCK: usize = MASKED_IDS_PER_STEP;
 const MASKED_VECTORS: usize = 4;
 
 /// Out of cache the masked loop prefetches one line of IDs this far ahead (8 KiB: two 4 KiB
-/// pages), once per page of IDs ([`PREFETCH_EVERY_BLOCKS`]), into L2 (`_MM_HINT_T2`). The
-/// hardware prefetchers keep to a 4 KiB page, so each new page's stream otherwise starts only on
-/// its first miss. Zen 4, same-run fractions of the read ceiling (16M IDs): 0.89 without, 1.11 to
+/// pages), once per page of IDs ([`PREFETCH_EVERY_BLOCKS`]), into L2 (`_MM_HINT_T2`). The likely
+/// reason it helps: the hardware prefetchers keep to a 4 KiB page, so each new page's stream
+/// otherwise starts only on its first miss. Zen 4, same-run fractions of the read ceiling (16M IDs): 0.89 without, 1.11 to
 /// 1.15 with; a prefetch into L1 (`_MM_HINT_T0`) or one per block cost up to 10% at 256K IDs
 /// (in L3), this one nothing.
 const PREFETCH_AHEAD_IDS: usize = 512;
