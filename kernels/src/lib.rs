@@ -11,7 +11,7 @@
 //! | `scalar` | [`scalar`] | eight independent word accumulators (the generic fold), no target features |
 //! | `lanes` | [`lanes`] | `wide::u64x4` accumulators; `wide` fixes its ISA at build time |
 //! | `avx2` | [`x86_64::avx2`] | `core::arch` loops under `avx2`: four `ymm` XOR and sum accumulators contiguous; masked, `vpshufb` table lookups of 32 state bytes per step |
-//! | `avx512` | [`x86_64::avx512`] | the same contiguous loop on `zmm` (AVX-512 F); masked, through mask registers: a `vpermb` (VBMI) or `vpshufb` (BW) lookup of 64 state bytes into one `k` mask per step, `vpxorq`/`vpaddq` under it |
+//! | `avx512` | [`x86_64::avx512`] | the same contiguous loop on `zmm` (AVX-512 F); masked, through mask registers: a `vpermb` (VBMI) or `vpshufb` (BW) lookup of 64 state bytes a block ahead, one `k` mask per four IDs, `vpxorq`/`vpaddq` under it |
 //! | `parallel` | [`parallel`] | rayon over chunks, each chunk run by a single-thread kernel (by default the widest; the root crate's automatic choice passes its own) |
 //!
 //! Every kernel also has a *masked* form over columnar input: a slice of IDs plus a parallel slice of

@@ -126,10 +126,12 @@ pub static FAMILIES: &[CpuFamilyEvidence] = &[
         contiguous: Kernel::Avx512,
         masked: Kernel::Avx512,
         evidence: "reports/kernel-evidence/zen4.md (EPYC family 25 model 17, 2026-12-05)",
-        summary: "masked, the mask-register avx512 kernel is the fastest in cache (0.45, 0.86 \
-                  and 0.92 of the read ceiling at 1K, 16K and 256K IDs, fastest batches, against \
-                  avx2's 0.30, 0.59 and 0.69) and within noise out of cache; contiguous, avx512 \
-                  and avx2 within 5% of each other at every size (0.88-1.00 in cache)",
+        summary: "masked, the mask-register avx512 kernel is the fastest single-thread kernel \
+                  at every size (0.64, 0.98, 0.96, 0.94, 1.09 and 1.21 of the read ceiling at \
+                  1K, 16K, 256K, 1M, 4M and 16M IDs, same-run medians, against avx2's 0.33, \
+                  0.59, 0.69, 0.79, 0.98 and 1.09); contiguous, avx512 the fastest at 1K (0.96 \
+                  against 0.88) and level with avx2 at 16K (0.99), where the plan runs one \
+                  thread (from 128 Ki IDs it runs rayon where there is more than one thread)",
     },
     CpuFamilyEvidence {
         name: "Intel Sapphire Rapids",

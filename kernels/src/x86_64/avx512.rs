@@ -1,10 +1,23 @@
 //! AVX-512: the contiguous loop keeps four `zmm` XOR and four sum accumulators (256 bytes, sixteen
 //! IDs per step, `core::arch` intrinsics); the masked loop works through mask registers: 64 state
-//! bytes become one 64-bit mask (`k` register) per step, by a 64-entry table lookup (`vpermb`,
-//! AVX-512 VBMI) or, on a CPU without VBMI (Skylake-SP, Cascade Lake), by two `vpshufb` lookups
-//! (AVX-512 BW), and the IDs are XORed and added under that mask (`vpxorq`/`vpaddq` with `{k}`).
-//! No per-ID scalar work; the count is one `popcnt` per 64 IDs; the last partial block uses masked
-//! loads, so it runs the same code without a copy.
+//! bytes become one byte per ID by a 64-entry table lookup (`vpermb`, AVX-512 VBMI) or, on a CPU
+//! without VBMI (Skylake-SP, Cascade Lake), by two `vpshufb` lookups (AVX-512 BW), then one
+//! 8-bit mask (`k` register) per four IDs, and the IDs are XORed and added under that mask
+//! (`vpxorq`/`vpaddq` with `{k}`). No per-ID scalar work; the count is a `popcnt` of the masks;
+//! the last partial block uses masked loads, so it runs the same code without a copy.
+//!
+//! What made the masked loop reach the read ceiling on Zen 4 (EPYC family 25 model 17; fractions
+//! of the one-thread read ceiling of the same bytes, timed interleaved with it in one run by a
+//! scratch harness while changing one thing at a time; the kernel as it is now is measured by
+//! `cargo run --release -p dcsum -- kernels --ceiling 1K,16K,256K,1M,4M,16M`):
+//! - the masks stay on the accumulating instructions (`accumulate_under`, inline assembly):
+//!   written with intrinsics, LLVM moved them onto zero-masking loads, one more operation per
+//!   vector (0.45 to 0.53 at 1K);
+//! - each block's lookup runs while the block before it accumulates (0.53 to 0.63 at 1K; the
+//!   likely reason: the chain from the state load to the masks is long, and the block's masked
+//!   operations waiting on it filled the scheduler, while more accumulators changed nothing);
+//! - one prefetch per 4 KiB page of IDs, two pages ahead (`PREFETCH_AHEAD_IDS`): 0.89 to
+//!   1.11-1.15 at 16M, where `avx2` reads 1.00-1.05.
 //!
 //! The handle needs AVX-512 F and BW (every AVX-512 server core since Skylake-SP has both, and
 //! `popcnt` for the count); the
@@ -106,6 +119,16 @@ const MASKED_BLOCK: usize = MASKED_IDS_PER_STEP;
 /// per block): enough chains to cover the add latency at two vector operations per cycle.
 const MASKED_VECTORS: usize = 4;
 
+/// Out of cache the masked loop prefetches one line of IDs this far ahead (8 KiB: two 4 KiB
+/// pages), once per page of IDs ([`PREFETCH_EVERY_BLOCKS`]), into L2 (`_MM_HINT_T2`). The likely
+/// reason it helps: the hardware prefetchers keep to a 4 KiB page, so each new page's stream
+/// otherwise starts only on its first miss. Zen 4, same-run fractions of the read ceiling (16M IDs): 0.89 without, 1.11 to
+/// 1.15 with; a prefetch into L1 (`_MM_HINT_T0`) or one per block cost up to 10% at 256K IDs
+/// (in L3), this one nothing.
+const PREFETCH_AHEAD_IDS: usize = 512;
+/// Blocks per 4 KiB page of IDs (16 bytes each): one prefetch per page.
+const PREFETCH_EVERY_BLOCKS: usize = 4096 / (16 * MASKED_BLOCK);
+
 /// The included set as the masked loop needs it, built once per call.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
@@ -160,24 +183,48 @@ impl IncludedTable {
         }
     }
 
-    /// Bit `i` set when state byte `i` is below 64 and included (VBMI lookup).
+    /// A nonzero byte `i` (all ones) when state byte `i` is below 64 and included (VBMI lookup).
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     #[inline]
-    fn included_vbmi(self, states: __m512i) -> __mmask64 {
-        let looked_up = _mm512_permutexvar_epi8(states, self.table);
-        // `vpermb` uses the low six bits of each index, so states of 64 and above are cut here.
-        _mm512_test_epi8_mask(looked_up, looked_up)
-            & _mm512_cmplt_epu8_mask(states, _mm512_set1_epi8(64))
+    fn included_vbmi(self, states: __m512i) -> __m512i {
+        // `vpermb` uses the low six bits of each index, so states of 64 and above are zeroed by
+        // the mask of the ones below 64.
+        let below_64 = _mm512_cmplt_epu8_mask(states, _mm512_set1_epi8(64));
+        _mm512_maskz_permutexvar_epi8(below_64, states, self.table)
     }
 
-    /// Bit `i` set when state byte `i` is below 64 and included (BW lookup).
+    /// A nonzero byte `i` when state byte `i` is below 64 and included (BW lookup): `by_low[lo] &
+    /// by_high[hi]` is nonzero exactly when `by_low[lo]` has the bit `by_high[hi]` of an included
+    /// state (see [`IncludedTable::bw`]).
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
-    fn included_bw(self, states: __m512i) -> __mmask64 {
+    fn included_bw(self, states: __m512i) -> __m512i {
         let by_low = _mm512_shuffle_epi8(self.table, states);
         let high = _mm512_and_si512(_mm512_srli_epi16::<4>(states), _mm512_set1_epi8(0x0f));
         let by_high = _mm512_shuffle_epi8(self.by_high, high);
-        _mm512_cmpeq_epi8_mask(_mm512_and_si512(by_low, by_high), by_high)
+        _mm512_and_si512(by_low, by_high)
+    }
+}
+
+/// The inclusion of one block of 64 IDs with each ID's byte doubled, one byte per 64-bit lane:
+/// a lookup's bytes (nonzero per included ID) interleaved with themselves within each 128-bit
+/// lane, so vector 0 holds IDs 16L..16L+8 and vector 1 IDs 16L+8..16L+16 in its lane L, two
+/// bytes each. Kept as vectors so the loop can compute it a block ahead without tying up mask
+/// registers (of which there are seven).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct DoubledInclusion([__m512i; 2]);
+
+#[cfg(target_arch = "x86_64")]
+impl DoubledInclusion {
+    /// From a lookup's bytes.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[inline]
+    fn new(included: __m512i) -> DoubledInclusion {
+        DoubledInclusion([
+            _mm512_unpacklo_epi8(included, included),
+            _mm512_unpackhi_epi8(included, included),
+        ])
     }
 }
 
@@ -186,7 +233,8 @@ impl IncludedTable {
 struct MaskedAccumulators {
     xor: [__m512i; MASKED_VECTORS],
     sum: [__m512i; MASKED_VECTORS],
-    count: u64,
+    /// Included 64-bit lanes: two per included ID.
+    lanes: u64,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -197,29 +245,32 @@ impl MaskedAccumulators {
         MaskedAccumulators {
             xor: [_mm512_setzero_si512(); MASKED_VECTORS],
             sum: [_mm512_setzero_si512(); MASKED_VECTORS],
-            count: 0,
+            lanes: 0,
         }
     }
 
-    /// One block of 64 IDs whose inclusion mask is `included` (bit `i` for ID `i`). With `PARTIAL`
-    /// the block may end early: only the words of included IDs are loaded (masked loads, which
-    /// never touch a masked-off element), so a caller passes a mask with no bit past the end.
+    /// One block of 64 IDs under their doubled inclusion. With `PARTIAL` the block may end
+    /// early: only the words of included IDs are loaded (masked loads, which never touch a
+    /// masked-off element), so a caller passes an inclusion that is zero past the end.
     ///
     /// # Safety
-    /// `ids` is valid for reads of every ID whose bit is set in `included`, and of all 64 IDs
-    /// unless `PARTIAL`.
+    /// `ids` is valid for reads of every ID whose byte is nonzero in `included`, and of all 64
+    /// IDs unless `PARTIAL`.
     #[target_feature(enable = "avx512f,avx512bw,popcnt")]
     #[inline]
-    unsafe fn block<const PARTIAL: bool>(&mut self, ids: *const IdWords, included: __mmask64) {
-        self.count += u64::from(included.count_ones());
-        // Each ID is two 64-bit lanes, so its bit is doubled: byte masks (all ones per included
-        // ID) interleaved with themselves within each 128-bit lane give 64-bit masks whose bits
-        // 16L..16L+16 are IDs 16L..16L+8 (low half) and 16L+8..16L+16 (high half), two bits each.
-        let bytes = _mm512_movm_epi8(included);
+    unsafe fn block<const PARTIAL: bool>(
+        &mut self,
+        ids: *const IdWords,
+        included: DoubledInclusion,
+    ) {
+        // Bits 16L..16L+16 of mask 0 are IDs 16L..16L+8 and of mask 1 IDs 16L+8..16L+16, two
+        // bits (two 64-bit lanes) each.
+        let [low, high] = included.0;
         let doubled = [
-            _mm512_movepi8_mask(_mm512_unpacklo_epi8(bytes, bytes)),
-            _mm512_movepi8_mask(_mm512_unpackhi_epi8(bytes, bytes)),
+            _mm512_test_epi8_mask(low, low),
+            _mm512_test_epi8_mask(high, high),
         ];
+        self.lanes += u64::from(doubled[0].count_ones() + doubled[1].count_ones());
         // Written out per vector (a literal), so each mask shift and accumulator index is a
         // constant. Vector `v` holds IDs 4v..4v+4: lane L = v / 4 of the masks, half (v / 2) % 2,
         // byte v % 2 of that 16-bit group.
@@ -239,50 +290,114 @@ impl MaskedAccumulators {
                         _mm512_loadu_si512(at.cast())
                     }
                 };
-                self.xor[acc] = _mm512_mask_xor_epi64(self.xor[acc], lane_mask, self.xor[acc], words);
-                self.sum[acc] = _mm512_mask_add_epi64(self.sum[acc], lane_mask, self.sum[acc], words);
+                accumulate_under(&mut self.xor[acc], &mut self.sum[acc], lane_mask, words);
             )+};
         }
         vectors!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
     }
 
+    /// The fingerprint: the accumulators folded in registers (no store and reload of 64 words,
+    /// a visible share of a call at 1K IDs), even lanes into `low`, odd ones into `high`.
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
     fn finish(self) -> RawFingerprint {
-        const WORDS: usize = 8 * MASKED_VECTORS;
-        let mut xor_words = [0u64; WORDS];
-        let mut sum_words = [0u64; WORDS];
-        for i in 0..MASKED_VECTORS {
-            // SAFETY: both arrays hold 8 * MASKED_VECTORS words; `storeu` has no alignment
-            // requirement.
-            unsafe {
-                _mm512_storeu_si512(xor_words.as_mut_ptr().add(8 * i).cast(), self.xor[i]);
-                _mm512_storeu_si512(sum_words.as_mut_ptr().add(8 * i).cast(), self.sum[i]);
-            }
+        let [x0, x1, x2, x3] = self.xor;
+        let [s0, s1, s2, s3] = self.sum;
+        let xor = _mm512_xor_si512(_mm512_xor_si512(x0, x1), _mm512_xor_si512(x2, x3));
+        let sum = _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3));
+        let xor = _mm256_xor_si256(
+            _mm512_castsi512_si256(xor),
+            _mm512_extracti64x4_epi64::<1>(xor),
+        );
+        let sum = _mm256_add_epi64(
+            _mm512_castsi512_si256(sum),
+            _mm512_extracti64x4_epi64::<1>(sum),
+        );
+        let xor = _mm_xor_si128(
+            _mm256_castsi256_si128(xor),
+            _mm256_extracti128_si256::<1>(xor),
+        );
+        let sum = _mm_add_epi64(
+            _mm256_castsi256_si128(sum),
+            _mm256_extracti128_si256::<1>(sum),
+        );
+        RawFingerprint {
+            count: self.lanes / 2,
+            xor_low: _mm_cvtsi128_si64(xor) as u64,
+            xor_high: _mm_extract_epi64::<1>(xor) as u64,
+            sum_low: _mm_cvtsi128_si64(sum) as u64,
+            sum_high: _mm_extract_epi64::<1>(sum) as u64,
         }
-        generic::fold_lanes(self.count, xor_words, sum_words, &[])
     }
 }
 
-/// Stamps one masked loop per state lookup: whole blocks of 64 IDs, then the tail as one partial
-/// block (state bytes past the end load as 255, never included; IDs past the end are never read).
+/// `xor ^= words` and `sum += words` in the lanes whose bit of `lanes` is set: two merge-masked
+/// instructions (`vpxorq`/`vpaddq` with `{k}`), one vector operation per accumulator.
+///
+/// Inline assembly because LLVM rewrites the intrinsics' form (`_mm512_mask_xor_epi64(acc, k,
+/// acc, words)`) into a zero-masking load (or move) of `words` followed by a plain XOR and add,
+/// which Zen 4 runs measurably slower (see the module docs).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn accumulate_under(xor: &mut __m512i, sum: &mut __m512i, lanes: __mmask8, words: __m512i) {
+    // SAFETY: two register-only AVX-512 F instructions (this function enables AVX-512 F); they
+    // read and write only the named registers: no memory, no stack, no flags.
+    unsafe {
+        core::arch::asm!(
+            "vpxorq {xor} {{{lanes}}}, {xor}, {words}",
+            "vpaddq {sum} {{{lanes}}}, {sum}, {words}",
+            xor = inout(zmm_reg) *xor,
+            sum = inout(zmm_reg) *sum,
+            lanes = in(kreg) lanes,
+            words = in(zmm_reg) words,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+}
+
+/// Stamps one masked loop per state lookup: whole blocks of 64 IDs, each block's lookup done
+/// while the block before it accumulates, then the tail as one partial block (state bytes past
+/// the end load as 255, never included; IDs past the end are never read).
 macro_rules! masked_loop {
     ($(#[$attr:meta])* $name:ident, $features:literal, $table:ident, $lookup:ident) => {
         $(#[$attr])*
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = $features)]
         fn $name(ids: &[IdWords], states: &[u8], included: u64) -> RawFingerprint {
+            /// The doubled inclusion of one whole block's states.
+            #[target_feature(enable = $features)]
+            #[inline]
+            fn inclusion(table: IncludedTable, states: &[u8; MASKED_BLOCK]) -> DoubledInclusion {
+                // SAFETY: `states` is 64 readable bytes; the load is unaligned.
+                let states = unsafe { _mm512_loadu_si512(states.as_ptr().cast()) };
+                DoubledInclusion::new(table.$lookup(states))
+            }
+
             debug_assert_eq!(ids.len(), states.len());
             let table = IncludedTable::$table(included);
             let mut acc = MaskedAccumulators::new();
             let (id_blocks, id_tail) = ids.as_chunks::<MASKED_BLOCK>();
             let (state_blocks, state_tail) = states.as_chunks::<MASKED_BLOCK>();
-            for (block, block_states) in id_blocks.iter().zip(state_blocks) {
-                // SAFETY: `block_states` is 64 readable bytes; the load is unaligned.
-                let states = unsafe { _mm512_loadu_si512(block_states.as_ptr().cast()) };
-                let mask = table.$lookup(states);
-                // SAFETY: `block` is 64 readable IDs.
-                unsafe { acc.block::<false>(block.as_ptr(), mask) };
+            // One block ahead: the chain from a state load to a block's masks (load, lookup,
+            // interleave, mask) is long, and a block's 32 masked operations waiting on it fill
+            // the scheduler; looked up a block early, the masks are ready when the block starts
+            // (Zen 4, 1K IDs: 0.53 of the read ceiling without, 0.63 with).
+            if let Some(first) = state_blocks.first() {
+                let mut next = inclusion(table, first);
+                for (index, block) in id_blocks.iter().enumerate() {
+                    let current = next;
+                    if let Some(following) = state_blocks.get(index + 1) {
+                        next = inclusion(table, following);
+                    }
+                    if index % PREFETCH_EVERY_BLOCKS == 0 {
+                        let ahead = block.as_ptr().wrapping_add(PREFETCH_AHEAD_IDS);
+                        // A hint that never faults: past the end of `ids` it is simply wasted.
+                        _mm_prefetch::<_MM_HINT_T2>(ahead.cast());
+                    }
+                    // SAFETY: `block` is 64 readable IDs.
+                    unsafe { acc.block::<false>(block.as_ptr(), current) };
+                }
             }
             if !id_tail.is_empty() {
                 let present: __mmask64 = (1u64 << id_tail.len()) - 1;
@@ -290,9 +405,11 @@ macro_rules! masked_loop {
                 let states = unsafe {
                     _mm512_mask_loadu_epi8(_mm512_set1_epi8(-1), present, state_tail.as_ptr().cast())
                 };
-                let mask = table.$lookup(states) & present;
-                // SAFETY: `mask` has bits only below `id_tail.len()`, every one a readable ID.
-                unsafe { acc.block::<true>(id_tail.as_ptr(), mask) };
+                // The padding (state 255) is never included; the mask makes the bytes past the
+                // end zero whatever the lookup says, which is what the masked loads rely on.
+                let included = _mm512_maskz_mov_epi8(present, table.$lookup(states));
+                // SAFETY: `included` is zero past `id_tail.len()`, and every ID before is readable.
+                unsafe { acc.block::<true>(id_tail.as_ptr(), DoubledInclusion::new(included)) };
             }
             acc.finish()
         }
