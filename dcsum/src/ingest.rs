@@ -21,8 +21,8 @@
 //!    into the block's and blocks' into the total.
 //!
 //! A regular file named by path skips the read: it is mapped in windows (`mapped`: the page
-//! cache's own pages, no copy; at most three windows of 8 MiB mapped at once, so the resident set
-//! stays near 30 MB whatever the file's length) and each window is parsed as a block. Standard
+//! cache's own pages, no copy; at most four windows of 8 MiB mapped at once, so the resident set
+//! stays under 40 MB whatever the file's length) and each window is parsed as a block. Standard
 //! input and pipes take the buffered path above.
 //!
 //! The fast path has vector forms (`avx2`: canonical UUIDs and decimal `HIGH LOW` lines with
