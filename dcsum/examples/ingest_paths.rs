@@ -1,5 +1,6 @@
 //! The streaming reader's decoders side by side on one file: the portable (SWAR) path, AVX2 and
-//! AVX-512 where this CPU has them, timed interleaved (medians of 15 batches) through
+//! AVX-512 where this CPU has them (mapped), and AVX-512 through the buffered reader, timed
+//! interleaved (medians of 15 batches) through
 //! `dcsum::ingest::fingerprint_path_with`, as `dcsum fingerprint FILE` reads it. With
 //! `RAYON_NUM_THREADS=1` the parse runs on one thread: the decoders' own cost per line.
 //! `cargo run --release -p dcsum --example ingest_paths FILE`.
@@ -16,29 +17,36 @@ fn main() -> Result<(), String> {
         .iter()
         .filter(|&&byte| byte == b'\n')
         .count();
+    // Name, vector paths, AVX-512, mapped (or read through buffers).
     let paths = [
-        ("portable", false, false),
-        ("avx2", true, false),
-        ("avx512", true, true),
+        ("portable", false, false, true),
+        ("avx2", true, false, true),
+        ("avx512", true, true, true),
+        ("avx512, read", true, true, false),
     ];
-    let run = |vector: bool, avx512: bool| {
+    let run = |vector: bool, avx512: bool, mapped: bool| {
         let options = Options {
             vector,
             avx512,
+            window_bytes: if mapped {
+                Options::default().window_bytes
+            } else {
+                0
+            },
             ..Options::default()
         };
         fingerprint_path_with(&path, StateSet::ALL, Fold::AUTO, options)
     };
-    let expected = run(false, false).map_err(|error| error.to_string())?;
-    for (name, vector, avx512) in paths {
-        let got = run(vector, avx512).map_err(|error| error.to_string())?;
+    let expected = run(false, false, true).map_err(|error| error.to_string())?;
+    for (name, vector, avx512, mapped) in paths {
+        let got = run(vector, avx512, mapped).map_err(|error| error.to_string())?;
         assert_eq!(got, expected, "{name} disagrees with the portable path");
     }
     let mut routines: Vec<Box<dyn FnMut()>> = paths
         .iter()
-        .map(|&(_, vector, avx512)| {
+        .map(|&(_, vector, avx512, mapped)| {
             Box::new(move || {
-                let _ = std::hint::black_box(run(vector, avx512));
+                let _ = std::hint::black_box(run(vector, avx512, mapped));
             }) as Box<dyn FnMut()>
         })
         .collect();
@@ -54,7 +62,7 @@ fn main() -> Result<(), String> {
     let timed = measure_interleaved(&config, &mut handles);
     for ((name, ..), measurement) in paths.iter().zip(timed) {
         println!(
-            "{name:>8}: median {:.2} ms, {:.2} ns per line (fastest batch {:.2})",
+            "{name:>12}: median {:.2} ms, {:.2} ns per line (fastest batch {:.2})",
             measurement.median * 1e3,
             measurement.median * 1e9 / lines as f64,
             measurement.min * 1e9 / lines as f64,
