@@ -21,15 +21,17 @@
 //!    into the block's and blocks' into the total.
 //!
 //! A regular file named by path skips the read: it is mapped in windows (`mapped`: the page
-//! cache's own pages, no copy; at most three windows of 8 MiB mapped at once, so the resident set
-//! stays near 30 MB whatever the file's length) and each window is parsed as a block. Standard
+//! cache's own pages, no copy; at most four windows of 8 MiB mapped at once, so the resident set
+//! stays under 40 MB whatever the file's length) and each window is parsed as a block. Standard
 //! input and pipes take the buffered path above.
 //!
-//! The fast path has a vector form (`avx2`: canonical UUIDs and decimal `HIGH LOW` lines with
-//! AVX2), picked once per process by the kernels' `ifunc!` where the CPU has it and the build did
-//! not switch it off (`no_avx2`); the portable SWAR form (`fast`) runs everywhere else. Both are
-//! held equal to the simple parser by `dcsum/tests/ingest.rs` (with the vector path on and off,
-//! read and mapped) and by the fuzz target in `dcsum/fuzz`.
+//! The fast path has vector forms (`avx2`: canonical UUIDs and decimal `HIGH LOW` lines with
+//! AVX2; `avx512`: decimal `HIGH LOW` lines with AVX-512 F, BW and DQ, beside the AVX2 UUID
+//! decoder), the widest picked once per process by the kernels' `ifunc!` where the CPU has it and
+//! the build did not switch it off (`no_avx2`, `no_avx512`); the portable SWAR form (`fast`) runs
+//! everywhere else. All are held equal to the simple parser by `dcsum/tests/ingest.rs` (with the
+//! vector paths on and off, read and mapped), by each vector module's own agreement test and by
+//! the fuzz target in `dcsum/fuzz`.
 //!
 //! Errors are the simple reader's, at the same line: the first bad line in input order wins
 //! (chunks are merged in order, a line number is the lines of the chunks before it plus its place
@@ -51,6 +53,7 @@
 //!   fold is under 2% of the time.
 
 mod avx2;
+mod avx512;
 mod fast;
 mod mapped;
 
@@ -87,6 +90,9 @@ pub struct Options {
     /// Whether UUID lines go through the vector decoder where this CPU has one (AVX2); off, the
     /// portable SWAR decoder runs everywhere (the tests run both).
     pub vector: bool,
+    /// With `vector`, whether decimal `HIGH LOW` lines go through the AVX-512 decoder where this
+    /// CPU has one; off, AVX2 at most (the tests run both).
+    pub avx512: bool,
     /// Bytes per memory-mapped window when a regular file is read by path (see `mapped`); 0
     /// reads it through buffers instead. Raised to at least a longest line's room.
     pub window_bytes: usize,
@@ -98,6 +104,7 @@ impl Default for Options {
             block_bytes: DEFAULT_BLOCK_BYTES,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             vector: true,
+            avx512: true,
             window_bytes: mapped::DEFAULT_WINDOW_BYTES,
         }
     }
@@ -484,10 +491,10 @@ fn parse_block(
     included: StateSet,
     fold: Fold,
 ) -> Result<(Fingerprint, usize), LineError> {
-    let parse_chunk = if options.vector {
-        chunk_parser()
-    } else {
-        parse_chunk_portable
+    let parse_chunk = match (options.vector, options.avx512) {
+        (false, _) => parse_chunk_portable,
+        (true, true) => chunk_parser(),
+        (true, false) => chunk_parser_avx2(),
     };
     let pieces = chunks(data, options.chunk_bytes);
     let parsed: Vec<ChunkResult> = if pieces.len() == 1 {
@@ -595,8 +602,18 @@ impl Columns {
 type ChunkResult = Result<(Fingerprint, usize), LineError>;
 
 dispatcher_checksum::kernels::ifunc! {
-    /// The chunk parser with the widest UUID decoder this CPU runs, picked once.
+    /// The chunk parser with the widest decoders this CPU runs, picked once.
     fn chunk_parser(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult =
+        if avx512::Avx512::is_available() {
+            parse_chunk_avx512
+        } else {
+            chunk_parser_avx2()
+        };
+}
+
+dispatcher_checksum::kernels::ifunc! {
+    /// The chunk parser with AVX2 decoders where this CPU runs them, picked once.
+    fn chunk_parser_avx2(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult =
         if avx2::Avx2::is_available() { parse_chunk_avx2 } else { parse_chunk_portable };
 }
 
@@ -648,6 +665,48 @@ fn parse_chunk_with_avx2(
 #[cfg(not(target_arch = "x86_64"))]
 fn parse_chunk_with_avx2(
     _proof: avx2::Avx2,
+    data: &[u8],
+    included: StateSet,
+    fold: Fold,
+) -> ChunkResult {
+    parse_chunk_portable(data, included, fold)
+}
+
+/// [`parse_chunk`] with the AVX-512 decimal reader (and the AVX2 UUID decoder); the AVX2 one
+/// where no handle exists (never, when [`chunk_parser`] picked it).
+fn parse_chunk_avx512(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult {
+    match avx512::Avx512::new() {
+        Some(handle) => parse_chunk_with_avx512(handle, data, included, fold),
+        None => parse_chunk_avx2(data, included, fold),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn parse_chunk_with_avx512(
+    _proof: avx512::Avx512,
+    data: &[u8],
+    included: StateSet,
+    fold: Fold,
+) -> ChunkResult {
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx2,bmi1,bmi2,popcnt")]
+    fn stamped(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult {
+        parse_chunk(
+            data,
+            included,
+            fold,
+            // SAFETY: this function runs only with AVX2 enabled (its own `target_feature`).
+            |text| unsafe { avx2::uuid(text) },
+            // SAFETY: as above, with AVX-512 F, BW and DQ, BMI1, BMI2 and POPCNT.
+            |data, at, columns| unsafe { avx512::decimal_lines(data, at, columns) },
+        )
+    }
+    // SAFETY: the handle exists, so this CPU runs every feature `stamped` enables.
+    unsafe { stamped(data, included, fold) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn parse_chunk_with_avx512(
+    _proof: avx512::Avx512,
     data: &[u8],
     included: StateSet,
     fold: Fold,

@@ -292,14 +292,18 @@ fn options_strategy() -> impl Strategy<Value = Options> {
         1 => Just((1 << 21, 1 << 18)),
     ]
     .prop_flat_map(|(block_bytes, chunk_bytes)| {
-        (any::<bool>(), MIN_WINDOW_BYTES..3 * MIN_WINDOW_BYTES).prop_map(
-            move |(vector, window_bytes)| Options {
+        (
+            any::<bool>(),
+            any::<bool>(),
+            MIN_WINDOW_BYTES..3 * MIN_WINDOW_BYTES,
+        )
+            .prop_map(move |(vector, avx512, window_bytes)| Options {
                 block_bytes,
                 chunk_bytes,
                 vector,
+                avx512,
                 window_bytes,
-            },
-        )
+            })
     })
 }
 

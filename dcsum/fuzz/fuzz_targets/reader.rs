@@ -3,7 +3,7 @@
 //! or the same first error at the same line with the same message.
 //!
 //! The input's first four bytes choose how the reader cuts it (block, chunk and window sizes, the
-//! vector path on or off, which state set counts); the rest is the ID list. Small sizes make lines
+//! vector path on or off, AVX-512 on or off, which state set counts); the rest is the ID list. Small sizes make lines
 //! straddle every boundary.
 #![no_main]
 
@@ -20,6 +20,7 @@ fuzz_target!(|input: &[u8]| {
         block_bytes: 1 + usize::from(block) * 7,
         chunk_bytes: 1 + usize::from(chunk) * 5,
         vector: flags & 1 == 1,
+        avx512: flags & 8 == 8,
         window_bytes: MIN_WINDOW_BYTES + usize::from(window) * 31,
     };
     let included = if flags & 2 == 2 {

@@ -199,7 +199,7 @@ pub(super) unsafe fn decimal_lines(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,bmi2,popcnt")]
 #[inline]
-unsafe fn only_digits_and_blanks(data: &[u8], at: usize) -> bool {
+pub(super) unsafe fn only_digits_and_blanks(data: &[u8], at: usize) -> bool {
     use std::arch::x86_64::*;
     if data.len() < at.saturating_add(64) {
         return true;
@@ -497,7 +497,7 @@ unsafe fn run_values(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// Every byte value at every position, and random texts: the vector decoder takes exactly
@@ -554,13 +554,28 @@ mod tests {
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn decimal_lines_agree_with_the_portable_decoder() {
-        use super::super::{decimal_lines_portable, Columns, Fold};
-        use dispatcher_checksum::StateSet;
         let Some(_avx2) = Avx2::new() else {
             eprintln!("skipped: this CPU does not run AVX2");
             return;
         };
-        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let taken = agree_with_the_portable_decoder(
+            0x2545_f491_4f6c_dd1d,
+            // SAFETY: the handle exists, so this CPU runs the features.
+            |data, at, columns| unsafe { decimal_lines(data, at, columns) },
+        );
+        assert!(taken > 100_000, "only {taken} lines taken");
+    }
+
+    /// The check behind each vector reader's agreement test: `decimal_lines` (a vector reader of
+    /// decimal lines) against the portable decoder on 3,000 buffers from `seed`, from every line
+    /// start; returns the lines taken.
+    pub(in crate::ingest) fn agree_with_the_portable_decoder(
+        seed: u64,
+        decimal_lines: impl Fn(&[u8], usize, &mut super::super::Columns) -> (usize, usize),
+    ) -> usize {
+        use super::super::{decimal_lines_portable, Columns, Fold};
+        use dispatcher_checksum::StateSet;
+        let mut state = seed;
         let mut next = move || {
             state ^= state << 13;
             state ^= state >> 7;
@@ -585,11 +600,18 @@ mod tests {
                 let blank = |next: &mut dyn FnMut() -> u64| -> &'static str {
                     ["", "", "", " ", "\t", "  ", " \t"][(next() % 7) as usize]
                 };
+                // Values at the overflow's edge: the top four digits at 1844 and 1845.
+                let edge = |next: &mut dyn FnMut() -> u64| -> String {
+                    let top = ["1844", "1845", "0184", "9999"][(next() % 4) as usize];
+                    let tail = u64::MAX % 10_000_000_000_000_000 + 1 - next() % 3;
+                    format!("{top}{tail:016}")
+                };
                 let mut line = match next() % 40 {
                     0 => format!("{} {}\n", u64::MAX, u64::MAX - next() % 3),
                     1 => format!("18446744073709551616 {}\n", next()),
                     2 => format!("1 2{}\n", " ".repeat((next() % 80) as usize)),
                     3 => "\n".to_string(),
+                    4 => format!("{} {}\n", edge(&mut next), edge(&mut next)),
                     _ => format!(
                         "{}{}{}{}{}{}",
                         blank(&mut next),
@@ -617,8 +639,7 @@ mod tests {
             while at < data.len() {
                 let mut vector = Columns::new(Fold::AUTO, StateSet::ALL);
                 let mut portable = Columns::new(Fold::AUTO, StateSet::ALL);
-                // SAFETY: the handle exists, so this CPU runs the features.
-                let stopped = unsafe { decimal_lines(&data, at, &mut vector) };
+                let stopped = decimal_lines(&data, at, &mut vector);
                 let expected = decimal_lines_portable(&data, at, &mut portable);
                 assert_eq!(
                     (stopped, vector.finish()),
@@ -634,6 +655,6 @@ mod tests {
                 };
             }
         }
-        assert!(taken > 100_000, "only {taken} lines taken");
+        taken
     }
 }

@@ -5,10 +5,14 @@
 //! The file is mapped one window of [`super::Options::window_bytes`] at a time (8 MiB by default),
 //! with the pages populated by the `mmap` call itself (`MAP_POPULATE`: one system call maps the
 //! whole window instead of a page fault per 64 KiB), on a mapping thread one window ahead of the
-//! parse. Each window is cut after its last `\n`; the next one starts at the line after it, so a
-//! line never straddles two windows. At most three windows are mapped at once (one being parsed,
-//! one waiting, one being mapped): the peak resident set stays near 30 MB whatever the file's
-//! length (`/usr/bin/time -f %M`; `dcsum/tests/ingest_memory.rs` checks it on Linux).
+//! parse. The first window is 1 MiB and each next one twice the one before, up to the window
+//! size (the parse waits for the first map alone). Each window is cut after its last `\n`; the
+//! next one starts at the line after it, so a line never straddles two windows. A parsed window
+//! goes back to the mapping thread to be unmapped there, beside the parse (unmapping on the
+//! parsing side stopped both parsing threads for as long as mapping takes). At most four windows
+//! are mapped at once (one being unmapped, one being parsed, one waiting, one being mapped): the
+//! peak resident set stays under 40 MB whatever the file's length (`/usr/bin/time -f %M`;
+//! `dcsum/tests/ingest_memory.rs` checks it on Linux).
 //!
 //! Anything unusual goes to the buffered reader from the start of the window it happened in,
 //! with the line count so far, so errors are the buffered reader's (and so the simple parser's)
@@ -31,6 +35,10 @@ use super::Fold;
 
 /// Bytes mapped per window by default: 8 MiB (see `docs/performance.md`'s reading notes).
 pub const DEFAULT_WINDOW_BYTES: usize = 8 << 20;
+
+/// Bytes of the first window; each next one is twice the size of the one before, up to the
+/// window size asked for.
+const FIRST_WINDOW_BYTES: usize = 1 << 20;
 
 /// The smallest window: room for a longest line and its line ending, so every window that does
 /// not hold a whole line proves the line too long.
@@ -56,11 +64,21 @@ pub(super) fn fingerprint_file(
 ) -> Result<Fingerprint, Failure> {
     let window_bytes = options.window_bytes.max(MIN_WINDOW_BYTES);
     let (windows, arriving) = mpsc::sync_channel(1);
+    // Parsed windows go back to the mapping thread to be unmapped there: unmapping 8 MiB takes
+    // about as long as mapping it, and on the parsing side it would stop both parsing threads.
+    let (parsed, returned) = mpsc::channel::<Mmap>();
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut start = 0u64;
+            // The first windows are small and grow to `window_bytes`: the parse waits for the
+            // first one to be mapped, and a small one is mapped soonest.
+            let mut size_now = FIRST_WINDOW_BYTES.min(window_bytes);
             while start < length {
-                let size = (length - start).min(window_bytes as u64) as usize;
+                while let Ok(map) = returned.try_recv() {
+                    drop(map);
+                }
+                let size = (length - start).min(size_now as u64) as usize;
+                size_now = (size_now * 2).min(window_bytes);
                 let last = start + size as u64 == length;
                 // SAFETY: the map is only read, and only while the file is the one opened; a
                 // file truncated meanwhile faults (`SIGBUS`), as the module docs say.
@@ -96,6 +114,12 @@ pub(super) fn fingerprint_file(
                 }
                 start = next;
             }
+            // No more windows (the parse sees the end), then the last ones unmapped as the parse
+            // finishes them; it hangs up when done.
+            drop(windows);
+            for map in returned {
+                drop(map);
+            }
         });
         let mut total = Fingerprint::EMPTY;
         let mut lines = 0;
@@ -103,7 +127,10 @@ pub(super) fn fingerprint_file(
         while let Ok(window) = arriving.recv() {
             match window {
                 Window::Lines { map, len, start } => {
-                    match parse_block(&map[..len], options, included, fold) {
+                    let result = parse_block(&map[..len], options, included, fold);
+                    // The mapping thread unmaps it (or, if it has finished, it is dropped here).
+                    let _ = parsed.send(map);
+                    match result {
                         Ok((fingerprint, count)) => {
                             total = total.merge(fingerprint);
                             lines += count;
@@ -123,6 +150,7 @@ pub(super) fn fingerprint_file(
         }
         // Hangs up on the mapping thread, which stops at its next window.
         drop(arriving);
+        drop(parsed);
         let Some(from) = fallback else {
             return Ok(total);
         };
