@@ -222,7 +222,8 @@ pub struct IngestRow {
     pub lines: usize,
     /// Bytes in the file.
     pub bytes: usize,
-    /// Reading the file in blocks of the reader's size and discarding them: the ceiling.
+    /// Reading the file in blocks of the reader's size into a page-aligned buffer and discarding
+    /// them: the ceiling.
     pub plain_read: Measurement,
     /// `dcsum::ingest::fingerprint_path`: the streaming reader `dcsum fingerprint` runs.
     pub streaming: Measurement,
