@@ -67,18 +67,74 @@ pub fn oracle(ids: &[DispatcherId]) -> Fingerprint {
     naive::fingerprint(DispatcherId::slice_words(ids)).into()
 }
 
-/// A file removed when dropped.
-struct TemporaryFile(PathBuf);
+/// An ID list written to a file in the temporary directory, removed when dropped: what the
+/// reading rows and the `ingest` bench read back from the page cache.
+pub struct ListFile {
+    path: PathBuf,
+    name: String,
+}
 
-impl Drop for TemporaryFile {
+impl ListFile {
+    /// Writes `text` to a file named after this process and `label`.
+    pub fn write(label: &str, text: &[u8]) -> Result<ListFile, String> {
+        let path =
+            std::env::temp_dir().join(format!("dcsum-ingest-{}-{label}.txt", std::process::id()));
+        let name = path
+            .to_str()
+            .ok_or("the temporary directory is not UTF-8")?
+            .to_owned();
+        std::fs::write(&path, text).map_err(|error| format!("{name}: cannot write: {error}"))?;
+        Ok(ListFile { path, name })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's path as text, as `dcsum fingerprint` takes it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for ListFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A buffer of the reader's block size starting at a page boundary, where `cat` reads (coreutils
+/// aligns its buffer to the page) and where the buffered reader's blocks land: where a read lands
+/// moves its speed by up to seven times (`ingest::page_aligned_offset`).
+pub struct ReadBuffer {
+    storage: Vec<u8>,
+    offset: usize,
+}
+
+impl ReadBuffer {
+    /// A zeroed buffer of [`ingest::DEFAULT_BLOCK_BYTES`].
+    pub fn new() -> ReadBuffer {
+        let storage = vec![0u8; ingest::PAGE_BYTES + ingest::DEFAULT_BLOCK_BYTES];
+        let offset = ingest::page_aligned_offset(&storage, 0);
+        ReadBuffer { storage, offset }
+    }
+
+    /// The block, page-aligned.
+    pub fn block(&mut self) -> &mut [u8] {
+        &mut self.storage[self.offset..self.offset + ingest::DEFAULT_BLOCK_BYTES]
+    }
+}
+
+impl Default for ReadBuffer {
+    fn default() -> Self {
+        ReadBuffer::new()
     }
 }
 
 /// Reads the file at `path` in blocks of `buffer`'s size and discards them: the fastest the
-/// reader could go (with `buffer` page-aligned, as [`ingest_rows`] gives it). Returns the bytes
-/// read.
+/// reader could go (with `buffer` a [`ReadBuffer`]'s block, as [`ingest_rows`] reads). Returns
+/// the bytes read.
 pub fn plain_read(path: &Path, buffer: &mut [u8]) -> std::io::Result<usize> {
     let mut file = std::fs::File::open(path)?;
     let mut total = 0;
@@ -99,35 +155,20 @@ pub fn ingest_rows(
 ) -> Result<Vec<IngestRow>, String> {
     let ids = workload_ids(lines);
     let expected = oracle(&ids);
-    let directory = std::env::temp_dir();
     Form::ALL
         .iter()
         .map(|&form| {
-            let path = directory.join(format!(
-                "dcsum-ingest-{}-{}.txt",
-                std::process::id(),
-                form.name()
-            ));
             let text = form.text(&ids);
-            std::fs::write(&path, &text)
-                .map_err(|error| format!("{}: cannot write: {error}", path.display()))?;
-            let file = TemporaryFile(path);
-            let name = file
-                .0
-                .to_str()
-                .ok_or("the temporary directory is not UTF-8")?;
+            let file = ListFile::write(form.name(), &text)?;
+            let name = file.name();
             let streaming = || ingest::fingerprint_path(name, StateSet::ALL, Fold::AUTO);
             let simple = || {
                 read_records_from_path(name)
                     .map(|records| IdColumns::from_records(&records).fingerprint(StateSet::ALL))
             };
-            // Page-aligned, as the buffered reader's blocks: where a read lands moves its speed
-            // by up to seven times (`ingest::page_aligned_offset`), and the ceiling is the fastest.
-            let mut storage = vec![0u8; ingest::PAGE_BYTES + ingest::DEFAULT_BLOCK_BYTES];
-            let offset = ingest::page_aligned_offset(&storage, 0);
-            let buffer = &mut storage[offset..offset + ingest::DEFAULT_BLOCK_BYTES];
-            let read = plain_read(&file.0, buffer)
-                .map_err(|error| format!("{}: {error}", file.0.display()))?;
+            let mut buffer = ReadBuffer::new();
+            let read = plain_read(file.path(), buffer.block())
+                .map_err(|error| format!("{name}: {error}"))?;
             assert_eq!(read, text.len(), "the plain read reads the whole file");
             for (what, got) in [
                 ("streaming reader", streaming()),
@@ -145,7 +186,7 @@ pub fn ingest_rows(
                 config,
                 &mut [
                     &mut || {
-                        let _ = std::hint::black_box(plain_read(&file.0, buffer));
+                        let _ = std::hint::black_box(plain_read(file.path(), buffer.block()));
                     },
                     &mut || {
                         let _ = std::hint::black_box(streaming());
