@@ -278,11 +278,12 @@ const CANONICAL_ENDS: usize = 1 + CANONICAL_BLOCKS * 32 + 32;
 ///    out sixteen at a time whatever their count, so no branch depends on it. The first block
 ///    that is not taken, or that is not whole, ends the classification. Runs may be empty here
 ///    (two separators side by side): the conversion refuses those.
-/// 2. **Convert** eight lines at a time ([`eight_lines`]), lines with a run outside 16 to 20
-///    digits and the last few one at a time ([`one_line`]); out-of-range lengths and
-///    overflows are gathered into flags checked after the loop.
+/// 2. **Convert** eight lines at a time ([`eight_lines`]; a batch of eight or more lines keeps
+///    whole groups, the rest is classified again by the next batch), a group with a run outside
+///    16 to 20 digits and a batch of fewer than eight lines one line at a time ([`one_line`]);
+///    out-of-range lengths and overflows are gathered into flags checked after the loop.
 ///
-/// /// # Safety
+/// # Safety
 /// The CPU must run AVX-512 F, BW, DQ and VBMI2, AVX2, BMI1, BMI2 and POPCNT (hold an
 /// [`Avx512`] handle and have checked VBMI2), and `at >= LOOK_BEHIND` (the conversion reads the 32 bytes ending at a run's end).
 #[cfg(target_arch = "x86_64")]
@@ -366,10 +367,13 @@ unsafe fn canonical_batch(
         written += found as usize;
         parity ^= found & 1;
     }
-    let lines = (written - 1) / 2;
-    if lines == 0 {
-        return (at, 0);
-    }
+    // Whole groups of eight where there are any: the lines after the last group are
+    // classified again by the next batch, which costs less than converting them one at a time.
+    let lines = match (written - 1) / 2 {
+        0 => return (at, 0),
+        lines if lines >= 8 => lines / 8 * 8,
+        lines => lines,
+    };
     let line = rest.as_ptr();
     let ends = &ends[..written];
     let mut overflow = false;
