@@ -262,6 +262,55 @@ fn decimal_input_strategy() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+/// A long list of canonical `HIGH LOW` lines (`HIGH LOW\n`, one space, nothing else: what the
+/// AVX-512 reader converts eight at a time) with the odd line that is not (blanks, tabs, CRLF,
+/// short and overflowing columns, other forms) and rare mutations.
+fn canonical_input_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let canonical = (decimal_column(), decimal_column())
+        .prop_map(|(high, low)| format!("{high} {low}\n").into_bytes());
+    let decimal = decimal_input_strategy().prop_map(|mut lines| {
+        // One of the decimal strategy's lines (or a few), ended.
+        lines.truncate(
+            lines
+                .iter()
+                .position(|&byte| byte == b'\n')
+                .map_or(lines.len(), |n| n + 1),
+        );
+        if lines.last() != Some(&b'\n') {
+            lines.push(b'\n');
+        }
+        lines
+    });
+    let line = prop_oneof![
+        60 => (any::<u64>(), any::<u64>())
+            .prop_map(|(high, low)| format!("{high} {low}\n").into_bytes()),
+        6 => canonical,
+        1 => decimal,
+        1 => line_strategy().prop_map(|mut line| {
+            line.push(b'\n');
+            line
+        }),
+    ];
+    let mutation = prop_oneof![
+        120 => Just(Mutation::None),
+        1 => mutation_strategy(),
+    ];
+    (
+        proptest::collection::vec((line, mutation), 0..600),
+        any::<bool>(),
+    )
+        .prop_map(|(lines, final_newline)| {
+            let mut input: Vec<u8> = lines
+                .into_iter()
+                .flat_map(|(text, mutation)| mutate(text, &mutation))
+                .collect();
+            if !final_newline && input.last() == Some(&b'\n') {
+                input.pop();
+            }
+            input
+        })
+}
+
 fn included_strategy() -> impl Strategy<Value = StateSet> {
     prop_oneof![
         Just(StateSet::DEFAULT_INCLUDED),
@@ -405,6 +454,22 @@ proptest! {
         let expected = simple(&input, included, None);
         prop_assert_eq!(streaming(&input[..], included, None, options), expected.clone());
         prop_assert_eq!(mapped(&input, included, None, options), expected);
+    }
+
+    /// Long runs of canonical `HIGH LOW` lines (the AVX-512 reader's canonical batches: eight
+    /// lines converted at once, groups across chunk, window and block ends, runs of 1 to 21
+    /// digits, overflows, the odd line of another kind or mutated), with every kernel:
+    /// buffered and mapped, the simple reader's fingerprint or first error.
+    #[test]
+    fn canonical_lists_equal_simple(
+        input in canonical_input_strategy(),
+        included in included_strategy(),
+        kernel in kernel_strategy(),
+        options in options_strategy(),
+    ) {
+        let expected = simple(&input, included, kernel);
+        prop_assert_eq!(streaming(&input[..], included, kernel, options), expected.clone());
+        prop_assert_eq!(mapped(&input, included, kernel, options), expected);
     }
 
     /// A read that fails part-way is reported at the line it interrupted, as by the simple
