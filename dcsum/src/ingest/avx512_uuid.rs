@@ -1,0 +1,442 @@
+//! The AVX-512 path of the streaming reader's canonical UUID lines, where the CPU has AVX-512 F,
+//! BW and VBMI (with AVX2, BMI1, BMI2 and POPCNT, which every such CPU has and which are checked
+//! all the same).
+//!
+//! [`Avx512Vbmi`] is a handle in the kernels' sense (`kernels/src/dispatch.rs`): a value exists
+//! only where this CPU runs those features and the build switched off neither `no_avx512` nor
+//! `no_avx2`. A CPU with AVX-512 but without VBMI (Skylake-X, Cascade Lake) keeps the AVX2 UUID
+//! decoder beside the AVX-512 `HIGH LOW` reader (see `ingest::chunk_parser`).
+//!
+//! Why: a canonical UUID line (`8-4-4-4-12` hex digits and `\n`) is always 37 bytes, so a run of
+//! them needs no search for where each line ends. The AVX2 decoder (`avx2::uuid`) takes one line
+//! at a time, each a chain of loads, shuffles, checks and a branch; here [`uuid_lines`] decodes a
+//! batch of up to [`BATCH_LINES`] lines branch-free and checks the batch once:
+//! - two lines at a time: each line's 37 bytes loaded under a mask (nothing past the line is
+//!   read, so no line near the data's end needs care), its hyphens and `\n` checked by one masked
+//!   compare against the line's pattern;
+//! - one `vpermt2b` gathers the 32 hex digits of both lines into one register, and a second one
+//!   looks each digit up in a 128-entry table (its nibble value, or a byte with its top bit set for
+//!   anything that is not a hex digit; a non-ASCII byte has its own top bit set);
+//! - one multiply-add (`16 * high + low`) and one narrowing move make the 32 bytes of the two IDs:
+//!   in UUID byte order, which is the `DispatcherId` in memory (`#[repr(C)] { low, high }`, `low`
+//!   the little-endian `u64` of UUID bytes 0..8), stored straight into the batch;
+//! - the errors of the whole batch are or-ed together and checked once: on any, the batch's lines
+//!   go through the AVX2 decoder one at a time, which takes the good ones and stops at exactly the
+//!   line the other paths stop at. A line ended by `\r\n`, a file's last line without its `\n`
+//!   and a chunk's first line take the same way.
+//!
+//! Measured (`ingest_paths` on 1M lines, 37 MB from the page cache, the whole mapped path with
+//! the fold, Zen 4, machine shared with another engineer's builds and benchmarks; see
+//! docs/performance.md): medians of 2.90-3.02 ns per line with one parsing thread against
+//! 4.26-4.39 for the AVX2 decoder, 1.90-1.97 with both threads against 2.71-2.73.
+
+use dispatcher_checksum::DispatcherId;
+
+/// Proof that this CPU runs AVX-512 F, BW and VBMI, AVX2, BMI1, BMI2 and POPCNT (and the build did
+/// not switch AVX-512 or AVX2 off).
+#[derive(Clone, Copy, Debug)]
+pub struct Avx512Vbmi {
+    _available: (),
+}
+
+impl Avx512Vbmi {
+    /// Whether this CPU runs the AVX-512 UUID path (and the build did not switch it off).
+    #[inline]
+    pub fn is_available() -> bool {
+        #[cfg(all(target_arch = "x86_64", not(feature = "no_avx512")))]
+        {
+            std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vbmi")
+                && super::avx512::Avx512::is_available()
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(feature = "no_avx512"))))]
+        {
+            false
+        }
+    }
+
+    /// The handle, or `None` where this CPU cannot run the path.
+    #[inline]
+    pub fn new() -> Option<Avx512Vbmi> {
+        Avx512Vbmi::is_available().then_some(Avx512Vbmi { _available: () })
+    }
+}
+
+/// Bytes per canonical UUID line: 36 characters and `\n`.
+const LINE: usize = 37;
+
+/// Lines per batch (even: the batch works two at a time): the IDs it collects before they go to
+/// the columns.
+const BATCH_LINES: usize = 64;
+
+/// A line's hyphens and newline in place, 0 at its digits (and past its end).
+const PATTERN: [u8; 64] = {
+    let mut pattern = [0u8; 64];
+    pattern[8] = b'-';
+    pattern[13] = b'-';
+    pattern[18] = b'-';
+    pattern[23] = b'-';
+    pattern[36] = b'\n';
+    pattern
+};
+
+/// Where [`PATTERN`]'s bytes are: the bytes of a line that are not digits.
+const STRUCTURE: u64 = 1 << 8 | 1 << 13 | 1 << 18 | 1 << 23 | 1 << 36;
+
+/// The `vpermt2b` index that gathers two lines' 32 hex digits each, in order: the first line's
+/// from bytes 0..36 of one register, the second's from the other (index bit 6).
+const GATHER: [u8; 64] = {
+    let mut gather = [0u8; 64];
+    let mut at = 0;
+    let mut digit = 0;
+    while at < 36 {
+        if STRUCTURE & 1 << at == 0 {
+            gather[digit] = at as u8;
+            gather[32 + digit] = 64 | at as u8;
+            digit += 1;
+        }
+        at += 1;
+    }
+    gather
+};
+
+/// Every ASCII byte's nibble value as a hex digit (either case), or 0x80 for one that is not.
+const NIBBLES: [u8; 128] = {
+    let mut nibbles = [0x80u8; 128];
+    let digits = b"0123456789abcdef";
+    let mut value = 0;
+    while value < 16 {
+        nibbles[digits[value] as usize] = value as u8;
+        nibbles[digits[value].to_ascii_uppercase() as usize] = value as u8;
+        value += 1;
+    }
+    nibbles
+};
+
+/// Canonical UUID lines from `data[at..]` on, pushed into `columns` while they come: where the
+/// first line not taken starts, and how many were. Takes exactly the lines
+/// `fast::uuid_line` takes, with the same IDs (the AVX2 decoder reads the ones the batches do not:
+/// the first line, lines ended by `\r\n`, the last line without its `\n`, and every line of a
+/// batch with a line that is not a canonical UUID line).
+///
+/// # Safety
+/// The CPU must run AVX-512 F, BW and VBMI, AVX2, BMI1, BMI2 and POPCNT (hold an [`Avx512Vbmi`]
+/// handle).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx2,bmi1,bmi2,popcnt")]
+#[inline]
+pub(super) unsafe fn uuid_lines(
+    data: &[u8],
+    at: usize,
+    columns: &mut super::Columns,
+) -> (usize, usize) {
+    // As the decimal readers: a list of other forms pays one line's decode here, not a batch.
+    // SAFETY: this function's contract includes AVX2.
+    let Some((id, next)) =
+        super::fast::uuid_line_with(data, at, |text| unsafe { super::avx2::uuid(text) })
+    else {
+        return (at, 0);
+    };
+    columns.push(id);
+    // SAFETY: this function's contract.
+    let (at, count) = unsafe { uuid_batches(data, next, columns) };
+    (at, count + 1)
+}
+
+/// [`uuid_lines`] after its first line: batches of up to [`BATCH_LINES`] whole lines (an even
+/// count, all inside `data`), each decoded by [`decode_batch`] and taken whole when every line in
+/// it is a canonical UUID ended by `\n`; otherwise, and for a last odd line, the AVX2 decoder
+/// reads the batch's lines one at a time and stops where they stop.
+///
+/// Never inlined, as the decimal readers: its batch buffer is set up once per run of UUID lines.
+///
+/// # Safety
+/// As [`uuid_lines`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx2,bmi1,bmi2,popcnt")]
+#[inline(never)]
+unsafe fn uuid_batches(data: &[u8], mut at: usize, columns: &mut super::Columns) -> (usize, usize) {
+    let mut count = 0;
+    let mut decoded = [DispatcherId::new(0, 0); BATCH_LINES];
+    loop {
+        // `at <= data.len()`: every step below moves it by whole lines inside `data`.
+        let lines = ((data.len() - at) / LINE).min(BATCH_LINES) & !1;
+        // SAFETY: the batch's `lines * LINE` bytes are inside `data[at..]`, `lines` is even and at
+        // most `BATCH_LINES`, and this function's contract covers `decode_batch`'s.
+        if lines > 0 && unsafe { decode_batch(data.as_ptr().add(at), lines, &mut decoded) } {
+            columns.extend(&decoded[..lines]);
+            at += lines * LINE;
+            count += lines;
+            continue;
+        }
+        for _ in 0..lines.max(1) {
+            // SAFETY: this function's contract includes AVX2.
+            match super::fast::uuid_line_with(data, at, |text| unsafe { super::avx2::uuid(text) }) {
+                Some((id, next)) => {
+                    columns.push(id);
+                    at = next;
+                    count += 1;
+                }
+                None => return (at, count),
+            }
+        }
+    }
+}
+
+/// The `lines` canonical UUID lines at `text` decoded into `decoded[..lines]`, two at a time (see
+/// the module docs); true when every one of them is 36 canonical characters and `\n` (otherwise
+/// `decoded` holds garbage).
+///
+/// # Safety
+/// `text[..lines * LINE]` must be readable, `lines` even and at most `decoded.len()`, and the CPU
+/// must run AVX-512 F, BW and VBMI.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+#[inline]
+unsafe fn decode_batch(text: *const u8, lines: usize, decoded: &mut [DispatcherId]) -> bool {
+    use std::arch::x86_64::*;
+    // SAFETY: each table is 64 bytes or more (`NIBBLES` 128); `loadu` takes any alignment.
+    let (pattern, gather, nibbles_low, nibbles_high) = unsafe {
+        (
+            _mm512_loadu_si512(PATTERN.as_ptr().cast()),
+            _mm512_loadu_si512(GATHER.as_ptr().cast()),
+            _mm512_loadu_si512(NIBBLES.as_ptr().cast()),
+            _mm512_loadu_si512(NIBBLES.as_ptr().add(64).cast()),
+        )
+    };
+    // 16 * first + second per byte pair.
+    let weights = _mm512_set1_epi16(0x0110);
+    const LINE_BYTES: u64 = (1 << LINE) - 1;
+    let mut misplaced = 0u64;
+    let mut not_hex = _mm512_setzero_si512();
+    for pair in 0..lines / 2 {
+        // SAFETY: lines `2 * pair` and `2 * pair + 1` are inside `text[..lines * LINE]`, and the
+        // mask reads only their 37 bytes (masked-off bytes are not read and cannot fault).
+        let (first, second) = unsafe {
+            let line = text.add(2 * pair * LINE);
+            (
+                _mm512_maskz_loadu_epi8(LINE_BYTES, line.cast()),
+                _mm512_maskz_loadu_epi8(LINE_BYTES, line.add(LINE).cast()),
+            )
+        };
+        misplaced |= _mm512_mask_cmpneq_epi8_mask(STRUCTURE, first, pattern)
+            | _mm512_mask_cmpneq_epi8_mask(STRUCTURE, second, pattern);
+        let digits = _mm512_permutex2var_epi8(first, gather, second);
+        let values = _mm512_permutex2var_epi8(nibbles_low, digits, nibbles_high);
+        // A top bit in either: a byte that is not ASCII, or not a hex digit.
+        not_hex = _mm512_ternarylogic_epi64::<0xfe>(not_hex, digits, values);
+        let bytes = _mm512_cvtepi16_epi8(_mm512_maddubs_epi16(values, weights));
+        // SAFETY: `2 * pair + 1 < lines <= decoded.len()`, and a `DispatcherId` is 16 plain bytes
+        // (`#[repr(C)] { low, high }`: UUID bytes 0..8 little-endian, then 8..16).
+        unsafe { _mm256_storeu_si256(decoded.as_mut_ptr().add(2 * pair).cast(), bytes) };
+    }
+    misplaced == 0 && _mm512_movepi8_mask(not_hex) == 0
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::super::{uuid_lines_with, Columns, Fold};
+    use super::*;
+    use dispatcher_checksum::StateSet;
+
+    /// A xorshift stream: the tests' buffers, the same on every run.
+    struct Stream(u64);
+
+    impl Stream {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        /// A canonical UUID line's 36 characters, random digits in random case.
+        fn uuid(&mut self) -> [u8; 36] {
+            let mut text = *b"00000000-0000-0000-0000-000000000000";
+            for at in GATHER[..32].iter().map(|&at| usize::from(at)) {
+                text[at] = b"0123456789abcdefABCDEF"[(self.next() % 22) as usize];
+            }
+            text
+        }
+    }
+
+    /// The AVX-512 reader and the portable one from `at` in `data`: the same stop, count and
+    /// IDs, in order. Returns the lines taken.
+    fn agree_at(data: &[u8], at: usize) -> usize {
+        let mut vector = Columns::new(Fold::AUTO, StateSet::ALL);
+        let mut portable = Columns::new(Fold::AUTO, StateSet::ALL);
+        // SAFETY: the callers hold an `Avx512Vbmi` handle.
+        let stopped = unsafe { uuid_lines(data, at, &mut vector) };
+        let expected = uuid_lines_with(data, at, &mut portable, super::super::fast::uuid);
+        assert_eq!(
+            (stopped, &vector.unstated, vector.total),
+            (expected, &portable.unstated, portable.total),
+            "from {at} in {:?}",
+            String::from_utf8_lossy(data)
+        );
+        assert!(vector.stated.is_empty());
+        stopped.1
+    }
+
+    /// [`agree_at`] from every line start of `data`, and from `data` moved to every offset of a
+    /// 64-byte block (as a chunk of a block sits anywhere in memory).
+    fn agree_everywhere(data: &[u8], offsets: bool) -> usize {
+        let mut taken = 0;
+        let mut at = 0;
+        while at < data.len() {
+            taken += agree_at(data, at);
+            at = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |newline| at + newline + 1);
+        }
+        if offsets {
+            let mut moved = vec![0u8; data.len() + 64];
+            for offset in 0..64 {
+                moved[offset..offset + data.len()].copy_from_slice(data);
+                taken += agree_at(&moved[offset..offset + data.len()], 0);
+            }
+        }
+        taken
+    }
+
+    fn handle() -> Option<Avx512Vbmi> {
+        let handle = Avx512Vbmi::new();
+        if handle.is_none() {
+            eprintln!("skipped: no AVX-512 F, BW and VBMI here (this CPU, or a no_avx512 build)");
+        }
+        handle
+    }
+
+    /// Every byte value at every position of a line (its 36 characters, its `\n`, and a byte
+    /// where the next line would start), the line at every place in batches near the batch size:
+    /// the reader takes what the portable decoder takes and stops where it stops.
+    #[test]
+    fn every_byte_at_every_position_agrees_with_the_portable_decoder() {
+        if handle().is_none() {
+            return;
+        }
+        let mut stream = Stream(0x2545_f491_4f6c_dd1d);
+        let mut taken = 0;
+        for position in 0..=LINE {
+            for byte in 0..=255u8 {
+                let lines = 1 + (stream.next() % (2 * BATCH_LINES as u64 + 3)) as usize;
+                let mutated = (stream.next() as usize) % lines;
+                let mut data = Vec::with_capacity(lines * LINE + 1);
+                for _ in 0..lines {
+                    data.extend_from_slice(&stream.uuid());
+                    data.push(b'\n');
+                }
+                let at = mutated * LINE + position;
+                if at < data.len() {
+                    data[at] = byte;
+                } else {
+                    data.push(byte);
+                }
+                let line_start = |line: usize| (line * LINE).min(data.len());
+                for start in [
+                    0,
+                    line_start(mutated.saturating_sub(1)),
+                    line_start(mutated),
+                ] {
+                    if start < data.len() {
+                        taken += agree_at(&data, start);
+                    }
+                }
+            }
+        }
+        assert!(taken > 300_000, "only {taken} lines taken");
+    }
+
+    /// Runs of good lines of every length near one, two and three batches, ended every way (with
+    /// and without a last `\n`, cut short, by a line of another form), at every offset of a
+    /// 64-byte block.
+    #[test]
+    fn runs_of_every_length_agree_with_the_portable_decoder() {
+        if handle().is_none() {
+            return;
+        }
+        let mut stream = Stream(0x9e37_79b9_7f4a_7c15);
+        let mut taken = 0;
+        for lines in (0..8).chain((BATCH_LINES - 4..BATCH_LINES * 3 + 4).step_by(1)) {
+            let mut good = Vec::with_capacity(lines * LINE);
+            for _ in 0..lines {
+                good.extend_from_slice(&stream.uuid());
+                good.push(b'\n');
+            }
+            let uuid = stream.uuid();
+            let endings: [&[u8]; 7] = [
+                b"",
+                &uuid,
+                &uuid[..35],
+                b"1 2\n",
+                b"\n",
+                b"\r\n",
+                b"0123456789abcdef0123456789abcdef\n",
+            ];
+            for ending in endings {
+                let data = [&good[..], ending].concat();
+                taken += agree_everywhere(&data, true);
+            }
+        }
+        assert!(taken > 100_000, "only {taken} lines taken");
+    }
+
+    /// Random buffers of UUID lines with mutations (CRLF endings, wrong and missing hyphens,
+    /// bytes out of the hex range, non-ASCII, lines one byte short or long, other forms, blank
+    /// lines, a truncated last line), read from every line start.
+    #[test]
+    fn mutated_lines_agree_with_the_portable_decoder() {
+        if handle().is_none() {
+            return;
+        }
+        let mut stream = Stream(0x6a09_e667_f3bc_c908);
+        let mut taken = 0;
+        for _ in 0..2_000 {
+            let lines = 1 + (stream.next() % 300) as usize;
+            let mutate_every = [0, 2, 20, 150, 1000][(stream.next() % 5) as usize];
+            let mut data = Vec::new();
+            for _ in 0..lines {
+                let mut line = stream.uuid().to_vec();
+                line.push(b'\n');
+                if mutate_every > 0 && stream.next().is_multiple_of(mutate_every) {
+                    let at = (stream.next() as usize) % line.len();
+                    match stream.next() % 8 {
+                        0 => line.insert(LINE - 1, b'\r'),
+                        1 => line[[8, 13, 18, 23][(stream.next() % 4) as usize]] = b'0',
+                        2 => {
+                            line.remove(at);
+                        }
+                        3 => line.insert(at, b"0-\n"[(stream.next() % 3) as usize]),
+                        4 => line = b"12 34\n".to_vec(),
+                        5 => line = b"\n".to_vec(),
+                        _ => {
+                            line[at] = [b'g', b'G', b'/', b':', b'@', b'`', 0x80, 0xb0, 0xff, 0]
+                                [(stream.next() % 10) as usize]
+                        }
+                    }
+                }
+                data.extend_from_slice(&line);
+            }
+            if stream.next().is_multiple_of(3) {
+                let cut = 1 + (stream.next() % 3) as usize;
+                data.truncate(data.len().saturating_sub(cut));
+            }
+            taken += agree_everywhere(&data, stream.next().is_multiple_of(8));
+        }
+        assert!(taken > 100_000, "only {taken} lines taken");
+    }
+
+    /// The batch decodes a known UUID as the library does (the byte order of the ID).
+    #[test]
+    fn a_batch_decodes_as_the_library() {
+        if handle().is_none() {
+            return;
+        }
+        let text = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+        let data = format!("{text}\n{}\n", text.to_uppercase()).repeat(BATCH_LINES);
+        let mut decoded = [DispatcherId::new(0, 0); BATCH_LINES];
+        // SAFETY: the handle exists; the data holds `BATCH_LINES` whole lines.
+        assert!(unsafe { decode_batch(data.as_ptr(), BATCH_LINES, &mut decoded) });
+        let expected = DispatcherId::from(uuid::Uuid::parse_str(text).expect("a UUID"));
+        assert!(decoded.iter().all(|&id| id == expected));
+    }
+}
