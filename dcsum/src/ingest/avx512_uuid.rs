@@ -7,13 +7,15 @@
 //! `no_avx2`. A CPU with AVX-512 but without VBMI (Skylake-X, Cascade Lake) keeps the AVX2 UUID
 //! decoder beside the AVX-512 `HIGH LOW` reader (see `ingest::chunk_parser`).
 //!
-//! Why: a canonical UUID line (`8-4-4-4-12` hex digits and `\n`) is always 37 bytes, so a run of
-//! them needs no search for where each line ends. The AVX2 decoder (`avx2::uuid`) takes one line
-//! at a time, each a chain of loads, shuffles, checks and a branch; here [`uuid_lines`] decodes a
-//! batch of up to [`BATCH_LINES`] lines branch-free and checks the batch once:
-//! - two lines at a time: each line's 37 bytes loaded under a mask (nothing past the line is
-//!   read, so no line near the data's end needs care), its hyphens and `\n` checked by one masked
-//!   compare against the line's pattern;
+//! Why: a canonical UUID line (`8-4-4-4-12` hex digits and `\n`) is always 37 bytes (38 with
+//! `\r\n`), so a run of them needs no search for where each line ends. The AVX2 decoder
+//! (`avx2::uuid`) takes one line at a time, each a chain of loads, shuffles, checks and a branch;
+//! here [`uuid_lines`] decodes a batch of up to [`BATCH_LINES`] lines branch-free and checks the
+//! batch once:
+//! - two lines at a time: each line's 37 (or 38) bytes loaded under a mask (nothing past the line
+//!   is read, so no line near the data's end needs care), its hyphens and line ending checked by
+//!   one masked compare against the line's pattern; a batch whose first line has a `\r` after its
+//!   36 characters is read as `\r\n` lines, any other as `\n` lines;
 //! - one `vpermt2b` gathers the 32 hex digits of both lines into one register, and a second one
 //!   looks each digit up in a 128-entry table (its nibble value, or a byte with its top bit set for
 //!   anything that is not a hex digit; a non-ASCII byte has its own top bit set);
@@ -24,8 +26,8 @@
 //!   work);
 //! - the errors of the whole batch are or-ed together and checked once: on any, the batch's lines
 //!   go through the AVX2 decoder one at a time, which takes the good ones and stops at exactly the
-//!   line the other paths stop at. A line ended by `\r\n`, a file's last line without its `\n`
-//!   and a chunk's first line take the same way.
+//!   line the other paths stop at. A file's last line without its line ending and a chunk's first
+//!   line take the same way.
 //!
 //! Measured (`ingest_paths` on 1M lines, 37 MB from the page cache, the whole mapped path with
 //! the fold, Zen 4, machine shared with another engineer's builds and benchmarks; see
@@ -69,6 +71,9 @@ impl Avx512Vbmi {
 /// Bytes per canonical UUID line: 36 characters and `\n`.
 const LINE: usize = 37;
 
+/// Bytes per canonical UUID line ended by `\r\n`.
+const CRLF_LINE: usize = 38;
+
 /// Lines per batch (even: the batch works two at a time): the IDs it collects before they go to
 /// the columns.
 const BATCH_LINES: usize = 64;
@@ -81,19 +86,28 @@ const BATCH_LINES: usize = 64;
 /// each, Zen 4; the non-temporal hint at 4 KiB was no better).
 const PREFETCH: usize = 4096;
 
-/// A line's hyphens and newline in place, 0 at its digits (and past its end).
-const PATTERN: [u8; 64] = {
+/// A line of `line` bytes ([`LINE`] or [`CRLF_LINE`]) with its hyphens and line ending in place,
+/// 0 at its digits (and past its end).
+const fn pattern(line: usize) -> [u8; 64] {
     let mut pattern = [0u8; 64];
     pattern[8] = b'-';
     pattern[13] = b'-';
     pattern[18] = b'-';
     pattern[23] = b'-';
-    pattern[36] = b'\n';
+    if line == CRLF_LINE {
+        pattern[36] = b'\r';
+    }
+    pattern[line - 1] = b'\n';
     pattern
-};
+}
 
-/// Where [`PATTERN`]'s bytes are: the bytes of a line that are not digits.
-const STRUCTURE: u64 = 1 << 8 | 1 << 13 | 1 << 18 | 1 << 23 | 1 << 36;
+/// Where [`pattern`]'s bytes are for a line of `line` bytes: the bytes that are not digits.
+const fn structure(line: usize) -> u64 {
+    1 << 8 | 1 << 13 | 1 << 18 | 1 << 23 | (((1 << line) - 1) & !((1 << 36) - 1))
+}
+
+/// The bytes of a line that are not digits, whatever its ending (bytes 8, 13, 18 and 23).
+const HYPHENS: u64 = structure(36);
 
 /// The `vpermt2b` index that gathers two lines' 32 hex digits each, in order: the first line's
 /// from bytes 0..36 of one register, the second's from the other (index bit 6).
@@ -102,7 +116,7 @@ const GATHER: [u8; 64] = {
     let mut at = 0;
     let mut digit = 0;
     while at < 36 {
-        if STRUCTURE & 1 << at == 0 {
+        if HYPHENS & 1 << at == 0 {
             gather[digit] = at as u8;
             gather[32 + digit] = 64 | at as u8;
             digit += 1;
@@ -128,8 +142,8 @@ const NIBBLES: [u8; 128] = {
 /// Canonical UUID lines from `data[at..]` on, pushed into `columns` while they come: where the
 /// first line not taken starts, and how many were. Takes exactly the lines
 /// `fast::uuid_line` takes, with the same IDs (the AVX2 decoder reads the ones the batches do not:
-/// the first line, lines ended by `\r\n`, the last line without its `\n`, and every line of a
-/// batch with a line that is not a canonical UUID line).
+/// the first line, the last line without its line ending, and every line of a batch with a line
+/// that is not a canonical UUID line ended as the batch's first line).
 ///
 /// # Safety
 /// The CPU must run AVX-512 F, BW and VBMI, AVX2, BMI1, BMI2 and POPCNT (hold an [`Avx512Vbmi`]
@@ -157,8 +171,9 @@ pub(super) unsafe fn uuid_lines(
 
 /// [`uuid_lines`] after its first line: batches of up to [`BATCH_LINES`] whole lines (an even
 /// count, all inside `data`), each decoded by [`decode_batch`] and taken whole when every line in
-/// it is a canonical UUID ended by `\n`; otherwise, and for a last odd line, the AVX2 decoder
-/// reads the batch's lines one at a time and stops where they stop.
+/// it is a canonical UUID ended as the batch's first line seems to be (`\n`, or `\r\n` when its
+/// 37th byte is `\r`); otherwise, and for a last odd line, the AVX2 decoder reads the batch's
+/// lines one at a time and stops where they stop.
 ///
 /// Never inlined, as the decimal readers: its batch buffer is set up once per run of UUID lines.
 ///
@@ -172,12 +187,24 @@ unsafe fn uuid_batches(data: &[u8], mut at: usize, columns: &mut super::Columns)
     let mut decoded = [DispatcherId::new(0, 0); BATCH_LINES];
     loop {
         // `at <= data.len()`: every step below moves it by whole lines inside `data`.
-        let lines = ((data.len() - at) / LINE).min(BATCH_LINES) & !1;
-        // SAFETY: the batch's `lines * LINE` bytes are inside `data[at..]`, `lines` is even and at
-        // most `BATCH_LINES`, and this function's contract covers `decode_batch`'s.
-        if lines > 0 && unsafe { decode_batch(data.as_ptr().add(at), lines, &mut decoded) } {
+        let crlf = data.get(at + 36) == Some(&b'\r');
+        let line = if crlf { CRLF_LINE } else { LINE };
+        let lines = ((data.len() - at) / line).min(BATCH_LINES) & !1;
+        // SAFETY: the batch's `lines * line` bytes are inside `data[at..]`, `lines` is even and at
+        // most `BATCH_LINES`, `line` is the length `decode_batch` is given, and this function's
+        // contract covers the features `decode_batch` needs.
+        let taken = lines > 0
+            && unsafe {
+                let text = data.as_ptr().add(at);
+                if crlf {
+                    decode_batch::<CRLF_LINE>(text, lines, &mut decoded)
+                } else {
+                    decode_batch::<LINE>(text, lines, &mut decoded)
+                }
+            };
+        if taken {
             columns.extend(&decoded[..lines]);
-            at += lines * LINE;
+            at += lines * line;
             count += lines;
             continue;
         }
@@ -195,22 +222,29 @@ unsafe fn uuid_batches(data: &[u8], mut at: usize, columns: &mut super::Columns)
     }
 }
 
-/// The `lines` canonical UUID lines at `text` decoded into `decoded[..lines]`, two at a time (see
-/// the module docs); true when every one of them is 36 canonical characters and `\n` (otherwise
-/// `decoded` holds garbage).
+/// The `lines` canonical UUID lines of `LENGTH` bytes each at `text` decoded into
+/// `decoded[..lines]`, two at a time (see the module docs); true when every one of them is 36
+/// canonical characters and `\n` ([`LINE`]) or `\r\n` ([`CRLF_LINE`]) (otherwise `decoded` holds
+/// garbage).
 ///
 /// # Safety
-/// `text[..lines * LINE]` must be readable, `lines` even and at most `decoded.len()`, and the CPU
-/// must run AVX-512 F, BW and VBMI.
+/// `text[..lines * LENGTH]` must be readable, `lines` even and at most `decoded.len()`, `LENGTH`
+/// one of [`LINE`] and [`CRLF_LINE`], and the CPU must run AVX-512 F, BW and VBMI.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 #[inline]
-unsafe fn decode_batch(text: *const u8, lines: usize, decoded: &mut [DispatcherId]) -> bool {
+unsafe fn decode_batch<const LENGTH: usize>(
+    text: *const u8,
+    lines: usize,
+    decoded: &mut [DispatcherId],
+) -> bool {
     use std::arch::x86_64::*;
+    let structure = const { structure(LENGTH) };
+    let pattern = const { pattern(LENGTH) };
     // SAFETY: each table is 64 bytes or more (`NIBBLES` 128); `loadu` takes any alignment.
     let (pattern, gather, nibbles_low, nibbles_high) = unsafe {
         (
-            _mm512_loadu_si512(PATTERN.as_ptr().cast()),
+            _mm512_loadu_si512(pattern.as_ptr().cast()),
             _mm512_loadu_si512(GATHER.as_ptr().cast()),
             _mm512_loadu_si512(NIBBLES.as_ptr().cast()),
             _mm512_loadu_si512(NIBBLES.as_ptr().add(64).cast()),
@@ -218,24 +252,24 @@ unsafe fn decode_batch(text: *const u8, lines: usize, decoded: &mut [DispatcherI
     };
     // 16 * first + second per byte pair.
     let weights = _mm512_set1_epi16(0x0110);
-    const LINE_BYTES: u64 = (1 << LINE) - 1;
+    let line_bytes = const { (1u64 << LENGTH) - 1 };
     let mut misplaced = 0u64;
     let mut not_hex = _mm512_setzero_si512();
     for pair in 0..lines / 2 {
-        // SAFETY: lines `2 * pair` and `2 * pair + 1` are inside `text[..lines * LINE]`, and the
-        // mask reads only their 37 bytes (masked-off bytes are not read and cannot fault); a
+        // SAFETY: lines `2 * pair` and `2 * pair + 1` are inside `text[..lines * LENGTH]`, and the
+        // mask reads only their bytes (masked-off bytes are not read and cannot fault); a
         // prefetch reads nothing and never faults, wherever its address (`wrapping_add`: it may
         // be past the data).
         let (first, second) = unsafe {
-            let line = text.add(2 * pair * LINE);
+            let line = text.add(2 * pair * LENGTH);
             _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(PREFETCH).cast());
             (
-                _mm512_maskz_loadu_epi8(LINE_BYTES, line.cast()),
-                _mm512_maskz_loadu_epi8(LINE_BYTES, line.add(LINE).cast()),
+                _mm512_maskz_loadu_epi8(line_bytes, line.cast()),
+                _mm512_maskz_loadu_epi8(line_bytes, line.add(LENGTH).cast()),
             )
         };
-        misplaced |= _mm512_mask_cmpneq_epi8_mask(STRUCTURE, first, pattern)
-            | _mm512_mask_cmpneq_epi8_mask(STRUCTURE, second, pattern);
+        misplaced |= _mm512_mask_cmpneq_epi8_mask(structure, first, pattern)
+            | _mm512_mask_cmpneq_epi8_mask(structure, second, pattern);
         let digits = _mm512_permutex2var_epi8(first, gather, second);
         let values = _mm512_permutex2var_epi8(nibbles_low, digits, nibbles_high);
         // A top bit in either: a byte that is not ASCII, or not a hex digit.
@@ -321,8 +355,9 @@ mod tests {
     }
 
     /// Every byte value at every position of a line (its 36 characters, its `\n`, and a byte
-    /// where the next line would start), the line at every place in batches near the batch size:
-    /// the reader takes what the portable decoder takes and stops where it stops.
+    /// where the next line would start), the line at every place in batches near the batch size,
+    /// in lists of lines ended by `\n` and by `\r\n`: the reader takes what the portable decoder
+    /// takes and stops where it stops.
     #[test]
     fn every_byte_at_every_position_agrees_with_the_portable_decoder() {
         if handle().is_none() {
@@ -330,39 +365,41 @@ mod tests {
         }
         let mut stream = Stream(0x2545_f491_4f6c_dd1d);
         let mut taken = 0;
-        for position in 0..=LINE {
-            for byte in 0..=255u8 {
-                let lines = 1 + (stream.next() % (2 * BATCH_LINES as u64 + 3)) as usize;
-                let mutated = (stream.next() as usize) % lines;
-                let mut data = Vec::with_capacity(lines * LINE + 1);
-                for _ in 0..lines {
-                    data.extend_from_slice(&stream.uuid());
-                    data.push(b'\n');
-                }
-                let at = mutated * LINE + position;
-                if at < data.len() {
-                    data[at] = byte;
-                } else {
-                    data.push(byte);
-                }
-                let line_start = |line: usize| (line * LINE).min(data.len());
-                for start in [
-                    0,
-                    line_start(mutated.saturating_sub(1)),
-                    line_start(mutated),
-                ] {
-                    if start < data.len() {
-                        taken += agree_at(&data, start);
+        for (length, ending) in [(LINE, &b"\n"[..]), (CRLF_LINE, b"\r\n")] {
+            for position in 0..=length {
+                for byte in 0..=255u8 {
+                    let lines = 1 + (stream.next() % (2 * BATCH_LINES as u64 + 3)) as usize;
+                    let mutated = (stream.next() as usize) % lines;
+                    let mut data = Vec::with_capacity(lines * length + 1);
+                    for _ in 0..lines {
+                        data.extend_from_slice(&stream.uuid());
+                        data.extend_from_slice(ending);
+                    }
+                    let at = mutated * length + position;
+                    if at < data.len() {
+                        data[at] = byte;
+                    } else {
+                        data.push(byte);
+                    }
+                    let line_start = |line: usize| (line * length).min(data.len());
+                    for start in [
+                        0,
+                        line_start(mutated.saturating_sub(1)),
+                        line_start(mutated),
+                    ] {
+                        if start < data.len() {
+                            taken += agree_at(&data, start);
+                        }
                     }
                 }
             }
         }
-        assert!(taken > 300_000, "only {taken} lines taken");
+        assert!(taken > 600_000, "only {taken} lines taken");
     }
 
-    /// Runs of good lines of every length near one, two and three batches, ended every way (with
-    /// and without a last `\n`, cut short, by a line of another form), at every offset of a
-    /// 64-byte block.
+    /// Runs of good lines (ended by `\n`, or all by `\r\n`) of every length near one, two and three
+    /// batches, ended every way (with and without a last line ending, cut short, by a line of
+    /// another form or the other ending), at every offset of a 64-byte block.
     #[test]
     fn runs_of_every_length_agree_with_the_portable_decoder() {
         if handle().is_none() {
@@ -370,14 +407,15 @@ mod tests {
         }
         let mut stream = Stream(0x9e37_79b9_7f4a_7c15);
         let mut taken = 0;
-        for lines in (0..8).chain((BATCH_LINES - 4..BATCH_LINES * 3 + 4).step_by(1)) {
-            let mut good = Vec::with_capacity(lines * LINE);
+        let lengths = (0..8).chain(BATCH_LINES - 4..BATCH_LINES * 3 + 4);
+        for (lines, ending) in lengths.flat_map(|lines| [(lines, &b"\n"[..]), (lines, b"\r\n")]) {
+            let mut good = Vec::with_capacity(lines * CRLF_LINE);
             for _ in 0..lines {
                 good.extend_from_slice(&stream.uuid());
-                good.push(b'\n');
+                good.extend_from_slice(ending);
             }
             let uuid = stream.uuid();
-            let endings: [&[u8]; 7] = [
+            let ends: [&[u8]; 7] = [
                 b"",
                 &uuid,
                 &uuid[..35],
@@ -386,8 +424,8 @@ mod tests {
                 b"\r\n",
                 b"0123456789abcdef0123456789abcdef\n",
             ];
-            for ending in endings {
-                let data = [&good[..], ending].concat();
+            for end in ends {
+                let data = [&good[..], end].concat();
                 taken += agree_everywhere(&data, true);
             }
         }
@@ -407,14 +445,15 @@ mod tests {
         for _ in 0..2_000 {
             let lines = 1 + (stream.next() % 300) as usize;
             let mutate_every = [0, 2, 20, 150, 1000][(stream.next() % 5) as usize];
+            let ending: &[u8] = [&b"\n"[..], b"\n", b"\r\n"][(stream.next() % 3) as usize];
             let mut data = Vec::new();
             for _ in 0..lines {
                 let mut line = stream.uuid().to_vec();
-                line.push(b'\n');
+                line.extend_from_slice(ending);
                 if mutate_every > 0 && stream.next().is_multiple_of(mutate_every) {
                     let at = (stream.next() as usize) % line.len();
                     match stream.next() % 8 {
-                        0 => line.insert(LINE - 1, b'\r'),
+                        0 => line.insert(36, b'\r'),
                         1 => line[[8, 13, 18, 23][(stream.next() % 4) as usize]] = b'0',
                         2 => {
                             line.remove(at);
@@ -449,7 +488,7 @@ mod tests {
         let data = format!("{text}\n{}\n", text.to_uppercase()).repeat(BATCH_LINES);
         let mut decoded = [DispatcherId::new(0, 0); BATCH_LINES];
         // SAFETY: the handle exists; the data holds `BATCH_LINES` whole lines.
-        assert!(unsafe { decode_batch(data.as_ptr(), BATCH_LINES, &mut decoded) });
+        assert!(unsafe { decode_batch::<LINE>(data.as_ptr(), BATCH_LINES, &mut decoded) });
         let expected = DispatcherId::from(uuid::Uuid::parse_str(text).expect("a UUID"));
         assert!(decoded.iter().all(|&id| id == expected));
     }
