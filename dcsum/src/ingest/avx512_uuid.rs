@@ -33,7 +33,8 @@
 //! the fold, Zen 4, machine shared with another engineer's builds and benchmarks; see
 //! docs/performance.md, three runs): medians of 2.32-2.36 ns per line with one parsing thread
 //! against 4.29-4.34 for the AVX2 decoder, 1.63-1.70 with both threads against 2.59-2.70 (without
-//! the prefetch: 2.90-3.02 and 1.90-1.97).
+//! the prefetch: 2.90-3.02 and 1.90-1.97; later, at another load that slowed every path, 2.61-2.69
+//! against 4.54-4.61 and 1.86-1.93 against 2.87-2.94).
 
 use dispatcher_checksum::DispatcherId;
 
