@@ -1,5 +1,6 @@
 //! The streaming reader's decoders side by side on one file: the portable (SWAR) path, AVX2 and
-//! AVX-512 where this CPU has them (mapped), and AVX-512 through the buffered reader, timed
+//! AVX-512 where this CPU has them (mapped; AVX-512 reads `HIGH LOW` lines, and with VBMI
+//! canonical UUID lines too), and AVX-512 through the buffered reader, timed
 //! interleaved (medians of 15 batches) through
 //! `dcsum::ingest::fingerprint_path_with`, as `dcsum fingerprint FILE` reads it. With
 //! `RAYON_NUM_THREADS=1` the parse runs on one thread: the decoders' own cost per line.

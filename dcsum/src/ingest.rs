@@ -26,8 +26,9 @@
 //! input and pipes take the buffered path above.
 //!
 //! The fast path has vector forms (`avx2`: canonical UUIDs and decimal `HIGH LOW` lines with
-//! AVX2; `avx512`: decimal `HIGH LOW` lines with AVX-512 F, BW and DQ, beside the AVX2 UUID
-//! decoder), the widest picked once per process by the kernels' `ifunc!` where the CPU has it and
+//! AVX2; `avx512`: decimal `HIGH LOW` lines with AVX-512 F, BW and DQ; `avx512_uuid`: batches of
+//! canonical UUID lines with AVX-512 F, BW and VBMI, the AVX2 UUID decoder where the CPU lacks
+//! VBMI), the widest picked once per process by the kernels' `ifunc!` where the CPU has it and
 //! the build did not switch it off (`no_avx2`, `no_avx512`); the portable SWAR form (`fast`) runs
 //! everywhere else. All are held equal to the simple parser by `dcsum/tests/ingest.rs` (with the
 //! vector paths on and off, read and mapped), by each vector module's own agreement test and by
@@ -54,6 +55,7 @@
 
 mod avx2;
 mod avx512;
+mod avx512_uuid;
 mod fast;
 mod mapped;
 
@@ -108,8 +110,8 @@ pub struct Options {
     /// Whether UUID lines go through the vector decoder where this CPU has one (AVX2); off, the
     /// portable SWAR decoder runs everywhere (the tests run both).
     pub vector: bool,
-    /// With `vector`, whether decimal `HIGH LOW` lines go through the AVX-512 decoder where this
-    /// CPU has one; off, AVX2 at most (the tests run both).
+    /// With `vector`, whether decimal `HIGH LOW` lines and canonical UUID lines go through the
+    /// AVX-512 decoders where this CPU has them; off, AVX2 at most (the tests run both).
     pub avx512: bool,
     /// Bytes per memory-mapped window when a regular file is read by path (see `mapped`); 0
     /// reads it through buffers instead. Raised to at least a longest line's room.
@@ -633,7 +635,9 @@ type ChunkResult = Result<(Fingerprint, usize), LineError>;
 dispatcher_checksum::kernels::ifunc! {
     /// The chunk parser with the widest decoders this CPU runs, picked once.
     fn chunk_parser(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult =
-        if avx512::Avx512::is_available() {
+        if avx512_uuid::Avx512Vbmi::is_available() {
+            parse_chunk_avx512_vbmi
+        } else if avx512::Avx512::is_available() {
             parse_chunk_avx512
         } else {
             chunk_parser_avx2()
@@ -648,7 +652,27 @@ dispatcher_checksum::kernels::ifunc! {
 
 /// [`parse_chunk`] with the portable (SWAR) UUID decoder: every CPU.
 fn parse_chunk_portable(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult {
-    parse_chunk(data, included, fold, fast::uuid, decimal_lines_portable)
+    parse_chunk(
+        data,
+        included,
+        fold,
+        |data, at, columns| uuid_lines_with(data, at, columns, fast::uuid),
+        decimal_lines_portable,
+    )
+}
+
+/// Canonical UUID lines from `data[at..]` on, one at a time with `uuid` (the portable decoder or
+/// the AVX2 one), pushed into `columns`: where the first line not taken starts, and how many were.
+#[inline(always)]
+fn uuid_lines_with(
+    data: &[u8],
+    at: usize,
+    columns: &mut Columns,
+    uuid: impl Fn(&[u8; 36]) -> Option<DispatcherId>,
+) -> (usize, usize) {
+    decoded_lines(data, at, columns, |data, at| {
+        fast::uuid_line_with(data, at, &uuid)
+    })
 }
 
 /// Decimal `HIGH LOW` lines from `data[at..]` on, one at a time with the portable decoder, pushed
@@ -681,8 +705,10 @@ fn parse_chunk_with_avx2(
             data,
             included,
             fold,
-            // SAFETY: as above, for both decoders.
-            |text| unsafe { avx2::uuid(text) },
+            |data, at, columns| {
+                // SAFETY: as above, for both decoders.
+                uuid_lines_with(data, at, columns, |text| unsafe { avx2::uuid(text) })
+            },
             // SAFETY: as above.
             |data, at, columns| unsafe { avx2::decimal_lines(data, at, columns) },
         )
@@ -723,10 +749,13 @@ fn parse_chunk_with_avx512(
             data,
             included,
             fold,
-            // SAFETY: this function runs only with AVX2 enabled (its own `target_feature`).
-            |text| unsafe { avx2::uuid(text) },
-            // SAFETY: as above, with AVX-512 F, BW and DQ, BMI1, BMI2 and POPCNT.
-            |data, at, columns| unsafe { avx512::decimal_lines(data, at, columns) },
+            |data, at, columns| {
+                // SAFETY: this function runs only with AVX2 enabled (its own `target_feature`).
+                uuid_lines_with(data, at, columns, |text| unsafe { avx2::uuid(text) })
+            },
+            // SAFETY: as above, with AVX-512 F, BW and DQ, BMI1, BMI2 and POPCNT (no VBMI2
+            // proven here: no canonical batches).
+            |data, at, columns| unsafe { avx512::decimal_lines(data, at, columns, false) },
         )
     }
     // SAFETY: the handle exists, so this CPU runs every feature `stamped` enables.
@@ -736,6 +765,53 @@ fn parse_chunk_with_avx512(
 #[cfg(not(target_arch = "x86_64"))]
 fn parse_chunk_with_avx512(
     _proof: avx512::Avx512,
+    data: &[u8],
+    included: StateSet,
+    fold: Fold,
+) -> ChunkResult {
+    parse_chunk_portable(data, included, fold)
+}
+
+/// [`parse_chunk`] with both AVX-512 readers (`HIGH LOW` and canonical UUID lines); the AVX-512
+/// decimal reader with the AVX2 UUID decoder where no handle exists (never, when
+/// [`chunk_parser`] picked it).
+fn parse_chunk_avx512_vbmi(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult {
+    match avx512_uuid::Avx512Vbmi::new() {
+        Some(handle) => parse_chunk_with_avx512_vbmi(handle, data, included, fold),
+        None => parse_chunk_avx512(data, included, fold),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn parse_chunk_with_avx512_vbmi(
+    _proof: avx512_uuid::Avx512Vbmi,
+    data: &[u8],
+    included: StateSet,
+    fold: Fold,
+) -> ChunkResult {
+    #[target_feature(
+        enable = "avx512f,avx512bw,avx512dq,avx512vbmi,avx512vbmi2,avx2,bmi1,bmi2,popcnt"
+    )]
+    fn stamped(data: &[u8], included: StateSet, fold: Fold) -> ChunkResult {
+        parse_chunk(
+            data,
+            included,
+            fold,
+            // SAFETY: this function runs only with AVX-512 F, BW and VBMI, AVX2, BMI1, BMI2 and
+            // POPCNT enabled (its own `target_feature`).
+            |data, at, columns| unsafe { avx512_uuid::uuid_lines(data, at, columns) },
+            // SAFETY: as above, with AVX-512 DQ and VBMI2 (for the canonical batches).
+            |data, at, columns| unsafe { avx512::decimal_lines(data, at, columns, true) },
+        )
+    }
+    // SAFETY: the handle exists, so this CPU runs every feature `stamped` enables (the handle
+    // checks VBMI and, through `avx512::Avx512`, the rest).
+    unsafe { stamped(data, included, fold) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn parse_chunk_with_avx512_vbmi(
+    _proof: avx512_uuid::Avx512Vbmi,
     data: &[u8],
     included: StateSet,
     fold: Fold,
@@ -788,15 +864,15 @@ fn decoded_lines(
 }
 
 /// One chunk (whole lines) parsed and folded: its fingerprint and line count, or its first bad
-/// line. `uuid` decodes a canonical UUID's 36 characters and `decimal_lines` the decimal
-/// `HIGH LOW` lines from a place on (the portable decoders or vector ones); inlined into each
-/// stamped caller so the decoders inline into the loops.
+/// line. `uuid_lines` reads the canonical UUID lines and `decimal_lines` the decimal `HIGH LOW`
+/// lines from a place on (the portable decoders or vector ones); inlined into each stamped
+/// caller so the decoders inline into the loops.
 #[inline(always)]
 fn parse_chunk(
     data: &[u8],
     included: StateSet,
     fold: Fold,
-    uuid: impl Fn(&[u8; 36]) -> Option<DispatcherId>,
+    uuid_lines: impl Fn(&[u8], usize, &mut Columns) -> (usize, usize),
     decimal_lines: impl Fn(&[u8], usize, &mut Columns) -> (usize, usize),
 ) -> ChunkResult {
     let mut columns = Columns::new(fold, included);
@@ -805,9 +881,7 @@ fn parse_chunk(
     while at < data.len() {
         // One loop per fast form, so that each keeps its ID in registers up to its own push (a
         // shared push went through the stack: a failed store-to-load forward per line).
-        let (next, count) = decoded_lines(data, at, &mut columns, |data, at| {
-            fast::uuid_line_with(data, at, &uuid)
-        });
+        let (next, count) = uuid_lines(data, at, &mut columns);
         at = next;
         line += count;
         let (next, count) = decimal_lines(data, at, &mut columns);

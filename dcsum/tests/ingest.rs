@@ -237,8 +237,29 @@ fn decimal_input_strategy() -> impl Strategy<Value = Vec<u8>> {
         .prop_map(|(before, high, gap, low, after)| {
             format!("{before}{high}{gap}{low}{after}").into_bytes()
         });
+    long_list_strategy(decimal, 0.5)
+}
+
+/// A long list of mostly canonical UUID lines (the AVX-512 reader's batches: runs of lines
+/// ended by `\n`, across its batches, blocks and chunks), either case, with the odd other line,
+/// CRLF ending and mutation: the readers must stop at the same line with the same word.
+fn uuid_input_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let uuid = (id_strategy(), proptest::bool::weighted(0.2)).prop_map(|(id, upper)| {
+        let text = uuid_text(id);
+        if upper { text.to_uppercase() } else { text }.into_bytes()
+    });
+    long_list_strategy(uuid, 0.03)
+}
+
+/// Up to 300 lines, 30 in 31 from `main` and the rest of any form, 1 in 31 mutated, each ended
+/// by `\r\n` with probability `crlf` and by `\n` otherwise (1 in 100 by a stray byte instead,
+/// which joins it to the next line), with or without a final line ending.
+fn long_list_strategy(
+    main: impl Strategy<Value = Vec<u8>> + 'static,
+    crlf: f64,
+) -> impl Strategy<Value = Vec<u8>> {
     let line = prop_oneof![
-        30 => decimal,
+        30 => main,
         1 => line_strategy(),
     ];
     let mutation = prop_oneof![
@@ -246,16 +267,28 @@ fn decimal_input_strategy() -> impl Strategy<Value = Vec<u8>> {
         1 => mutation_strategy(),
     ];
     (
-        proptest::collection::vec((line, mutation, any::<bool>()), 0..300),
+        proptest::collection::vec(
+            (
+                line,
+                mutation,
+                proptest::bool::weighted(crlf),
+                proptest::option::weighted(0.01, any::<u8>()),
+            ),
+            0..300,
+        ),
         any::<bool>(),
     )
         .prop_map(|(lines, final_newline)| {
             let mut input = Vec::new();
             let count = lines.len();
-            for (index, (text, mutation, crlf)) in lines.into_iter().enumerate() {
+            for (index, (text, mutation, crlf, stray)) in lines.into_iter().enumerate() {
                 input.extend(mutate(text, &mutation));
                 if index + 1 < count || final_newline {
-                    input.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+                    match stray {
+                        Some(byte) => input.push(byte),
+                        None if crlf => input.extend_from_slice(b"\r\n"),
+                        None => input.push(b'\n'),
+                    }
                 }
             }
             input
@@ -470,6 +503,20 @@ proptest! {
         let expected = simple(&input, included, kernel);
         prop_assert_eq!(streaming(&input[..], included, kernel, options), expected.clone());
         prop_assert_eq!(mapped(&input, included, kernel, options), expected);
+    }
+
+    /// Long runs of canonical UUID lines (the AVX-512 reader's batches: lines across its
+    /// batches, blocks and chunks; either case, the odd CRLF, other form and mutated byte):
+    /// buffered and mapped, the simple reader's fingerprint or first error.
+    #[test]
+    fn uuid_lists_equal_simple(
+        input in uuid_input_strategy(),
+        included in included_strategy(),
+        options in options_strategy(),
+    ) {
+        let expected = simple(&input, included, None);
+        prop_assert_eq!(streaming(&input[..], included, None, options), expected.clone());
+        prop_assert_eq!(mapped(&input, included, None, options), expected);
     }
 
     /// A read that fails part-way is reported at the line it interrupted, as by the simple

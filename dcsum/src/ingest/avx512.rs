@@ -1,7 +1,7 @@
 //! The AVX-512 path of the streaming reader's decimal `HIGH LOW` lines, where the CPU has
 //! AVX-512 F, BW and DQ (with AVX2, BMI1, BMI2 and POPCNT, which every such CPU has and which are
-//! checked all the same); canonical UUID lines keep the AVX2 decoder (`avx2::uuid`: one line is
-//! 36 bytes, which 256-bit registers already cover).
+//! checked all the same). Canonical UUID lines have their own AVX-512 reader (`avx512_uuid`,
+//! with VBMI); where the CPU lacks VBMI they keep the AVX2 decoder beside this one.
 //!
 //! [`Avx512`] is a handle in the kernels' sense (`kernels/src/dispatch.rs`): a value exists only
 //! where this CPU runs those features and the build switched off neither `no_avx512` nor
@@ -9,7 +9,8 @@
 //! `ingest::chunk_parser`); the AVX2 path and the portable one stay for every other CPU.
 //!
 //! Two readers, the first taking what it can and the second the rest:
-//! - **Canonical batches** ([`canonical_batch`], where the CPU also has VBMI2): lines written
+//! - **Canonical batches** ([`canonical_batch`], where the CPU also has VBMI2, which the UUID
+//!   reader's handle `avx512_uuid::Avx512Vbmi` checks): lines written
 //!   as `dcsum` and most programs write them, `HIGH LOW\n` with one space and nothing else,
 //!   2 KiB at a time. The bytes are classified 64 at a time and the ends of the separators
 //!   written out with one `vpcompressb`; then eight lines (sixteen runs) are converted at once,
@@ -76,9 +77,12 @@ const LOOK_BEHIND: usize = 32;
 /// the first line not taken starts, and how many were. Takes exactly the lines
 /// [`super::fast::decimal_pair_line`] takes, with the same IDs (and has it read the few this
 /// does not: a chunk's first lines, lines of 64 bytes or more, a last line without its `\n`).
+/// With `canonical`, canonical lines go through [`canonical_batch`] first.
 ///
 /// # Safety
-/// The CPU must run AVX-512 F, BW and DQ, AVX2, BMI1, BMI2 and POPCNT (hold an [`Avx512`] handle).
+/// The CPU must run AVX-512 F, BW and DQ, AVX2, BMI1, BMI2 and POPCNT (hold an [`Avx512`]
+/// handle), and with `canonical` AVX-512 VBMI2 too (hold an
+/// [`super::avx512_uuid::Avx512Vbmi`] handle, which checks it).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx2,bmi1,bmi2,popcnt")]
 #[inline]
@@ -86,6 +90,7 @@ pub(super) unsafe fn decimal_lines(
     data: &[u8],
     at: usize,
     columns: &mut super::Columns,
+    canonical: bool,
 ) -> (usize, usize) {
     // As the AVX2 reader: a list of other forms pays a vector look at its line here, not a batch.
     // SAFETY: this function's contract includes AVX2, BMI1, BMI2 and POPCNT.
@@ -97,7 +102,7 @@ pub(super) unsafe fn decimal_lines(
     };
     columns.push(id);
     // SAFETY: this function's contract.
-    let (at, count) = unsafe { decimal_batches(data, next, columns) };
+    let (at, count) = unsafe { decimal_batches(data, next, columns, canonical) };
     (at, count + 1)
 }
 
@@ -110,10 +115,12 @@ pub(super) unsafe fn decimal_lines(
 /// first line that is not valid, whose value overflows a `u64`, or that has no `\n` within 64
 /// bytes.
 ///
+/// With `canonical`, each batch tries [`canonical_batch`] first.
+///
 /// Never inlined, as the AVX2 reader's: its batch state is set up once per run of decimal lines.
 ///
 /// # Safety
-/// The CPU must run AVX-512 F, BW and DQ, AVX2, BMI1, BMI2 and POPCNT (hold an [`Avx512`] handle).
+/// As [`decimal_lines`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx2,bmi1,bmi2,popcnt")]
 #[inline(never)]
@@ -121,20 +128,20 @@ unsafe fn decimal_batches(
     data: &[u8],
     mut at: usize,
     columns: &mut super::Columns,
+    canonical: bool,
 ) -> (usize, usize) {
     use std::arch::x86_64::*;
     let mut count = 0;
     let mut decoded = [DispatcherId::new(0, 0); BATCH_LINES];
-    let mut canonical = [DispatcherId::new(0, 0); CANONICAL_LINES];
+    let mut decoded_canonical = [DispatcherId::new(0, 0); CANONICAL_LINES];
     let mut ends = [0u32; CANONICAL_ENDS];
-    // Cached by std: one load.
-    let vbmi2 = std::arch::is_x86_feature_detected!("avx512vbmi2");
     loop {
-        if vbmi2 && at >= LOOK_BEHIND {
-            // SAFETY: this function's contract, VBMI2 just checked, and `at >= LOOK_BEHIND`.
-            let (next, lines) = unsafe { canonical_batch(data, at, &mut ends, &mut canonical) };
+        if canonical && at >= LOOK_BEHIND {
+            // SAFETY: this function's contract (VBMI2 with `canonical`), and `at >= LOOK_BEHIND`.
+            let (next, lines) =
+                unsafe { canonical_batch(data, at, &mut ends, &mut decoded_canonical) };
             if lines > 0 {
-                columns.extend(&canonical[..lines]);
+                columns.extend(&decoded_canonical[..lines]);
                 count += lines;
                 at = next;
                 continue;
@@ -668,7 +675,23 @@ mod tests {
         let taken = super::super::avx2::tests::agree_with_the_portable_decoder(
             0x9e37_79b9_7f4a_7c15,
             // SAFETY: the handle exists, so this CPU runs the features.
-            |data, at, columns| unsafe { decimal_lines(data, at, columns) },
+            |data, at, columns| unsafe { decimal_lines(data, at, columns, false) },
+        );
+        assert!(taken > 100_000, "only {taken} lines taken");
+    }
+
+    /// The same with the canonical batches, where the CPU has VBMI2.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn canonical_batches_agree_with_the_portable_decoder() {
+        let Some(_vbmi) = super::super::avx512_uuid::Avx512Vbmi::new() else {
+            eprintln!("skipped: no AVX-512 VBMI and VBMI2 here (this CPU, or a no_avx512 build)");
+            return;
+        };
+        let taken = super::super::avx2::tests::agree_with_the_portable_decoder(
+            0x2545_f491_4f6c_dd1d,
+            // SAFETY: the handle exists, so this CPU runs the features, VBMI2 among them.
+            |data, at, columns| unsafe { decimal_lines(data, at, columns, true) },
         );
         assert!(taken > 100_000, "only {taken} lines taken");
     }
