@@ -6,15 +6,17 @@
 //! fingerprint outlives a block:
 //!
 //! 1. **Read.** The calling thread reads the input in blocks of [`Options::block_bytes`] (1 MiB by
-//!    default) into one of three recycled buffers. Each block is cut after its last `\n`; the
-//!    partial line after it is carried to the start of the next block. A carried line longer
+//!    default) into one of three recycled buffers, each read landing on a page boundary (see
+//!    [`page_aligned_offset`]). Each block is cut after its last `\n`; the partial line after it
+//!    is carried to just before the next block. A carried line longer
 //!    than [`MAX_LINE_BYTES`] is already an error: the reader measures its length by reading on
 //!    to its end (keeping only its first bytes, for the message) and stops.
 //! 2. **Parse.** A second thread takes the blocks in order, splits each into chunks of about
-//!    [`Options::chunk_bytes`] at line boundaries and parses the chunks on rayon's pool while the
-//!    calling thread reads the next block. Each line goes through the fast path (`fast`:
-//!    canonical UUIDs and decimal `HIGH LOW`) or, for every other form and every error, the simple
-//!    parser's own line function, so results and messages are the simple path's by construction.
+//!    [`Options::chunk_bytes`] at line boundaries and parses the chunks on the reader's pool (two
+//!    threads per core, see `parse_pool`) while the calling thread reads the next block. Each
+//!    line goes through the fast path (`fast`: canonical UUIDs and decimal `HIGH LOW`) or, for
+//!    every other form and every error, the simple parser's own line function, so results and
+//!    messages are the simple path's by construction.
 //! 3. **Fold.** Parsed IDs go into small per-chunk columns (4096 IDs, plus the state bytes of
 //!    lines that gave a state), which the library's kernels fold as they fill: the automatic
 //!    choice, or the `--kernel` named, masked where states are present. Chunk fingerprints merge
@@ -504,9 +506,8 @@ fn parse_blocks(
 /// plain read's speed from one run to the next). Measured there, four calls after each of five
 /// 200 ms runs of the simple reader (a throwaway probe): with two workers, 13 of 20 calls at
 /// 3.7-8.5 ms, the rest 2.2-2.8; with four, all 20 at 2.3-2.8 ms; with this pool, all 20 at
-/// 2.3-3.0 ms. (Why a worker ends up idle, not measured:
-/// probably two runnable threads placed on one core until the scheduler balances them, longer
-/// than a parse lasts.)
+/// 2.3-3.0 ms. (Why a worker ends up idle was not measured: probably two runnable threads
+/// placed on one core until the scheduler balances them, longer than a parse lasts.)
 fn parse_pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {

@@ -8,8 +8,8 @@
 //! Each row writes the list to a temporary file (read back from the page cache, as `dcsum
 //! fingerprint FILE` reads it), checks every routine's fingerprint against the naive oracle
 //! outside the timed region, then times three routines interleaved: a plain read of the file in
-//! blocks of the reader's size into a page-aligned buffer (the ceiling), [`ingest::fingerprint_path`] (what `dcsum
-//! fingerprint` runs) and the simple reader.
+//! blocks of the reader's size into a page-aligned buffer (the ceiling),
+//! [`ingest::fingerprint_path`] (what `dcsum fingerprint` runs) and the simple reader.
 
 use crate::ingest::{self, Fold};
 use crate::input::{read_records_from_path, IdColumns};

@@ -292,8 +292,9 @@ const CANONICAL_ENDS: usize = 1 + CANONICAL_BLOCKS * 32 + 32;
 ///    out-of-range lengths and overflows are gathered into flags checked after the loop.
 ///
 /// # Safety
-/// The CPU must run AVX-512 F, BW, DQ and VBMI2, AVX2, BMI1, BMI2 and POPCNT (hold an
-/// [`Avx512`] handle and have checked VBMI2), and `at >= LOOK_BEHIND` (the conversion reads the 32 bytes ending at a run's end).
+/// The CPU must run AVX-512 F, BW, DQ and VBMI2, AVX2, BMI1, BMI2 and POPCNT (hold a
+/// [`super::avx512_uuid::Avx512Vbmi`] handle), and `at >= LOOK_BEHIND` (the conversion reads
+/// the 32 bytes ending at a run's end).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vbmi2,avx2,bmi1,bmi2,popcnt")]
 #[inline(never)]

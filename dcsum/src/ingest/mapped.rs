@@ -71,8 +71,8 @@ enum Window {
         lines: std::ops::Range<usize>,
         start: u64,
     },
-    /// From `start` on, the buffered reader takes over (a line longer than a window, or a map
-    /// that failed).
+    /// From `start` on, the buffered reader takes over (a line crossing a window's end and
+    /// longer than the extension, or a map that failed).
     Fallback { start: u64 },
 }
 
