@@ -12,7 +12,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dcsum::ingest::{self, fingerprint_reader, Fold, Options};
-use dcsum::ingest_measure::{oracle, plain_read, workload_ids, Form, ListFile, ReadBuffer};
+use dcsum::ingest_measure::{
+    oracle, plain_read, workload_ids, Form, ListFile, ReadBuffer, MAIN_JOB_LINES,
+};
 use dcsum::input::{read_records_from_path, IdColumns};
 use dispatcher_checksum::StateSet;
 use dispatcher_checksum_bench::config::bench_sizes;
@@ -20,7 +22,7 @@ use dispatcher_checksum_bench::measure::format_count;
 use std::hint::black_box;
 use std::time::Duration;
 
-const DEFAULT_LINES: &[usize] = &[1_000_000];
+const DEFAULT_LINES: &[usize] = &[MAIN_JOB_LINES];
 /// Under `DCSUM_BENCH_SIZES=full` only (370 MB of text).
 const LONG_LINES: &[usize] = &[10_000_000];
 

@@ -2,16 +2,11 @@
 //! routine (`dcsum::ingest_measure::ingest_rows`), lines and timing as `cargo run --release`, in
 //! a few seconds instead of minutes. `cargo run --release -p dcsum --example ingest_rows [LINES]`.
 
-use dcsum::ingest_measure::ingest_rows;
+use dcsum::ingest_measure::{ingest_rows, lines_argument};
 use dispatcher_checksum_bench::measure::MeasureConfig;
 
 fn main() -> Result<(), String> {
-    let lines = match std::env::args().nth(1) {
-        Some(text) => text
-            .parse()
-            .map_err(|_| format!("not a line count: {text}"))?,
-        None => 1_000_000,
-    };
+    let lines = lines_argument()?;
     // The main job's setting for these rows: the default batches, at most 7 of them.
     let config = MeasureConfig {
         repetitions: MeasureConfig::DEFAULT.repetitions.min(7),

@@ -4,21 +4,14 @@
 //! (`MAP_POPULATE`, as the reader maps), touched once per page and unmapped; best of 15 passes
 //! per layout. `cargo run --release -p dcsum --example map_windows [LINES]`.
 
-use dcsum::ingest_measure::{workload_ids, Form};
+use dcsum::ingest_measure::{lines_argument, workload_ids, Form, ListFile};
 use memmap2::MmapOptions;
 use std::time::Instant;
 
 fn main() -> Result<(), String> {
-    let lines = match std::env::args().nth(1) {
-        Some(text) => text
-            .parse()
-            .map_err(|_| format!("not a line count: {text}"))?,
-        None => 1_000_000,
-    };
-    let path = std::env::temp_dir().join(format!("dcsum-map-windows-{}.txt", std::process::id()));
-    std::fs::write(&path, Form::HighLow.text(&workload_ids(lines)))
-        .map_err(|error| format!("{}: {error}", path.display()))?;
-    let file = std::fs::File::open(&path).map_err(|error| error.to_string())?;
+    let lines = lines_argument()?;
+    let list = ListFile::write("map-windows", &Form::HighLow.text(&workload_ids(lines)))?;
+    let file = std::fs::File::open(list.path()).map_err(|error| error.to_string())?;
     let length = file.metadata().map_err(|error| error.to_string())?.len() as usize;
     const MIB: usize = 1 << 20;
     // Name, window, the gap left before each window after the first (so a nonzero gap moves
@@ -78,6 +71,5 @@ fn main() -> Result<(), String> {
             best * 1e9 / lines as f64
         );
     }
-    let _ = std::fs::remove_file(&path);
     Ok(())
 }

@@ -5,20 +5,12 @@
 //! of 20 reads each. `cargo run --release -p dcsum --example read_alignment [LINES]`.
 
 use dcsum::ingest::{page_aligned_offset, PAGE_BYTES};
-use dcsum::ingest_measure::{plain_read, workload_ids, Form};
+use dcsum::ingest_measure::{lines_argument, plain_read, workload_ids, Form, ListFile};
 use std::time::Instant;
 
 fn main() -> Result<(), String> {
-    let lines = match std::env::args().nth(1) {
-        Some(text) => text
-            .parse()
-            .map_err(|_| format!("not a line count: {text}"))?,
-        None => 1_000_000,
-    };
-    let path =
-        std::env::temp_dir().join(format!("dcsum-read-alignment-{}.txt", std::process::id()));
-    std::fs::write(&path, Form::HighLow.text(&workload_ids(lines)))
-        .map_err(|error| format!("{}: {error}", path.display()))?;
+    let lines = lines_argument()?;
+    let list = ListFile::write("read-alignment", &Form::HighLow.text(&workload_ids(lines)))?;
     const BLOCK: usize = 1 << 20;
     let mut storage = vec![0u8; BLOCK + 2 * PAGE_BYTES];
     let page = page_aligned_offset(&storage, 0);
@@ -29,7 +21,7 @@ fn main() -> Result<(), String> {
             let mut bytes = 0;
             for _ in 0..20 {
                 let start = Instant::now();
-                bytes = plain_read(&path, buffer).map_err(|error| error.to_string())?;
+                bytes = plain_read(list.path(), buffer).map_err(|error| error.to_string())?;
                 best = best.min(start.elapsed().as_secs_f64());
             }
             println!(
@@ -38,6 +30,5 @@ fn main() -> Result<(), String> {
             );
         }
     }
-    let _ = std::fs::remove_file(&path);
     Ok(())
 }

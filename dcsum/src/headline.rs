@@ -16,9 +16,6 @@ use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Lines in the ingestion rows' ID lists (37 MB of UUID text).
-const INGEST_LINES: usize = 1_000_000;
-
 /// Memory per dispatcher ID of the largest `--sizes` value, over-estimated: the IDs and their
 /// states, the maintainer's tracker and the node's verifier over them, a copy for the recompute.
 const HEADLINE_BYTES_PER_ID: u128 = 128;
@@ -133,10 +130,14 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn Error>> {
         repetitions: config.measure.repetitions.min(INGEST_MAX_REPETITIONS),
         ..config.measure
     };
-    let ingest = ingest_measure::ingest_rows(&ingest_config, INGEST_LINES, &mut |message| {
-        bar.set_message(message.to_string());
-        bar.inc(1);
-    });
+    let ingest = ingest_measure::ingest_rows(
+        &ingest_config,
+        ingest_measure::MAIN_JOB_LINES,
+        &mut |message| {
+            bar.set_message(message.to_string());
+            bar.inc(1);
+        },
+    );
     results.ingest = match ingest {
         Ok(rows) => rows,
         Err(error) => {

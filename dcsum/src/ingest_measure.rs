@@ -57,6 +57,19 @@ impl Form {
     }
 }
 
+/// Lines in the main job's ID lists (37 MB of UUID text, 41 MB of `HIGH LOW`).
+pub const MAIN_JOB_LINES: usize = 1_000_000;
+
+/// The line count a measuring example was given as its first argument, or [`MAIN_JOB_LINES`].
+pub fn lines_argument() -> Result<usize, String> {
+    match std::env::args().nth(1) {
+        Some(text) => text
+            .parse()
+            .map_err(|_| format!("not a line count: {text}")),
+        None => Ok(MAIN_JOB_LINES),
+    }
+}
+
 /// The IDs of an ingestion workload: `lines` pseudo-random IDs, the same on every run.
 pub fn workload_ids(lines: usize) -> Vec<DispatcherId> {
     IdStream::new(7).take(lines).collect()
@@ -75,10 +88,12 @@ pub struct ListFile {
 }
 
 impl ListFile {
-    /// Writes `text` to a file named after this process and `label`.
+    /// Writes `text` to a file named after this process and `label` (first removing the lists
+    /// that processes killed while measuring left behind, whose processes no longer run).
     pub fn write(label: &str, text: &[u8]) -> Result<ListFile, String> {
-        let path =
-            std::env::temp_dir().join(format!("dcsum-ingest-{}-{label}.txt", std::process::id()));
+        let directory = std::env::temp_dir();
+        remove_stale_lists(&directory);
+        let path = directory.join(format!("{LIST_PREFIX}{}-{label}.txt", std::process::id()));
         let name = path
             .to_str()
             .ok_or("the temporary directory is not UTF-8")?
@@ -95,6 +110,36 @@ impl ListFile {
     /// The file's path as text, as `dcsum fingerprint` takes it.
     pub fn name(&self) -> &str {
         &self.name
+    }
+}
+
+/// How a [`ListFile`]'s name starts; the writing process's id follows.
+const LIST_PREFIX: &str = "dcsum-ingest-";
+
+/// Removes from `directory` the lists of processes that no longer run. A process killed while it
+/// measures (Ctrl-C in the main job; the CLI tests kill runs at a time budget) cannot remove its
+/// own, and each is up to 41 MB: a day of runs on the development machine had left 26 of them
+/// in `/tmp`, 6 to 37 MB each. Linux
+/// only (a process runs while `/proc/PID` exists); elsewhere nothing is removed.
+fn remove_stale_lists(directory: &Path) {
+    if !cfg!(target_os = "linux") || !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(LIST_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
 
@@ -216,6 +261,27 @@ pub fn ingest_rows(
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// A list left by a process that no longer runs goes when the next list is written; this
+    /// process's own and other files stay.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn lists_of_dead_processes_are_removed() {
+        let directory = std::env::temp_dir();
+        // Above any pid Linux hands out (at most 2^22).
+        let stale = directory.join(format!("{LIST_PREFIX}4000000000-uuid.txt"));
+        let unrelated = directory.join(format!("{LIST_PREFIX}test-{}.txt", std::process::id()));
+        std::fs::write(&stale, b"1 2\n").expect("writable");
+        std::fs::write(&unrelated, b"1 2\n").expect("writable");
+        let list = ListFile::write("stale-check", b"3 4\n").expect("written");
+        assert!(!stale.exists(), "the dead process's list is removed");
+        assert!(list.path().exists(), "this process's list stays");
+        assert!(
+            unrelated.exists(),
+            "a file not named after a process id stays"
+        );
+        let _ = std::fs::remove_file(&unrelated);
+    }
 
     #[test]
     fn texts_read_back_as_their_ids() {

@@ -5,6 +5,7 @@
 //! available kernel.
 
 use dcsum::ingest::{fingerprint_path_with, fingerprint_reader, Fold, Options, MIN_WINDOW_BYTES};
+use dcsum::ingest_measure::ListFile;
 use dcsum::input::{
     parse_line_bytes, read_records, IdColumns, MAX_LINE_BYTES, OVERLONG_MEASURE_BYTES, QUOTE_CHARS,
 };
@@ -392,23 +393,23 @@ fn options_strategy() -> impl Strategy<Value = Options> {
 /// The reader of a file by path (memory-mapped windows): `input` written to a temporary file.
 fn mapped(input: &[u8], included: StateSet, kernel: Option<Kernel>, options: Options) -> Outcome {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "dcsum-ingest-test-{}-{}.txt",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::write(&path, input).expect("the temporary directory is writable");
-    let name = path.to_str().expect("a UTF-8 temporary path").to_string();
+    // Removed when dropped, a panicking reader's too.
+    let file = ListFile::write(
+        &format!(
+            "test-{}",
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ),
+        input,
+    )
+    .expect("the temporary directory is writable");
     let fold = match kernel {
         None => Fold::AUTO,
         Some(kernel) => Fold::with(kernel).expect("only available kernels are tried"),
     };
-    let got = fingerprint_path_with(&name, included, fold, options).map_err(|error| {
-        assert_eq!(error.source, name);
+    fingerprint_path_with(file.name(), included, fold, options).map_err(|error| {
+        assert_eq!(error.source, file.name());
         (error.line, error.message)
-    });
-    let _ = std::fs::remove_file(&path);
-    got
+    })
 }
 
 proptest! {
